@@ -1,0 +1,90 @@
+namespace Nms.Core.Configuration;
+
+/// <summary>Settings under the <c>Nms</c> section (env <c>Nms__Section__Key</c>).</summary>
+public sealed class NmsOptions
+{
+    public const string Section = "Nms";
+
+    public DatabaseOptions Database { get; set; } = new();
+    public AuthOptions Auth { get; set; } = new();
+    public CryptoOptions Crypto { get; set; } = new();
+    public PluginOptions Plugins { get; set; } = new();
+    public ReachabilityOptions Reachability { get; set; } = new();
+    public DiscoveryOptions Discovery { get; set; } = new();
+    public PollingOptions Polling { get; set; } = new();
+    public HealthOptions Health { get; set; } = new();
+    public MetricsOptions Metrics { get; set; } = new();
+}
+
+public sealed class DatabaseOptions
+{
+    /// <summary>Pool for the API, scheduler and health: short transactions.</summary>
+    public string ApiConnectionString { get; set; } = "";
+
+    /// <summary>Dedicated pool for the metrics writer, so COPY never starves API reads.</summary>
+    public string MetricsConnectionString { get; set; } = "";
+
+    public bool MigrateOnStartup { get; set; } = true;
+}
+
+public sealed class AuthOptions
+{
+    public string BootstrapAdminKey { get; set; } = "";
+}
+
+public sealed class CryptoOptions
+{
+    /// <summary>The key id new secrets are sealed under.</summary>
+    public string ActiveKeyId { get; set; } = "";
+
+    /// <summary>Key id to base64 AES-256 key. Old ids stay here until no row uses them.</summary>
+    public Dictionary<string, string> Keys { get; set; } = new(StringComparer.Ordinal);
+}
+
+public sealed class PluginOptions
+{
+    public string Directory { get; set; } = ".nms/plugins";
+    public int MaxConcurrentProcesses { get; set; } = 4;
+    public int RunTimeoutSeconds { get; set; } = 60;
+    public int MaxOutputBytes { get; set; } = 16 * 1024 * 1024;
+}
+
+public sealed class ReachabilityOptions
+{
+    /// <summary><c>icmp</c> (fping) or <c>tcp</c> (connect to the device port).</summary>
+    public string Mode { get; set; } = "icmp";
+    public string FpingPath { get; set; } = "/usr/bin/fping";
+    public int TimeoutMilliseconds { get; set; } = 500;
+    public int Retries { get; set; } = 1;
+}
+
+public sealed class DiscoveryOptions
+{
+    public int MaxAddressesPerRun { get; set; } = 65_536;
+    public int BatchSize { get; set; } = 64;
+    public int DefaultTimeoutMilliseconds { get; set; } = 2_000;
+    public int FailureSampleSize { get; set; } = 20;
+}
+
+public sealed class PollingOptions
+{
+    public int BatchSize { get; set; } = 64;
+    public int PopChunkSize { get; set; } = 1_000;
+    public int TickBudgetMilliseconds { get; set; } = 5_000;
+    public int TimeoutMilliseconds { get; set; } = 5_000;
+}
+
+public sealed class HealthOptions
+{
+    public int WindowSeconds { get; set; } = 300;
+    public int Threshold { get; set; } = 3;
+    public bool RecoveryProbeEnabled { get; set; }
+    public bool SuccessfulPollClearsFailures { get; set; } = true;
+}
+
+public sealed class MetricsOptions
+{
+    public int RetentionDays { get; set; } = 30;
+    public int PartitionDaysAhead { get; set; } = 3;
+    public int MaxRowsPerQuery { get; set; } = 10_000;
+}

@@ -1,0 +1,76 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Azure.Identity;
+using Azure.Storage.Queues;
+using Microsoft.Extensions.Configuration;
+using Nms.Core.Configuration;
+
+namespace Nms.Core.Queues;
+
+/// <summary>Sends a message to a queue. Messages carry ids and addresses, never secrets.</summary>
+public interface IQueueSender
+{
+    Task SendAsync<T>(string queueName, T message, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Queue clients for the <c>AzureWebJobsStorage</c> account. Base64 encoding is not optional:
+/// the queue trigger decodes Base64 and poisons anything else.
+/// </summary>
+public sealed class StorageQueues : IQueueSender
+{
+    public const string ConnectionSetting = "AzureWebJobsStorage";
+
+    private readonly QueueServiceClient service;
+    private readonly ConcurrentDictionary<string, Lazy<Task<QueueClient>>> queues = new(StringComparer.Ordinal);
+
+    public StorageQueues(QueueServiceClient service) => this.service = service;
+
+    public static QueueClientOptions ClientOptions() => new() { MessageEncoding = QueueMessageEncoding.Base64 };
+
+    /// <summary>A connection string, or <c>AzureWebJobsStorage__queueServiceUri</c> with a managed identity.</summary>
+    public static QueueServiceClient CreateServiceClient(IConfiguration configuration)
+    {
+        var connectionString = configuration[ConnectionSetting];
+        if (!string.IsNullOrWhiteSpace(connectionString))
+        {
+            return new QueueServiceClient(connectionString, ClientOptions());
+        }
+
+        var uri = configuration[$"{ConnectionSetting}:queueServiceUri"];
+        if (!string.IsNullOrWhiteSpace(uri))
+        {
+            return new QueueServiceClient(new Uri(uri), new DefaultAzureCredential(), ClientOptions());
+        }
+
+        throw new InvalidOperationException($"Neither {ConnectionSetting} nor {ConnectionSetting}__queueServiceUri is set.");
+    }
+
+    public QueueServiceClient Service => service;
+
+    public Task<QueueClient> GetQueueAsync(string name, CancellationToken cancellationToken) =>
+        queues.GetOrAdd(name, n => new Lazy<Task<QueueClient>>(() => CreateAsync(n, cancellationToken))).Value;
+
+    public async Task SendAsync<T>(string queueName, T message, CancellationToken cancellationToken)
+    {
+        var queue = await GetQueueAsync(queueName, cancellationToken);
+        var body = BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(message, NmsJson.Queue));
+        await queue.SendMessageAsync(body, cancellationToken: cancellationToken);
+    }
+
+    private async Task<QueueClient> CreateAsync(string name, CancellationToken cancellationToken)
+    {
+        var queue = service.GetQueueClient(name);
+        try
+        {
+            await queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        }
+        catch
+        {
+            queues.TryRemove(name, out _);
+            throw;
+        }
+
+        return queue;
+    }
+}

@@ -1,0 +1,9 @@
+using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.Hosting;
+using Nms.Functions;
+
+var builder = FunctionsApplication.CreateBuilder(args);
+builder.ConfigureFunctionsWebApplication();
+builder.UseMiddleware<ApiGateMiddleware>();
+builder.Services.AddNmsFunctions(builder.Configuration);
+builder.Build().Run();
