@@ -11,8 +11,9 @@ namespace Nms.Core.Data;
 /// </summary>
 public sealed partial class MigrationRunner(NpgsqlDataSource dataSource, ILogger<MigrationRunner> logger)
 {
-    // Any constant works; it only has to be the same for every instance of this app.
-    private const long AdvisoryLockKey = 0x4E4D535F4D4947; // "NMS_MIG"
+    // The lock key is any constant shared by every instance of this app.
+    private const string LockSql = "SELECT pg_advisory_lock(5136160953608519)";
+    private const string UnlockSql = "SELECT pg_advisory_unlock(5136160953608519)";
 
     private const string CreateVersionTableSql = """
         CREATE TABLE IF NOT EXISTS schema_versions (
@@ -36,7 +37,7 @@ public sealed partial class MigrationRunner(NpgsqlDataSource dataSource, ILogger
     public async Task<int> MigrateAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await ExecuteAsync(connection, $"SELECT pg_advisory_lock({AdvisoryLockKey})", cancellationToken);
+        await ExecuteAsync(connection, LockSql, cancellationToken);
         try
         {
             await ExecuteAsync(connection, CreateVersionTableSql, cancellationToken);
@@ -51,10 +52,11 @@ public sealed partial class MigrationRunner(NpgsqlDataSource dataSource, ILogger
         }
         finally
         {
-            await ExecuteAsync(connection, $"SELECT pg_advisory_unlock({AdvisoryLockKey})", CancellationToken.None);
+            await ExecuteAsync(connection, UnlockSql, CancellationToken.None);
         }
     }
 
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA2100", Justification = "Scripts are embedded resources of this assembly, not input.")]
     private async Task ApplyAsync(NpgsqlConnection connection, Migration migration, CancellationToken cancellationToken)
     {
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -87,6 +89,7 @@ public sealed partial class MigrationRunner(NpgsqlDataSource dataSource, ILogger
         return versions;
     }
 
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA2100", Justification = "Only the constant statements above.")]
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(sql, connection);
