@@ -1,0 +1,216 @@
+using Microsoft.Extensions.Logging;
+using Nms.Core.Configuration;
+using Nms.Core.Data;
+using Nms.Core.Entities;
+using Nms.Core.Plugins;
+using Npgsql;
+
+namespace Nms.Core.Health;
+
+/// <summary>What one run of the recovery probe did.</summary>
+public sealed record RecoveryRunResult(bool Enabled, int Probed, int Reactivated, IReadOnlyList<long> ReactivatedIds)
+{
+    public static RecoveryRunResult Disabled { get; } = new(false, 0, 0, []);
+}
+
+/// <summary>
+/// Re-checks devices the health consumer deactivated, each on its own backoff, and reactivates the
+/// ones that answer: ping first (cheap), then the plugin's discovery call with the device's own
+/// credential. Claiming pushes a device's next probe to its next backoff step before anything is
+/// sent, in a short transaction with SKIP LOCKED, so concurrent runs never probe one device twice
+/// and a crash mid-probe only delays it. Reactivation is conditional on the device still being in
+/// the deactivation that was claimed (an operator's change in between wins), resets the counters,
+/// records why, and puts the device back into poll_schedule in the same transaction.
+/// </summary>
+public sealed partial class RecoveryProbe(
+    NmsDataSources dataSources,
+    CredentialReader credentials,
+    IPluginRunner plugins,
+    IRecoveryPinger pinger,
+    HealthOptions options,
+    HealthRecoveryOptions recovery,
+    TimeProvider time,
+    ILogger<RecoveryProbe> logger)
+{
+    public async Task<RecoveryRunResult> RunAsync(CancellationToken cancellationToken)
+    {
+        if (!options.RecoveryProbeEnabled)
+        {
+            return RecoveryRunResult.Disabled;
+        }
+
+        var claimed = await ClaimAsync(cancellationToken);
+        if (claimed.Count == 0)
+        {
+            return new RecoveryRunResult(true, 0, 0, []);
+        }
+
+        var reachable = await pinger.ReachableAsync(claimed.Select(d => d.Ip).ToList(), cancellationToken);
+        var verdicts = new List<(ProbeCandidate Device, string? Error, string? Reason)>();
+        foreach (var device in claimed.Where(d => !reachable.Contains(d.Ip)))
+        {
+            verdicts.Add((device, "no answer to ping", null));
+        }
+
+        var answering = claimed.Where(d => reachable.Contains(d.Ip)).ToList();
+        if (answering.Count > 0)
+        {
+            var secrets = await credentials.ReadAsync(
+                answering.Where(d => d.CredentialId is not null).Select(d => d.CredentialId!.Value).ToList(), cancellationToken);
+            foreach (var group in answering.GroupBy(d => d.Plugin, StringComparer.Ordinal))
+            {
+                verdicts.AddRange(await DiscoverAsync(group.Key, group.ToList(), secrets, cancellationToken));
+            }
+        }
+
+        var reactivated = new List<long>();
+        foreach (var (device, error, reason) in verdicts)
+        {
+            if (reason is not null && await ReactivateAsync(device, reason, cancellationToken))
+            {
+                reactivated.Add(device.Id);
+            }
+            else if (error is not null)
+            {
+                await RecordProbeFailureAsync(device, error, cancellationToken);
+            }
+        }
+
+        return new RecoveryRunResult(true, claimed.Count, reactivated.Count, reactivated);
+    }
+
+    private async Task<IReadOnlyList<ProbeCandidate>> ClaimAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().ToUniversalTime();
+        await using var connection = await dataSources.Api.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var claimed = new List<ProbeCandidate>();
+        await using (var select = new NpgsqlCommand(HealthSql.ClaimDueProbes, connection, transaction))
+        {
+            select.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = now });
+            select.Parameters.Add(new NpgsqlParameter<int> { TypedValue = Math.Clamp(recovery.RecoveryBatchSize, 1, 1_000) });
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                claimed.Add(new ProbeCandidate(
+                    reader.GetInt64(0),
+                    reader.GetString(1),
+                    reader.GetInt32(2),
+                    reader.GetString(3),
+                    reader.IsDBNull(4) ? null : reader.GetInt64(4),
+                    reader.IsDBNull(5) ? null : reader.GetString(5),
+                    reader.GetInt32(6),
+                    reader.GetFieldValue<DateTimeOffset>(7)));
+            }
+        }
+
+        if (claimed.Count > 0)
+        {
+            // The probe about to run is attempt n+1; if it fails, the next one waits base·2^(n+1), capped.
+            var attempts = claimed.Select(d => d.Attempts + 1).ToArray();
+            var next = attempts.Select(a => now + RecoveryBackoff.Delay(a, HealthMonitor.BaseDelay(recovery), HealthMonitor.CapDelay(recovery))).ToArray();
+            await using var update = new NpgsqlCommand(HealthSql.ScheduleNextProbes, connection, transaction);
+            update.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = claimed.Select(d => d.Id).ToArray() });
+            update.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = attempts });
+            update.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = next });
+            update.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = now });
+            await update.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return claimed;
+    }
+
+    private async Task<IEnumerable<(ProbeCandidate, string?, string?)>> DiscoverAsync(
+        string plugin, IReadOnlyList<ProbeCandidate> devices, IReadOnlyDictionary<long, PluginCredential> secrets, CancellationToken cancellationToken)
+    {
+        var targets = devices.Select(d => new PluginTarget(
+            d.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            d.Ip,
+            d.Port,
+            Credential: d.CredentialId is { } id && secrets.TryGetValue(id, out var secret) ? secret : null,
+            HostKey: d.HostKey)).ToList();
+        var request = new PluginRequest(PluginContract.Version, PluginContract.DiscoveryMode, Math.Clamp(recovery.RecoveryProbeTimeoutMilliseconds, 100, 60_000), targets);
+        var run = await plugins.RunAsync(plugin, request, cancellationToken);
+        if (!run.Succeeded)
+        {
+            return devices.Select(d => (d, (string?)$"{plugin} discovery failed: {run.Error}", (string?)null));
+        }
+
+        var results = run.Response!.Results.GroupBy(r => r.Id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        return devices.Select(d => Judge(plugin, d, results.GetValueOrDefault(d.Id.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+    }
+
+    private (ProbeCandidate, string?, string?) Judge(string plugin, ProbeCandidate device, PluginResult? result)
+    {
+        if (result is null)
+        {
+            return (device, $"{plugin} discovery returned no result for the device", null);
+        }
+
+        if (!result.Success)
+        {
+            return (device, HealthMonitor.Truncate($"{plugin} discovery: {result.Error ?? "failed"}"), null);
+        }
+
+        if (device.HostKey is not null && result.HostKey is not null && !string.Equals(device.HostKey, result.HostKey, StringComparison.Ordinal))
+        {
+            // Another machine may hold the address now: never hand it the device's credential unattended.
+            return (device, $"{plugin} discovery answered with a different host key; an operator must reactivate", null);
+        }
+
+        var via = pinger.Enabled ? $"answered ping and {plugin} discovery" : $"answered {plugin} discovery";
+        var hostname = string.IsNullOrWhiteSpace(result.Hostname) ? "" : $" as '{result.Hostname}'";
+        return (device, null, HealthMonitor.Truncate($"recovery probe: {via}{hostname} after {device.Attempts + 1} probe(s)"));
+    }
+
+    private async Task<bool> ReactivateAsync(ProbeCandidate device, string reason, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().ToUniversalTime();
+        await using var connection = await dataSources.Api.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var reactivate = new NpgsqlCommand(HealthSql.Reactivate, connection, transaction))
+        {
+            reactivate.Parameters.Add(new NpgsqlParameter<long> { TypedValue = device.Id });
+            reactivate.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = device.DeactivatedAt });
+            reactivate.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = now });
+            reactivate.Parameters.Add(new NpgsqlParameter<string> { TypedValue = reason });
+            if (await reactivate.ExecuteNonQueryAsync(cancellationToken) == 0)
+            {
+                // Deleted, reactivated by an operator, or deactivated anew since the claim.
+                await transaction.RollbackAsync(cancellationToken);
+                return false;
+            }
+        }
+
+        await using (var reschedule = new NpgsqlCommand(HealthSql.Reschedule, connection, transaction))
+        {
+            reschedule.Parameters.Add(new NpgsqlParameter<long> { TypedValue = device.Id });
+            reschedule.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = now });
+            await reschedule.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await HealthMonitor.LogTransitionAsync(connection, transaction, device.Id, "reactivated", reason, null, now, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        LogReactivated(device.Id, $"{device.Ip}:{device.Port}", reason);
+        return true;
+    }
+
+    private async Task RecordProbeFailureAsync(ProbeCandidate device, string error, CancellationToken cancellationToken)
+    {
+        await using var command = dataSources.Api.CreateCommand(HealthSql.RecordProbeFailure);
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = device.Id });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = device.DeactivatedAt });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = error });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        LogStillDown(device.Id, device.Attempts + 1, error);
+    }
+
+    private sealed record ProbeCandidate(long Id, string Ip, int Port, string Plugin, long? CredentialId, string? HostKey, int Attempts, DateTimeOffset DeactivatedAt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Device {DeviceId} ({Device}) reactivated: {Reason}")]
+    private partial void LogReactivated(long deviceId, string device, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Device {DeviceId} still down after recovery probe {Attempt}: {Error}")]
+    private partial void LogStillDown(long deviceId, int attempt, string error);
+}
