@@ -43,9 +43,9 @@ public sealed partial class HealthMonitor(
             return FailureOutcome.Invalid;
         }
 
-        var now = time.GetUtcNow().ToUniversalTime();
+        var now = Microseconds(time.GetUtcNow());
         // A sender's clock ahead of ours must not put "last failure" in the future.
-        var occurredAt = failure.OccurredAt > now ? now : failure.OccurredAt.ToUniversalTime();
+        var occurredAt = Microseconds(failure.OccurredAt > now ? now : failure.OccurredAt.ToUniversalTime());
         var error = Truncate(failure.Error);
 
         await using var connection = await dataSources.Api.OpenConnectionAsync(cancellationToken);
@@ -182,6 +182,10 @@ public sealed partial class HealthMonitor(
     internal static TimeSpan BaseDelay(HealthRecoveryOptions recovery) => TimeSpan.FromSeconds(Math.Max(1, recovery.RecoveryBackoffBaseSeconds));
 
     internal static TimeSpan CapDelay(HealthRecoveryOptions recovery) => TimeSpan.FromSeconds(Math.Max(1, recovery.RecoveryBackoffCapSeconds));
+
+    /// <summary>PostgreSQL keeps microseconds: compare what will be stored, not finer.</summary>
+    internal static DateTimeOffset Microseconds(DateTimeOffset value) =>
+        new(value.UtcTicks - (value.UtcTicks % 10), TimeSpan.Zero);
 
     internal static string? Truncate(string? error) =>
         error is { Length: > MaxErrorLength } ? error[..MaxErrorLength] : error;

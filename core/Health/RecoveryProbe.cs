@@ -81,7 +81,7 @@ public sealed partial class RecoveryProbe(
 
     private async Task<IReadOnlyList<ProbeCandidate>> ClaimAsync(CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow().ToUniversalTime();
+        var now = HealthMonitor.Microseconds(time.GetUtcNow());
         await using var connection = await dataSources.Api.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var claimed = new List<ProbeCandidate>();
@@ -166,7 +166,7 @@ public sealed partial class RecoveryProbe(
 
     private async Task<bool> ReactivateAsync(ProbeCandidate device, string reason, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow().ToUniversalTime();
+        var now = HealthMonitor.Microseconds(time.GetUtcNow());
         await using var connection = await dataSources.Api.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using (var reactivate = new NpgsqlCommand(HealthSql.Reactivate, connection, transaction))
