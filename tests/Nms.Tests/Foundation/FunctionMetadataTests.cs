@@ -17,6 +17,9 @@ public sealed class FunctionMetadataTests
     private static readonly Dictionary<string, ExpectedTrigger> Expected = new()
     {
         ["Health"] = Http("health", "Anonymous", "get"),
+        ["DeviceHealth"] = Http("device_health", "Function", "get"),
+        ["HealthFailureConsumer"] = Queue("NmsFailuresQueue"),
+        ["HealthRecoveryProbe"] = Timer("NmsRecoverySchedule"),
     };
 
     [Fact]
