@@ -27,7 +27,8 @@ public readonly record struct FailureDecision(FailureEffect Effect, FailureState
 /// <item>t ≥ L and t − L &lt; W: count + 1, L = t;</item>
 /// <item>t ≥ L and t − L ≥ W: count = 1, L = t;</item>
 /// <item>t &lt; L (out of order) and L − t &lt; W: count + 1, L unchanged (the event belongs to the burst that ends at L);</item>
-/// <item>t &lt; L and L − t ≥ W: ignored, nothing changes (it may belong to an older burst; counting it could only over-count).</item>
+/// <item>t &lt; L and L − t ≥ W: ignored, nothing changes (it may belong to an older burst; counting it could only over-count);</item>
+/// <item>t before the device's last reactivation: ignored (it belongs to the outage that ended).</item>
 /// </list>
 /// "Last failure" therefore never moves backwards, and the count is never higher than in-order
 /// processing of the same events would make it. A counted event that leaves the count at or above
@@ -36,13 +37,22 @@ public readonly record struct FailureDecision(FailureEffect Effect, FailureState
 /// </summary>
 public static class FailureWindow
 {
-    public static FailureDecision Apply(FailureState current, DateTimeOffset occurredAt, TimeSpan window, int threshold)
+    /// <param name="reactivatedAt">
+    /// When the device last came back (recovery probe, or an operator's PATCH that sets it): a failure
+    /// that happened before it belongs to the outage that already ended, and is ignored.
+    /// </param>
+    public static FailureDecision Apply(FailureState current, DateTimeOffset occurredAt, TimeSpan window, int threshold, DateTimeOffset? reactivatedAt = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(window, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(threshold, 1);
 
         FailureEffect effect;
         FailureState next;
+        if (occurredAt < reactivatedAt)
+        {
+            return new FailureDecision(FailureEffect.IgnoredStale, current, false);
+        }
+
         if (current.LastFailureAt is not { } last)
         {
             effect = FailureEffect.Counted;

@@ -68,7 +68,7 @@ public sealed partial class HealthMonitor(
         }
 
         var window = TimeSpan.FromSeconds(device.WindowSeconds);
-        var decision = FailureWindow.Apply(device.State, occurredAt, window, device.Threshold);
+        var decision = FailureWindow.Apply(device.State, occurredAt, window, device.Threshold, device.ReactivatedAt);
         if (decision.Effect == FailureEffect.IgnoredStale)
         {
             // The id stays recorded: a redelivery of this event is a duplicate, not stale again.
@@ -127,7 +127,8 @@ public sealed partial class HealthMonitor(
         var state = new FailureState(
             reader.GetInt32(1),
             reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2));
-        return new LockedDevice(reader.GetString(0), state, reader.GetInt32(3), reader.GetInt32(4), reader.GetString(5));
+        return new LockedDevice(reader.GetString(0), state, reader.GetInt32(3), reader.GetInt32(4), reader.GetString(5),
+            reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6));
     }
 
     private static async Task<bool> RecordEventAsync(
@@ -205,7 +206,7 @@ public sealed partial class HealthMonitor(
         return failure.OccurredAt == default ? "occurred_at is missing" : null;
     }
 
-    private sealed record LockedDevice(string Status, FailureState State, int WindowSeconds, int Threshold, string Address);
+    private sealed record LockedDevice(string Status, FailureState State, int WindowSeconds, int Threshold, string Address, DateTimeOffset? ReactivatedAt);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Device {DeviceId} ({Device}) deactivated: {Count} failures within {WindowSeconds} s, last {Reason}: {Error}")]
     private partial void LogDeactivated(long deviceId, string device, int count, int windowSeconds, string reason, string error);

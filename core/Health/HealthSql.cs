@@ -15,7 +15,8 @@ public static class HealthSql
                last_failure_at,
                COALESCE(failure_window_seconds, $2),
                COALESCE(failure_threshold, $3),
-               host(ip) || ':' || port
+               host(ip) || ':' || port,
+               reactivated_at
         FROM devices
         WHERE id = $1
         FOR UPDATE

@@ -154,6 +154,21 @@ public sealed class FailureWindowTests
     }
 
     [Fact]
+    public void Failure_from_before_the_last_reactivation_is_ignored_and_one_at_it_counts()
+    {
+        var before = time.GetUtcNow();
+        time.Advance(TimeSpan.FromTicks(1));
+        var reactivatedAt = time.GetUtcNow();
+        var state = new FailureState(0, before);
+
+        var old = FailureWindow.Apply(state, before, Window, Threshold, reactivatedAt);
+        var fresh = FailureWindow.Apply(state, reactivatedAt, Window, Threshold, reactivatedAt);
+
+        Assert.Equal(FailureEffect.IgnoredStale, old.Effect);
+        Assert.Equal((FailureEffect.Counted, 1), (fresh.Effect, fresh.State.Count));
+    }
+
+    [Fact]
     public void Any_order_of_a_burst_gives_at_most_the_in_order_count_and_the_same_last_failure()
     {
         var start = time.GetUtcNow();

@@ -249,6 +249,21 @@ public sealed class RecoveryProbeTests : IAsyncLifetime
         Assert.Equal(2, await fx.TransitionsAsync(device, "deactivated"));
     }
 
+    [Fact]
+    public async Task Late_failure_from_before_the_probe_reactivated_the_device_is_ignored()
+    {
+        var device = await DeactivatedDeviceAsync();
+        var duringOutage = fx.Time.GetUtcNow() + TimeSpan.FromSeconds(30);
+        fx.Time.Advance(Base);
+        plugins.Answer = target => new PluginResult(target.Id, true);
+        await Probe().RunAsync(default);
+
+        var outcome = await fx.Monitor().RecordFailureAsync(fx.Failure(device, duringOutage), default);
+
+        Assert.Equal(FailureOutcome.IgnoredStale, outcome);
+        Assert.Equal(("active", 0), ((await fx.ReadAsync(device)).Status, (await fx.ReadAsync(device)).FailureCount));
+    }
+
     private sealed class StubPinger : IRecoveryPinger
     {
         public HashSet<string> Down { get; } = [];
