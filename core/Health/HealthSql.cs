@@ -110,7 +110,7 @@ public static class HealthSql
 
     /// <summary>
     /// $1 device id, $2 deactivated at (as claimed: an operator's change in between wins), $3 now, $4 reason.
-    /// Counters reset as on an operator's reactivation.
+    /// Counters reset exactly as the entities API's reactivation does; the outage stays in device_health_events.
     /// </summary>
     public const string Reactivate = """
         UPDATE devices
@@ -119,6 +119,9 @@ public static class HealthSql
             deactivation_error     = NULL,
             deactivated_at         = NULL,
             failure_count          = 0,
+            last_failure_at        = NULL,
+            last_failure_reason    = NULL,
+            last_failure_error     = NULL,
             recovery_attempts      = 0,
             recovery_next_probe_at = NULL,
             recovery_last_error    = NULL,

@@ -125,7 +125,7 @@ public sealed class HealthFixture : IAsyncDisposable
     {
         await Database.ExecuteAsync("""
             UPDATE devices SET status = 'active', deactivation_reason = NULL, deactivation_error = NULL, deactivated_at = NULL,
-                               failure_count = 0, updated_at = $2
+                               failure_count = 0, last_failure_at = NULL, last_failure_reason = NULL, last_failure_error = NULL, updated_at = $2
             WHERE id = $1
             """, deviceId, Time.GetUtcNow());
         await Database.ExecuteAsync("INSERT INTO poll_schedule (device_id, next_due_at) VALUES ($1, $2) ON CONFLICT DO NOTHING", deviceId, Time.GetUtcNow());

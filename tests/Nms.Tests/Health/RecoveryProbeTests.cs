@@ -102,6 +102,7 @@ public sealed class RecoveryProbeTests : IAsyncLifetime
         var row = await fx.ReadAsync(device);
         Assert.Equal(("active", 0, true, 0), (row.Status, row.FailureCount, row.Scheduled, row.RecoveryAttempts));
         Assert.Null(row.DeactivatedAt);
+        Assert.Null(row.LastFailureAt);
         Assert.Null(row.NextProbeAt);
         Assert.Contains("answered ping and snmp discovery as 'core-sw1'", row.ReactivationReason, StringComparison.Ordinal);
         Assert.Equal(fx.Time.GetUtcNow().UtcDateTime, await fx.Database.ScalarAsync<DateTime>("SELECT next_due_at FROM poll_schedule WHERE device_id = $1", device));
