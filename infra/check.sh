@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Compiles and lints every Bicep file under infra/ with the Bicep CLI from NuGet.
+# Any warning or error fails the check. Needs only the .NET SDK and access to NuGet; the CLI is
+# restored once into the git-ignored .tools/ folder and reused (well under a minute when warm).
+set -euo pipefail
+
+infra_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo_dir="$(dirname "$infra_dir")"
+bicep_version="0.49.2"
+packages_dir="$repo_dir/.tools/nuget"
+bicep="$packages_dir/azure.bicep.commandline.linux-x64/$bicep_version/tools/bicep"
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "infra/check.sh: the .NET SDK (dotnet) is required to fetch the Bicep CLI" >&2
+  exit 2
+fi
+
+if [[ ! -f "$bicep" ]]; then
+  echo "infra/check.sh: restoring Bicep CLI $bicep_version from NuGet into .tools/" >&2
+  dotnet restore "$infra_dir/tools/bicep-cli.csproj" --packages "$packages_dir" --verbosity quiet -p:BicepVersion="$bicep_version" >&2
+fi
+# NuGet does not always keep the executable bit when it extracts a package.
+[[ -x "$bicep" ]] || chmod +x "$bicep"
+
+# Nothing may be fetched at build time: no registry modules, no telemetry.
+export BICEP_TELEMETRY_ENABLED=false
+export DOTNET_CLI_TELEMETRY_OPTOUT=1
+
+cd "$repo_dir"
+count="$(find infra -name '*.bicep' | wc -l)"
+if [[ $count -eq 0 ]]; then
+  echo "infra/check.sh: no .bicep files found under infra/" >&2
+  exit 1
+fi
+
+out_dir="$(mktemp -d)"
+trap 'rm -rf "$out_dir"' EXIT
+failed=0
+# One process per command over every file keeps this to a few seconds.
+for command in lint build; do
+  args=("$command" --pattern 'infra/**/*.bicep' --no-restore)
+  if [[ $command == build ]]; then
+    args+=(--outdir "$out_dir")
+  fi
+  # Diagnostics go to stderr and the exit code only reflects errors, so warnings are caught by text.
+  if ! output="$("$bicep" "${args[@]}" 2>&1)"; then
+    failed=1
+  fi
+  if grep -Eq ': (Warning|Error) ' <<<"$output"; then
+    failed=1
+  fi
+  if [[ -n "$output" ]]; then
+    printf '%s\n' "$output" | sed "s#^#[bicep $command] #" >&2
+  fi
+done
+
+if [[ $failed -ne 0 ]]; then
+  echo "infra/check.sh: Bicep reported warnings or errors (treated as failures)" >&2
+  exit 1
+fi
+echo "infra/check.sh: $count Bicep files lint and build cleanly (Bicep $bicep_version)"
