@@ -6,21 +6,7 @@ set -euo pipefail
 
 infra_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo_dir="$(dirname "$infra_dir")"
-bicep_version="0.49.2"
-packages_dir="$repo_dir/.tools/nuget"
-bicep="$packages_dir/azure.bicep.commandline.linux-x64/$bicep_version/tools/bicep"
-
-if ! command -v dotnet >/dev/null 2>&1; then
-  echo "infra/check.sh: the .NET SDK (dotnet) is required to fetch the Bicep CLI" >&2
-  exit 2
-fi
-
-if [[ ! -f "$bicep" ]]; then
-  echo "infra/check.sh: restoring Bicep CLI $bicep_version from NuGet into .tools/" >&2
-  dotnet restore "$infra_dir/tools/bicep-cli.csproj" --packages "$packages_dir" --verbosity quiet -p:BicepVersion="$bicep_version" >&2
-fi
-# NuGet does not always keep the executable bit when it extracts a package.
-[[ -x "$bicep" ]] || chmod +x "$bicep"
+bicep="$("$infra_dir/tools/bicep.sh")"
 
 # Nothing may be fetched at build time: no registry modules, no telemetry.
 export BICEP_TELEMETRY_ENABLED=false
@@ -58,4 +44,4 @@ if [[ $failed -ne 0 ]]; then
   echo "infra/check.sh: Bicep reported warnings or errors (treated as failures)" >&2
   exit 1
 fi
-echo "infra/check.sh: $count Bicep files lint and build cleanly (Bicep $bicep_version)"
+echo "infra/check.sh: $count Bicep files lint and build cleanly"

@@ -143,6 +143,15 @@ param cryptoKeyIds array = [
   'key1'
 ]
 
+@description('Object id of whoever deploys; gets Key Vault Secrets Officer (deploy.sh fills it in). Empty to skip.')
+param operatorPrincipalId string = ''
+
+@allowed([
+  'User'
+  'ServicePrincipal'
+])
+param operatorPrincipalType string = 'User'
+
 @description('Key Vault purge protection (cannot be turned off once on).')
 param keyVaultPurgeProtection bool = false
 
@@ -247,6 +256,8 @@ module keyVault 'modules/keyvault.bicep' = {
     keyVaultName: names.keyVault
     appPrincipalId: identity.properties.principalId
     enablePurgeProtection: keyVaultPurgeProtection
+    operatorPrincipalId: operatorPrincipalId
+    operatorPrincipalType: operatorPrincipalType
     databasePassword: databasePassword
     bootstrapAdminKey: bootstrapAdminKey
     newCryptoKeys: newCryptoKeys

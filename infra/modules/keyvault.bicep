@@ -8,6 +8,15 @@ param keyVaultName string
 @description('Principal id of the app\'s user-assigned identity (gets Key Vault Secrets User).')
 param appPrincipalId string
 
+@description('Principal id of whoever deploys (gets Key Vault Secrets Officer); empty to skip.')
+param operatorPrincipalId string
+
+@allowed([
+  'User'
+  'ServicePrincipal'
+])
+param operatorPrincipalType string
+
 @description('Purge protection cannot be turned off again once on; recommended for production.')
 param enablePurgeProtection bool
 
@@ -26,6 +35,7 @@ param newCryptoKeys object
 param tags object
 
 var keyVaultSecretsUser = '4633458b-17de-408a-b874-0445c86b69e6'
+var keyVaultSecretsOfficer = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: keyVaultName
@@ -53,6 +63,16 @@ resource appCanReadSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' 
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultSecretsUser)
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
+  }
+}
+
+resource operatorCanManageSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(operatorPrincipalId)) {
+  scope: vault
+  name: guid(vault.id, operatorPrincipalId, keyVaultSecretsOfficer)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultSecretsOfficer)
+    principalId: operatorPrincipalId
+    principalType: operatorPrincipalType
   }
 }
 
