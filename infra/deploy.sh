@@ -81,14 +81,14 @@ if [[ $build_only == false ]]; then
     fail "not logged in to Azure; run 'az login' (and 'az account set --subscription ...')"
   [[ -n $resource_group ]] || fail "missing --resource-group RG"
 fi
-command -v dotnet >/dev/null 2>&1 || [[ $skip_build == true ]] ||
-  fail "the .NET SDK (dotnet) is not installed"
-command -v zip >/dev/null 2>&1 || [[ $skip_build == true ]] ||
-  fail "zip is not installed (needed to build the package)"
 [[ $plan == flex || $plan == premium ]] || fail "--plan must be flex or premium, not '$plan'"
 if [[ $plan == premium && $build_only == false && -z $image && -z $acr ]]; then
   fail "--plan premium needs --image REF (already pushed) or --acr NAME (build with az acr build)"
 fi
+command -v dotnet >/dev/null 2>&1 || [[ $skip_build == true ]] ||
+  fail "the .NET SDK (dotnet) is not installed"
+command -v zip >/dev/null 2>&1 || [[ $skip_build == true ]] ||
+  fail "zip is not installed (needed to build the package)"
 
 IFS=',' read -r -a key_ids <<<"$crypto_keys"
 [[ ${#key_ids[@]} -gt 0 ]] || fail "--crypto-keys needs at least one key id"
