@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Nms.Infra.Tests;
 
 /// <summary>infra/deploy.sh refuses clearly, before building anything, when Azure is out of reach.</summary>
@@ -20,92 +18,41 @@ public sealed class DeployScriptTests : IDisposable
     public void Dispose() => Directory.Delete(bin, recursive: true);
 
     [Fact]
-    public void Deploy_refuses_in_one_line_when_az_is_missing()
+    public async Task Deploy_refuses_in_one_line_when_az_is_missing()
     {
-        var result = RunDeploy("--resource-group", "rg-nms");
+        var result = await RunDeploy("--resource-group", "rg-nms");
 
         Assert.NotEqual(0, result.ExitCode);
         Assert.Equal("", result.Stdout);
-        var line = Assert.Single(Lines(result.Stderr));
+        var line = Assert.Single(result.StderrLines);
         Assert.Contains("Azure CLI (az) is not installed", line, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void Deploy_refuses_in_one_line_when_not_logged_in()
+    [Theory]
+    [InlineData("exit 1", "not logged in to Azure; run 'az login'", "--resource-group", "rg-nms")]
+    [InlineData("exit 0", "missing --resource-group", null, null)]
+    [InlineData("exit 0", "--plan premium needs --image REF", "--resource-group", "rg-nms", "--plan", "premium")]
+    public async Task Deploy_refuses_in_one_line_when_something_is_missing(string az, string expected, params string?[] args)
     {
-        FakeAz("exit 1");
+        FakeAz(az);
 
-        var result = RunDeploy("--resource-group", "rg-nms");
+        var result = await RunDeploy(args.OfType<string>().ToArray());
 
         Assert.NotEqual(0, result.ExitCode);
-        var line = Assert.Single(Lines(result.Stderr));
-        Assert.Contains("not logged in to Azure; run 'az login'", line, StringComparison.Ordinal);
+        var line = Assert.Single(result.StderrLines);
+        Assert.Contains(expected, line, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Deploy_refuses_in_one_line_without_a_resource_group()
+    public async Task Deploy_help_needs_no_azure_cli()
     {
-        FakeAz("exit 0");
-
-        var result = RunDeploy();
-
-        Assert.NotEqual(0, result.ExitCode);
-        var line = Assert.Single(Lines(result.Stderr));
-        Assert.Contains("missing --resource-group", line, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void Premium_deploy_refuses_without_an_image_or_registry()
-    {
-        FakeAz("exit 0");
-
-        var result = RunDeploy("--resource-group", "rg-nms", "--plan", "premium");
-
-        Assert.NotEqual(0, result.ExitCode);
-        var line = Assert.Single(Lines(result.Stderr));
-        Assert.Contains("--image", line, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void Deploy_help_needs_no_azure_cli()
-    {
-        var result = RunDeploy("--help");
+        var result = await RunDeploy("--help");
 
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("--resource-group", result.Stdout, StringComparison.Ordinal);
     }
 
-    private void FakeAz(string body)
-    {
-        var path = Path.Combine(bin, "az");
-        File.WriteAllText(path, $"#!/bin/sh\n{body}\n");
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-    }
+    private void FakeAz(string body) => BashScript.WriteExecutable(Path.Combine(bin, "az"), body);
 
-    private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-
-    private (int ExitCode, string Stdout, string Stderr) RunDeploy(params string[] args)
-    {
-        var start = new ProcessStartInfo("/bin/bash")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(RepoFiles.PathOf("infra/deploy.sh"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["PATH"] = bin;
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEnd();
-        Assert.True(process.WaitForExit(30_000), "deploy.sh did not finish in 30 s");
-        return (process.ExitCode, stdout.Result, stderr);
-    }
+    private Task<ScriptResult> RunDeploy(params string[] args) => BashScript.RunAsync(RepoFiles.PathOf("infra/deploy.sh"), args, bin);
 }
