@@ -96,7 +96,7 @@ for id in "${key_ids[@]}"; do
   [[ $id =~ ^[A-Za-z0-9]{1,32}$ ]] ||
     fail "crypto key id '$id' must be 1-32 letters or digits (it becomes part of a setting and secret name)"
 done
-active_key="${active_key:-${key_ids[-1]}}"
+active_key="${active_key:-${key_ids[${#key_ids[@]}-1]}}"
 [[ " ${key_ids[*]} " == *" $active_key "* ]] ||
   fail "--active-key '$active_key' is not one of --crypto-keys ($crypto_keys)"
 
@@ -198,6 +198,8 @@ bicep="$("$infra_dir/tools/bicep.sh")"
 
 # ---- Container image (premium) ------------------------------------------------------------
 
+registry_parameter=""
+
 if [[ $plan == premium && -n $acr ]]; then
   tag="$(git -C "$repo_dir" rev-parse --short HEAD 2>/dev/null || date +%Y%m%d%H%M%S)"
   login_server="$(az acr show --name "$acr" --query loginServer --output tsv)" ||
@@ -205,6 +207,11 @@ if [[ $plan == premium && -n $acr ]]; then
   image="$login_server/nms-functions:$tag"
   echo "deploy: building $image with az acr build" >&2
   az acr build --registry "$acr" --image "nms-functions:$tag" "$stage_dir" --output none
+  if [[ $(az acr show --name "$acr" --query resourceGroup --output tsv) == "$resource_group" ]]; then
+    registry_parameter="containerRegistryName=$acr"
+  else
+    echo "deploy: $acr is in another resource group: grant the app identity AcrPull on it (see infra/README.md)" >&2
+  fi
 fi
 
 # ---- Infrastructure ------------------------------------------------------------------------
@@ -231,7 +238,9 @@ parameters=(
   "operatorPrincipalType=$operator_type"
 )
 [[ $plan == premium ]] && parameters+=("containerImage=$image")
-parameters+=("${extra_parameters[@]}")
+[[ -n $registry_parameter ]] && parameters+=("$registry_parameter")
+# (the +"..." form keeps bash 3.2, macOS's, happy with an empty array under set -u)
+parameters+=(${extra_parameters[@]+"${extra_parameters[@]}"})
 
 deployment="nms-$(date +%Y%m%d%H%M%S)"
 echo "deploy: deploying infrastructure ($plan) to $resource_group as $deployment" >&2

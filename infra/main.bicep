@@ -62,6 +62,9 @@ param premiumMaximumWorkers int = 10
 @description('Premium: container image built from infra/Dockerfile (in a registry the app identity can pull from with AcrPull).')
 param containerImage string = ''
 
+@description('Premium: Azure Container Registry in this resource group holding the image; the app identity gets AcrPull on it. Empty: grant AcrPull yourself.')
+param containerRegistryName string = ''
+
 @description('Reachability check: empty picks tcp on Flex Consumption (no raw sockets there) and icmp on Premium.')
 @allowed([
   ''
@@ -286,6 +289,22 @@ module postgres 'modules/postgres.bicep' = {
   }
 }
 
+var acrPull = '7f951dda-4ed3-4680-a7ca-43fe172d538d'
+
+resource registry 'Microsoft.ContainerRegistry/registries@2023-07-01' existing = if (!isFlex && !empty(containerRegistryName)) {
+  name: containerRegistryName
+}
+
+resource appCanPullImage 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!isFlex && !empty(containerRegistryName)) {
+  scope: registry
+  name: guid(resourceGroup().id, containerRegistryName, identity.id, acrPull)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', acrPull)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
 // The app module uses outputs of storage, keyVault and monitoring, so their role assignments
 // exist before the site: the host can read its storage and Key Vault references on first start.
 module functionApp 'modules/functionapp.bicep' = {
@@ -345,6 +364,10 @@ module functionApp 'modules/functionapp.bicep' = {
     containerImage: containerImage
     tags: tags
   }
+  dependsOn: [
+    // Premium pulls its image on start.
+    appCanPullImage
+  ]
 }
 
 output functionAppName string = functionApp.outputs.appName
