@@ -40,8 +40,13 @@ for command in lint build; do
   fi
 done
 
+# The scripts next to the templates must at least parse.
+for script in infra/*.sh infra/tools/*.sh; do
+  bash -n "$script" || failed=1
+done
+
 if [[ $failed -ne 0 ]]; then
   echo "infra/check.sh: Bicep reported warnings or errors (treated as failures)" >&2
   exit 1
 fi
-echo "infra/check.sh: $count Bicep files lint and build cleanly"
+echo "infra/check.sh: $count Bicep files lint and build cleanly; scripts parse"
