@@ -153,23 +153,39 @@ location="${location:-$(az group show --name "$resource_group" --query location 
 
 # Secrets are generated once. Whether one exists is read from the control plane (no Key Vault
 # data-plane role needed); only missing ones are passed, so a redeploy never rotates anything.
+# A lookup that fails for any other reason than "not found" stops the deployment: guessing
+# "missing" would replace a stored encryption key and make existing credentials unreadable.
 vault="$(az resource list --resource-group "$resource_group" \
-  --resource-type Microsoft.KeyVault/vaults --query '[0].name' --output tsv 2>/dev/null || true)"
-secret_exists() {
-  [[ -n $vault ]] && az resource show --resource-group "$resource_group" \
+  --resource-type Microsoft.KeyVault/vaults --query '[0].name' --output tsv)" ||
+  fail "could not list the Key Vaults in $resource_group"
+secret_state() {
+  local out
+  if [[ -z $vault ]]; then
+    echo absent
+  elif out="$(az resource show --resource-group "$resource_group" \
     --namespace Microsoft.KeyVault --parent "vaults/$vault" --resource-type secrets \
-    --name "$1" --output none >/dev/null 2>&1
+    --name "$1" --query name --output tsv 2>&1)"; then
+    echo present
+  elif [[ $out == *NotFound* && $out == *"$1"* ]]; then
+    echo absent
+  else
+    fail "could not check whether Key Vault secret $1 exists: $(head -n 1 <<<"$out")"
+  fi
 }
 random_base64() { openssl rand -base64 "$1" | tr -d '\n'; }
 
 command -v openssl >/dev/null 2>&1 || fail "openssl is not installed (needed to generate secrets)"
 db_password=""
 bootstrap_key=""
-secret_exists nms-db-password || db_password="$(openssl rand -hex 24)Aa1!"
-secret_exists nms-bootstrap-admin-key || bootstrap_key="$(openssl rand -hex 32)"
 new_keys_json=""
+state="$(secret_state nms-db-password)"
+[[ $state == present ]] || db_password="$(openssl rand -hex 24)Aa1!"
+state="$(secret_state nms-bootstrap-admin-key)"
+[[ $state == present ]] || bootstrap_key="$(openssl rand -hex 32)"
 for id in "${key_ids[@]}"; do
-  if ! secret_exists "nms-crypto-key-$id"; then
+  state="$(secret_state "nms-crypto-key-$id")"
+  if [[ $state == absent ]]; then
+    echo "deploy: generating credential-encryption key $id" >&2
     new_keys_json+="${new_keys_json:+,}\"$id\":\"$(random_base64 32)\""
   fi
 done

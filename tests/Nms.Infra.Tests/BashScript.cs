@@ -33,11 +33,11 @@ internal static class BashScript
         return new ScriptResult(process.ExitCode, await stdout, await stderr);
     }
 
-    /// <summary>Writes an executable <c>/bin/sh</c> script.</summary>
-    public static void WriteExecutable(string path, string body)
+    /// <summary>Writes an executable script.</summary>
+    public static void WriteExecutable(string path, string body, string shell = "/bin/sh")
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        File.WriteAllText(path, $"#!/bin/sh\n{body}\n");
+        File.WriteAllText(path, $"#!{shell}\n{body}\n");
         if (!OperatingSystem.IsWindows())
         {
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
