@@ -187,17 +187,18 @@ param logRetentionDays int = 30
 // ---- Resources ---------------------------------------------------------------------------
 
 var isFlex = hostingPlan == 'flex'
+var prefix = toLower(namePrefix)
 var suffix = toLower(nameSuffix)
 var names = {
-  identity: 'id-${namePrefix}-${suffix}'
-  vnet: 'vnet-${namePrefix}-${suffix}'
-  storage: take('st${namePrefix}${suffix}', 24)
-  keyVault: take('kv-${namePrefix}-${suffix}', 24)
-  postgres: 'psql-${namePrefix}-${suffix}'
-  workspace: 'log-${namePrefix}-${suffix}'
-  appInsights: 'appi-${namePrefix}-${suffix}'
-  plan: 'plan-${namePrefix}-${suffix}'
-  app: 'func-${namePrefix}-${suffix}'
+  identity: 'id-${prefix}-${suffix}'
+  vnet: 'vnet-${prefix}-${suffix}'
+  storage: take('st${prefix}${suffix}', 24)
+  keyVault: take('kv-${prefix}-${suffix}', 24)
+  postgres: 'psql-${prefix}-${suffix}'
+  workspace: 'log-${prefix}-${suffix}'
+  appInsights: 'appi-${prefix}-${suffix}'
+  plan: 'plan-${prefix}-${suffix}'
+  app: 'func-${prefix}-${suffix}'
 }
 // Flex Consumption gets TCP-connect reachability unless told otherwise: ICMP needs raw sockets.
 var effectiveReachabilityMode = reachabilityMode == 'icmp' ? 'icmp' : (reachabilityMode == 'tcp' ? 'tcp' : (isFlex ? 'tcp' : 'icmp'))
