@@ -44,6 +44,10 @@ resource vnet 'Microsoft.Network/virtualNetworks@2024-05-01' = {
         name: 'snet-functions'
         properties: {
           addressPrefix: functionsSubnetPrefix
+          // The app reaches storage, Key Vault and Application Insights on their public endpoints.
+          // Newer network API versions make subnets private by default; keep egress explicit here.
+          // (Attach a NAT gateway for a fixed egress IP, e.g. for device firewalls.)
+          defaultOutboundAccess: true
           delegations: [
             {
               name: 'functions'
