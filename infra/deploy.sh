@@ -108,7 +108,7 @@ package="$repo_dir/artifacts/nms-functions.zip"
 
 build_package() {
   local publish_plugins="$repo_dir/plugins/publish.sh"
-  [[ -x $publish_plugins ]] || fail "plugins/publish.sh is missing or not executable"
+  [[ -f $publish_plugins ]] || fail "plugins/publish.sh is missing"
   rm -rf "$stage_dir" "$package"
   mkdir -p "$app_dir"
   echo "deploy: publishing functions/Nms.Functions (Release, linux-x64)" >&2
@@ -116,7 +116,7 @@ build_package() {
     --configuration Release --runtime linux-x64 --self-contained false \
     --output "$app_dir" --nologo --verbosity quiet >&2
   echo "deploy: publishing plugins (Native AOT, linux-x64) into the package" >&2
-  "$publish_plugins" "$app_dir/plugins" >&2
+  bash "$publish_plugins" "$app_dir/plugins" >&2
   local plugin
   for plugin in snmp ssh; do
     [[ -f $app_dir/plugins/$plugin ]] || fail "plugins/publish.sh did not produce plugins/$plugin"
@@ -132,7 +132,8 @@ build_package() {
 }
 
 if [[ $skip_build == true ]]; then
-  [[ -d $app_dir ]] || fail "--skip-build: nothing staged in artifacts/deploy/ (run without it first)"
+  [[ -d $app_dir && -f $package ]] ||
+    fail "--skip-build: nothing staged in artifacts/ (run without --skip-build first)"
 else
   build_package
 fi
