@@ -188,6 +188,26 @@ public sealed class FailureWindowTests
         }
     }
 
+    [Fact]
+    public void Random_bursts_in_random_order_never_count_more_than_in_order()
+    {
+        var random = new Random(11);
+        for (var round = 0; round < 500; round++)
+        {
+            var start = time.GetUtcNow();
+            var events = Enumerable.Range(0, random.Next(1, 12))
+                .Select(_ => start + TimeSpan.FromSeconds(random.Next(0, 1_500)))
+                .Order()
+                .ToArray();
+            var inOrder = Replay(events);
+
+            var state = Replay(events.OrderBy(_ => random.Next()));
+
+            Assert.InRange(state.Count, 1, inOrder.Count);
+            Assert.Equal(events[^1], state.LastFailureAt);
+        }
+    }
+
     private static FailureState Replay(IEnumerable<DateTimeOffset> events) =>
         events.Aggregate(new FailureState(0, null), (state, at) => FailureWindow.Apply(state, at, Window, int.MaxValue).State);
 }
