@@ -97,9 +97,13 @@ public sealed partial class HealthMonitor(
             return outcome;
         }
 
-        await DeactivateAsync(connection, transaction, failure, error, now, cancellationToken);
+        // The deactivation records the newest failure, which a late event is not.
+        var (reason, lastError) = decision.Effect == FailureEffect.CountedLate && device.LastReason is not null
+            ? (device.LastReason, device.LastError)
+            : (failure.Reason, error);
+        await DeactivateAsync(connection, transaction, failure.DeviceId, reason, lastError, now, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        LogDeactivated(failure.DeviceId, device.Address, decision.State.Count, device.WindowSeconds, failure.Reason, error ?? "");
+        LogDeactivated(failure.DeviceId, device.Address, decision.State.Count, device.WindowSeconds, reason, lastError ?? "");
         return FailureOutcome.Deactivated;
     }
 
@@ -128,7 +132,9 @@ public sealed partial class HealthMonitor(
             reader.GetInt32(1),
             reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2));
         return new LockedDevice(reader.GetString(0), state, reader.GetInt32(3), reader.GetInt32(4), reader.GetString(5),
-            reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6));
+            reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6),
+            reader.IsDBNull(7) ? null : reader.GetString(7),
+            reader.IsDBNull(8) ? null : reader.GetString(8));
     }
 
     private static async Task<bool> RecordEventAsync(
@@ -145,14 +151,14 @@ public sealed partial class HealthMonitor(
     }
 
     private async Task DeactivateAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, FailureEvent failure, string? error, DateTimeOffset now, CancellationToken cancellationToken)
+        NpgsqlConnection connection, NpgsqlTransaction transaction, long deviceId, string reason, string? error, DateTimeOffset now, CancellationToken cancellationToken)
     {
         // Always scheduled, even with the probe off: switching it on later finds these devices.
         var firstProbe = now + RecoveryBackoff.Delay(0, BaseDelay(recovery), CapDelay(recovery));
         await using (var deactivate = new NpgsqlCommand(HealthSql.Deactivate, connection, transaction))
         {
-            deactivate.Parameters.Add(new NpgsqlParameter<long> { TypedValue = failure.DeviceId });
-            deactivate.Parameters.Add(new NpgsqlParameter<string> { TypedValue = failure.Reason });
+            deactivate.Parameters.Add(new NpgsqlParameter<long> { TypedValue = deviceId });
+            deactivate.Parameters.Add(new NpgsqlParameter<string> { TypedValue = reason });
             deactivate.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = error, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
             deactivate.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = now });
             deactivate.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = firstProbe });
@@ -161,11 +167,11 @@ public sealed partial class HealthMonitor(
 
         await using (var unschedule = new NpgsqlCommand(HealthSql.Unschedule, connection, transaction))
         {
-            unschedule.Parameters.Add(new NpgsqlParameter<long> { TypedValue = failure.DeviceId });
+            unschedule.Parameters.Add(new NpgsqlParameter<long> { TypedValue = deviceId });
             await unschedule.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await LogTransitionAsync(connection, transaction, failure.DeviceId, "deactivated", failure.Reason, error, now, cancellationToken);
+        await LogTransitionAsync(connection, transaction, deviceId, "deactivated", reason, error, now, cancellationToken);
     }
 
     internal static async Task LogTransitionAsync(
@@ -206,7 +212,7 @@ public sealed partial class HealthMonitor(
         return failure.OccurredAt == default ? "occurred_at is missing" : null;
     }
 
-    private sealed record LockedDevice(string Status, FailureState State, int WindowSeconds, int Threshold, string Address, DateTimeOffset? ReactivatedAt);
+    private sealed record LockedDevice(string Status, FailureState State, int WindowSeconds, int Threshold, string Address, DateTimeOffset? ReactivatedAt, string? LastReason, string? LastError);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Device {DeviceId} ({Device}) deactivated: {Count} failures within {WindowSeconds} s, last {Reason}: {Error}")]
     private partial void LogDeactivated(long deviceId, string device, int count, int windowSeconds, string reason, string error);

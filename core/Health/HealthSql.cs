@@ -16,7 +16,9 @@ public static class HealthSql
                COALESCE(failure_window_seconds, $2),
                COALESCE(failure_threshold, $3),
                host(ip) || ':' || port,
-               reactivated_at
+               reactivated_at,
+               last_failure_reason,
+               last_failure_error
         FROM devices
         WHERE id = $1
         FOR UPDATE

@@ -143,6 +143,22 @@ public sealed class HealthMonitorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Late_event_reaching_the_threshold_records_the_newest_failure_as_the_reason()
+    {
+        var device = await fx.AddDeviceAsync(threshold: 2);
+        var monitor = fx.Monitor();
+        var early = fx.Time.GetUtcNow();
+        fx.Time.Advance(TimeSpan.FromSeconds(30));
+
+        await monitor.RecordFailureAsync(fx.Failure(device, fx.Time.GetUtcNow(), FailureEvent.PollReason, "newest"), default);
+        var outcome = await monitor.RecordFailureAsync(fx.Failure(device, early, FailureEvent.PingReason, "older"), default);
+
+        Assert.Equal(FailureOutcome.Deactivated, outcome);
+        var row = await fx.ReadAsync(device);
+        Assert.Equal(("poll", "newest"), (row.DeactivationReason, row.DeactivationError));
+    }
+
+    [Fact]
     public async Task Event_a_window_older_than_the_last_failure_is_ignored_and_its_redelivery_too()
     {
         var device = await fx.AddDeviceAsync();
