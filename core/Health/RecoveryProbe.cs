@@ -16,7 +16,7 @@ public sealed record RecoveryRunResult(bool Enabled, int Probed, int Reactivated
 /// <summary>
 /// Re-checks devices the health consumer deactivated, each on its own backoff, and reactivates the
 /// ones that answer: ping first (cheap), then the plugin's discovery call with the device's own
-/// credential. Claiming pushes a device's next probe to its next backoff step before anything is
+/// credential (a poll for devices with a recorded SSH host key, see <see cref="ProbeMode(string?)"/>). Claiming pushes a device's next probe to its next backoff step before anything is
 /// sent, in a short transaction with SKIP LOCKED, so concurrent runs never probe one device twice
 /// and a crash mid-probe only delays it. Reactivation is conditional on the device still being in
 /// the deactivation that was claimed (an operator's change in between wins), resets the counters,
@@ -57,9 +57,9 @@ public sealed partial class RecoveryProbe(
         {
             var secrets = await credentials.ReadAsync(
                 answering.Where(d => d.CredentialId is not null).Select(d => d.CredentialId!.Value).ToList(), cancellationToken);
-            foreach (var group in answering.GroupBy(d => d.Plugin, StringComparer.Ordinal))
+            foreach (var group in answering.GroupBy(d => (d.Plugin, Mode: ProbeMode(d))))
             {
-                verdicts.AddRange(await DiscoverAsync(group.Key, group.ToList(), secrets, cancellationToken));
+                verdicts.AddRange(await AskPluginAsync(group.Key.Plugin, group.Key.Mode, group.ToList(), secrets, cancellationToken));
             }
         }
 
@@ -121,45 +121,61 @@ public sealed partial class RecoveryProbe(
         return claimed;
     }
 
-    private async Task<IEnumerable<(ProbeCandidate, string?, string?)>> DiscoverAsync(
-        string plugin, IReadOnlyList<ProbeCandidate> devices, IReadOnlyDictionary<long, PluginCredential> secrets, CancellationToken cancellationToken)
+    /// <summary>
+    /// Discovery, the light call, for devices without a recorded host key (SNMP). A device with one
+    /// (SSH) is asked with a poll instead: the ssh plugin's discovery accepts any host key and would
+    /// hand the device's credential to whatever answers at the address now; its poll refuses a key
+    /// other than the recorded one before authenticating.
+    /// </summary>
+    internal static string ProbeMode(string? hostKey) => hostKey is null ? PluginContract.DiscoveryMode : PluginContract.PollMode;
+
+    private static string ProbeMode(ProbeCandidate device) => ProbeMode(device.HostKey);
+
+    private async Task<IEnumerable<(ProbeCandidate, string?, string?)>> AskPluginAsync(
+        string plugin, string mode, IReadOnlyList<ProbeCandidate> devices, IReadOnlyDictionary<long, PluginCredential> secrets, CancellationToken cancellationToken)
     {
-        var targets = devices.Select(d => new PluginTarget(
-            d.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            d.Ip,
-            d.Port,
-            Credential: d.CredentialId is { } id && secrets.TryGetValue(id, out var secret) ? secret : null,
-            HostKey: d.HostKey)).ToList();
-        var request = new PluginRequest(PluginContract.Version, PluginContract.DiscoveryMode, Math.Clamp(recovery.RecoveryProbeTimeoutMilliseconds, 100, 60_000), targets);
+        var targets = devices.Select(d =>
+        {
+            var credential = d.CredentialId is { } id && secrets.TryGetValue(id, out var secret) ? secret : null;
+            // Discovery tries a list of credentials, poll uses the device's one: the device's own credential either way.
+            return new PluginTarget(
+                d.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                d.Ip,
+                d.Port,
+                Credential: credential,
+                Credentials: credential is null ? null : [credential],
+                HostKey: d.HostKey);
+        }).ToList();
+        var request = new PluginRequest(PluginContract.Version, mode, Math.Clamp(recovery.RecoveryProbeTimeoutMilliseconds, 100, 60_000), targets);
         var run = await plugins.RunAsync(plugin, request, cancellationToken);
         if (!run.Succeeded)
         {
-            return devices.Select(d => (d, (string?)$"{plugin} discovery failed: {run.Error}", (string?)null));
+            return devices.Select(d => (d, (string?)$"{plugin} {mode} failed: {run.Error}", (string?)null));
         }
 
         var results = run.Response!.Results.GroupBy(r => r.Id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
-        return devices.Select(d => Judge(plugin, d, results.GetValueOrDefault(d.Id.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+        return devices.Select(d => Judge(plugin, mode, d, results.GetValueOrDefault(d.Id.ToString(System.Globalization.CultureInfo.InvariantCulture))));
     }
 
-    private (ProbeCandidate, string?, string?) Judge(string plugin, ProbeCandidate device, PluginResult? result)
+    private (ProbeCandidate, string?, string?) Judge(string plugin, string mode, ProbeCandidate device, PluginResult? result)
     {
         if (result is null)
         {
-            return (device, $"{plugin} discovery returned no result for the device", null);
+            return (device, $"{plugin} {mode} returned no result for the device", null);
         }
 
         if (!result.Success)
         {
-            return (device, HealthMonitor.Truncate($"{plugin} discovery: {result.Error ?? "failed"}"), null);
+            return (device, HealthMonitor.Truncate($"{plugin} {mode}: {result.Error ?? "failed"}"), null);
         }
 
         if (device.HostKey is not null && result.HostKey is not null && !string.Equals(device.HostKey, result.HostKey, StringComparison.Ordinal))
         {
             // Another machine may hold the address now: never hand it the device's credential unattended.
-            return (device, $"{plugin} discovery answered with a different host key; an operator must reactivate", null);
+            return (device, $"{plugin} {mode} answered with a different host key; an operator must reactivate", null);
         }
 
-        var via = pinger.Enabled ? $"answered ping and {plugin} discovery" : $"answered {plugin} discovery";
+        var via = pinger.Enabled ? $"answered ping and {plugin} {mode}" : $"answered {plugin} {mode}";
         var hostname = string.IsNullOrWhiteSpace(result.Hostname) ? "" : $" as '{result.Hostname}'";
         return (device, null, HealthMonitor.Truncate($"recovery probe: {via}{hostname} after {device.Attempts + 1} probe(s)"));
     }

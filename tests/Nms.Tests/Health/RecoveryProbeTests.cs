@@ -99,6 +99,7 @@ public sealed class RecoveryProbeTests : IAsyncLifetime
         Assert.Equal(("snmp", PluginContract.DiscoveryMode), (request.Plugin, request.Request.Mode));
         var target = Assert.Single(request.Request.Targets);
         Assert.Equal("s3cret-community", target.Credential?.Community);
+        Assert.Equal("s3cret-community", Assert.Single(target.Credentials!).Community);
         var row = await fx.ReadAsync(device);
         Assert.Equal(("active", 0, true, 0), (row.Status, row.FailureCount, row.Scheduled, row.RecoveryAttempts));
         Assert.Null(row.DeactivatedAt);
@@ -176,8 +177,10 @@ public sealed class RecoveryProbeTests : IAsyncLifetime
 
         var row = await fx.ReadAsync(device);
         Assert.Equal("inactive", row.Status);
-        Assert.Contains("different host key", row.RecoveryLastError, StringComparison.Ordinal);
-        Assert.Equal("ssh-ed25519 AAAAoriginal", Assert.Single(plugins.Requests).Request.Targets[0].HostKey);
+        Assert.Equal("ssh poll answered with a different host key; an operator must reactivate", row.RecoveryLastError);
+        var request = Assert.Single(plugins.Requests).Request;
+        Assert.Equal(PluginContract.PollMode, request.Mode);
+        Assert.Equal("ssh-ed25519 AAAAoriginal", request.Targets[0].HostKey);
     }
 
     [Fact]
