@@ -26,3 +26,6 @@ CREATE TABLE device_health_events (
 );
 CREATE INDEX device_health_events_kind_at ON device_health_events (kind, at DESC);
 CREATE INDEX device_health_events_device ON device_health_events (device_id);
+
+-- The recovery timer forgets processed failure event ids past their retention.
+CREATE INDEX failure_events_processed_at ON failure_events (processed_at);
