@@ -55,11 +55,17 @@ public sealed partial class RecoveryProbe(
         var answering = claimed.Where(d => reachable.Contains(d.Ip)).ToList();
         if (answering.Count > 0)
         {
-            var secrets = await credentials.ReadAsync(
-                answering.Where(d => d.CredentialId is not null).Select(d => d.CredentialId!.Value).ToList(), cancellationToken);
-            foreach (var group in answering.GroupBy(d => (d.Plugin, Mode: ProbeMode(d))))
+            var secrets = await ReadCredentialsAsync(answering, cancellationToken);
+            if (secrets is null)
             {
-                verdicts.AddRange(await AskPluginAsync(group.Key.Plugin, group.Key.Mode, group.ToList(), secrets, cancellationToken));
+                verdicts.AddRange(answering.Select(d => (d, (string?)"credentials could not be read", (string?)null)));
+            }
+            else
+            {
+                foreach (var group in answering.GroupBy(d => (d.Plugin, Mode: ProbeMode(d))))
+                {
+                    verdicts.AddRange(await AskPluginAsync(group.Key.Plugin, group.Key.Mode, group.ToList(), secrets, cancellationToken));
+                }
             }
         }
 
@@ -77,6 +83,20 @@ public sealed partial class RecoveryProbe(
         }
 
         return new RecoveryRunResult(true, claimed.Count, reactivated.Count, reactivated);
+    }
+
+    /// <summary>Null when a secret cannot be opened (e.g. its key id was removed from settings): the devices stay down.</summary>
+    private async Task<IReadOnlyDictionary<long, PluginCredential>?> ReadCredentialsAsync(IReadOnlyList<ProbeCandidate> devices, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await credentials.ReadAsync(devices.Where(d => d.CredentialId is not null).Select(d => d.CredentialId!.Value).ToList(), cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not NpgsqlException)
+        {
+            LogCredentialsUnreadable(devices.Count, ex.GetType().Name);
+            return null;
+        }
     }
 
     private async Task<IReadOnlyList<ProbeCandidate>> ClaimAsync(CancellationToken cancellationToken)
@@ -226,6 +246,9 @@ public sealed partial class RecoveryProbe(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Device {DeviceId} ({Device}) reactivated: {Reason}")]
     private partial void LogReactivated(long deviceId, string device, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Recovery probe: credentials of {Count} device(s) could not be opened ({Error}); they stay inactive")]
+    private partial void LogCredentialsUnreadable(int count, string error);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Device {DeviceId} still down after recovery probe {Attempt}: {Error}")]
     private partial void LogStillDown(long deviceId, int attempt, string error);

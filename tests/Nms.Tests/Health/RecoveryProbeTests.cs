@@ -167,6 +167,21 @@ public sealed class RecoveryProbeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Credential_sealed_under_a_key_no_longer_configured_leaves_the_device_down_and_the_plugin_unasked()
+    {
+        var credential = await CredentialAsync("public");
+        await fx.Database.ExecuteAsync("UPDATE credential_profiles SET secret_key_id = 'retired' WHERE id = $1", credential);
+        var device = await DeactivatedDeviceAsync(credentialId: credential);
+        fx.Time.Advance(Base);
+
+        await Probe().RunAsync(default);
+
+        Assert.Empty(plugins.Requests);
+        var row = await fx.ReadAsync(device);
+        Assert.Equal(("inactive", "credentials could not be read"), (row.Status, row.RecoveryLastError));
+    }
+
+    [Fact]
     public async Task Device_answering_with_another_host_key_stays_inactive()
     {
         var device = await DeactivatedDeviceAsync(hostKey: "ssh-ed25519 AAAAoriginal", plugin: "ssh");
