@@ -104,11 +104,4 @@ internal static class EntityValidation
 
         return address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
     }
-
-    public static long Id(string? text, string what)
-    {
-        return long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) && id > 0
-            ? id
-            : throw ProblemException.NotFound($"No {what} with id '{text}'.");
-    }
 }
