@@ -20,7 +20,6 @@ public sealed class ApiKeyService(
     TimeProvider time,
     ILogger<ApiKeyService> logger) : IApiKeyAuthenticator
 {
-    public const string BootstrapKeyId = "bootstrap";
     private const string KeyScheme = "nms";
     private const int PrefixBytes = 6;
     private const int SecretBytes = 32;
@@ -30,8 +29,6 @@ public sealed class ApiKeyService(
     public static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
 
     private static readonly IReadOnlyList<string> Roles = ["reader", "operator", "admin"];
-
-    private readonly byte[]? bootstrapHash = string.IsNullOrEmpty(auth.BootstrapAdminKey) ? null : Hash(auth.BootstrapAdminKey);
 
     public async Task<CreatedApiKey> CreateAsync(ApiKeyRequest request, CancellationToken cancellationToken)
     {
@@ -74,10 +71,9 @@ public sealed class ApiKeyService(
             return null;
         }
 
-        var hash = Hash(presentedKey);
-        if (bootstrapHash is not null && CryptographicOperations.FixedTimeEquals(hash, bootstrapHash))
+        if (BootstrapKeyAuthenticator.Matches(auth.BootstrapAdminKey, presentedKey))
         {
-            return new ApiPrincipal(BootstrapKeyId, BootstrapKeyId, Role.Admin);
+            return new ApiPrincipal(BootstrapKeyAuthenticator.BootstrapKeyId, "bootstrap admin", Role.Admin);
         }
 
         var parts = presentedKey.Split('_');
@@ -86,6 +82,7 @@ public sealed class ApiKeyService(
             return null;
         }
 
+        var hash = Hash(presentedKey);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var rows = await EntityDb.QueryAsync(connection, null, EntitySql.ApiKeyByPrefix,
             r => (Id: r.GetGuid(0), Name: r.GetString(1), Role: r.GetString(2), Hash: (byte[])r[3], Revoked: !r.IsDBNull(4), LastUsed: r.NullableTimestamp(5)),
