@@ -1,8 +1,12 @@
+using System.Text.Json.Serialization;
+
 namespace Nms.Core.Entities;
 
 // API request and response bodies (snake_case on the wire via NmsJson.Api). Request properties are
 // all nullable on purpose: a missing required field is then a 400 that names it, raised by the
-// services' validation, rather than a serializer error about the whole body.
+// services' validation, rather than a serializer error about the whole body. They also read
+// numbers strictly: "161" is a string, and a string where a number belongs is a 400 naming it
+// (NmsJson.Api starts from the web defaults, which would accept it).
 
 public sealed record ItemList<T>(IReadOnlyList<T> Items);
 
@@ -10,6 +14,7 @@ public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor);
 
 // ---- credential profiles --------------------------------------------------------------------
 
+[JsonNumberHandling(JsonNumberHandling.Strict)]
 public sealed record CredentialProfileRequest(
     string? Name = null,
     string? Protocol = null,
@@ -51,6 +56,7 @@ public static class CredentialProtocols
 
 // ---- discovery profiles ---------------------------------------------------------------------
 
+[JsonNumberHandling(JsonNumberHandling.Strict)]
 public sealed record DiscoveryProfileRequest(
     string? Name = null,
     string? Target = null,
@@ -77,6 +83,7 @@ public sealed record DiscoveryProfile(
 
 // ---- devices --------------------------------------------------------------------------------
 
+[JsonNumberHandling(JsonNumberHandling.Strict)]
 public sealed record DeviceCreateRequest(
     string? Ip = null,
     int? Port = null,
@@ -87,6 +94,7 @@ public sealed record DeviceCreateRequest(
     int? PollIntervalSeconds = null);
 
 /// <summary>Absent fields are left as they are. <c>status</c> reactivates or deactivates by hand.</summary>
+[JsonNumberHandling(JsonNumberHandling.Strict)]
 public sealed record DevicePatchRequest(
     int? PollIntervalSeconds = null,
     long? CredentialProfileId = null,
@@ -140,6 +148,7 @@ public static class DeviceStatus
 
 // ---- api keys -------------------------------------------------------------------------------
 
+[JsonNumberHandling(JsonNumberHandling.Strict)]
 public sealed record ApiKeyRequest(string? Name = null, string? Role = null);
 
 public sealed record ApiKey(Guid Id, string Name, string Role, string KeyPrefix, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt, DateTimeOffset? LastUsedAt);

@@ -186,6 +186,7 @@ public sealed class DeviceApiTests(EntityApp fixture) : IClassFixture<EntityApp>
         { """{"ip":127,"port":161,"plugin":"snmp"}""", "ip" },
         { """{"ip":"127.0.0.1","plugin":"snmp"}""", "port" },
         { """{"ip":"127.0.0.1","port":-1,"plugin":"snmp"}""", "port" },
+        { """{"ip":"127.0.0.1","port":"161","plugin":"snmp"}""", "port" },
         { """{"ip":"127.0.0.1","port":99999999999,"plugin":"snmp"}""", "port" },
         { """{"ip":"127.0.0.1","port":161}""", "plugin" },
         { """{"ip":"127.0.0.1","port":161,"plugin":"../bin/sh"}""", "plugin" },
