@@ -56,13 +56,23 @@ public sealed class DeviceService(
         var now = time.GetUtcNow();
         try
         {
-            var inserted = await EntityDb.QueryAsync(connection, transaction, EntitySql.InsertDevice, r => r.GetInt64(0), cancellationToken,
-                device.Ip, device.Port, device.Hostname, device.Description, device.Plugin, device.CredentialProfileId, device.DiscoveryProfileId,
-                device.PollIntervalSeconds, device.HostKey, now);
-            if (inserted.Count == 0)
+            List<long> inserted;
+            while (true)
             {
+                inserted = await EntityDb.QueryAsync(connection, transaction, EntitySql.InsertDevice, r => r.GetInt64(0), cancellationToken,
+                    device.Ip, device.Port, device.Hostname, device.Description, device.Plugin, device.CredentialProfileId, device.DiscoveryProfileId,
+                    device.PollIntervalSeconds, device.HostKey, now);
+                if (inserted.Count > 0)
+                {
+                    break;
+                }
+
+                // The conflicting row has committed (ON CONFLICT waited for it); unless it was deleted since, this finds it.
                 var existing = await EntityDb.QueryAsync(connection, transaction, EntitySql.DeviceIdAt, r => r.GetInt64(0), cancellationToken, device.Ip, device.Port);
-                return new ProvisionResult(existing.Count > 0 ? existing[0] : 0, Created: false);
+                if (existing.Count > 0)
+                {
+                    return new ProvisionResult(existing[0], Created: false);
+                }
             }
 
             var id = inserted[0];
@@ -119,6 +129,12 @@ public sealed class DeviceService(
         if (reason is not null && status != DeviceStatus.Inactive)
         {
             throw ProblemException.BadRequest("deactivation_reason", "'deactivation_reason' goes with \"status\": \"inactive\".");
+        }
+
+        if (reason is not null && DeviceStatus.HealthReasons.Contains(reason, StringComparer.OrdinalIgnoreCase))
+        {
+            // The health monitor's reasons: its recovery probe reactivates devices it deactivated, never an operator's.
+            throw ProblemException.BadRequest("deactivation_reason", $"'{reason}' is reserved for the health monitor's deactivations.");
         }
 
         var interval = request.PollIntervalSeconds is null ? (int?)null : PollInterval(request.PollIntervalSeconds);

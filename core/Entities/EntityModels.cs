@@ -144,6 +144,9 @@ public static class DeviceStatus
     public const string Active = "active";
     public const string Inactive = "inactive";
     public const string ManualReason = "manual";
+
+    /// <summary>Reasons only the health monitor gives (FailureEvent.PingReason/PollReason).</summary>
+    public static readonly IReadOnlyList<string> HealthReasons = [Health.FailureEvent.PingReason, Health.FailureEvent.PollReason];
 }
 
 // ---- api keys -------------------------------------------------------------------------------

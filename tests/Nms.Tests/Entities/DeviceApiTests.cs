@@ -215,6 +215,8 @@ public sealed class DeviceApiTests(EntityApp fixture) : IClassFixture<EntityApp>
         { """{"poll_interval_seconds":0}""", "poll_interval_seconds" },
         { """{"credential_profile_id":424242}""", "credential_profile_id" },
         { """{"deactivation_reason":"why"}""", "deactivation_reason" },
+        { """{"status":"inactive","deactivation_reason":"ping"}""", "deactivation_reason" },
+        { """{"status":"inactive","deactivation_reason":"POLL"}""", "deactivation_reason" },
         { """{"ip":"127.0.0.2"}""", "ip" },
     };
 

@@ -84,6 +84,42 @@ public sealed class SecretHandlingTests(EntityApp fixture) : IClassFixture<Entit
     }
 
     [Fact]
+    public async Task The_maintenance_timer_reseals_rows_under_the_active_key()
+    {
+        var oldKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        await using var database = await TestDatabase.CreateAsync();
+        await using (var before = await fixture.StartAsync(o =>
+        {
+            o.Database = database;
+            o.Settings["Nms:Crypto:ActiveKeyId"] = "k-old";
+            o.Settings["Nms:Crypto:Keys:k-old"] = oldKey;
+        }))
+        {
+            using var client = fixture.Client(before.AdminKey, before);
+            await client.CreateAsync("credential_profiles", new { name = "a", protocol = "snmp_v2c", community = "ca" });
+            await client.CreateAsync("credential_profiles", new { name = "b", protocol = "ssh", user = "u", password = "pb" });
+        }
+
+        await using var after = await fixture.StartAsync(o =>
+        {
+            o.Database = database;
+            o.Settings["Nms:Crypto:ActiveKeyId"] = "k-new";
+            o.Settings["Nms:Crypto:Keys:k-old"] = oldKey;
+            o.Settings["Nms:Crypto:Keys:k-new"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+            o.Settings["NmsMaintenanceSchedule"] = "* * * * * *";
+            o.EnabledTimers.Add("ResealCredentials");
+        });
+
+        await TestApp.EventuallyAsync(
+            async () => await database.ScalarAsync<long>("SELECT count(*) FROM credential_profiles WHERE secret_key_id <> 'k-new'") == 0,
+            "every profile re-sealed under k-new", TimeSpan.FromSeconds(15));
+        var ids = await database.ScalarAsync<long[]>("SELECT array_agg(id ORDER BY id) FROM credential_profiles");
+        var opened = await after.Services.GetRequiredService<CredentialReader>().ReadAsync(ids, CancellationToken.None);
+        Assert.Equal("ca", opened[ids[0]].Community);
+        Assert.Equal("pb", opened[ids[1]].Password);
+    }
+
+    [Fact]
     public void Sealing_round_trips_and_detects_tampering()
     {
         var sealer = fixture.App.Services.GetRequiredService<SecretSealer>();

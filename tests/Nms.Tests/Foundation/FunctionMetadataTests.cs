@@ -38,6 +38,7 @@ public sealed class FunctionMetadataTests
         ["GetApiKey"] = Http("api_keys/{id}", "Function", "get"),
         ["RevokeApiKey"] = Http("api_keys/{id}", "Function", "delete"),
         ["OpenApiDocument"] = Http("openapi.json", "Function", "get"),
+        ["ResealCredentials"] = Timer("NmsMaintenanceSchedule"),
     };
 
     [Fact]
