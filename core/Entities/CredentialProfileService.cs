@@ -110,7 +110,7 @@ public sealed class CredentialProfileService(
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var rows = await EntityDb.QueryAsync(connection, null, EntitySql.SealedCredentials,
-            r => (Id: r.GetInt64(0), Sealed: new SealedSecret(r.GetString(1), (byte[])r[2])), cancellationToken, sealer.ActiveKeyId, batchSize);
+            r => (Id: r.GetInt64(0), Sealed: new SealedSecret(r.GetString(1), (byte[])r[2])), cancellationToken, sealer.ActiveKeyId, batchSize, sealer.KeyIds.ToArray());
         var count = 0;
         foreach (var (id, old) in rows)
         {

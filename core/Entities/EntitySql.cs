@@ -38,7 +38,12 @@ internal static class EntitySql
     /// <summary>Which of the ids exist; KEY SHARE holds them until the referencing row commits.</summary>
     public const string ExistingCredentials = "SELECT id FROM credential_profiles WHERE id = ANY($1) FOR KEY SHARE";
 
-    public const string SealedCredentials = "SELECT id, secret_key_id, secret_ciphertext FROM credential_profiles WHERE secret_key_id <> $1 ORDER BY id LIMIT $2";
+    /// <summary>Rows under another key that this instance can still open ($3): one under a removed key cannot block the rest.</summary>
+    public const string SealedCredentials = """
+        SELECT id, secret_key_id, secret_ciphertext FROM credential_profiles
+        WHERE secret_key_id <> $1 AND secret_key_id = ANY($3)
+        ORDER BY id LIMIT $2
+        """;
 
     public const string ResealCredential = "UPDATE credential_profiles SET secret_ciphertext = $3, secret_key_id = $4 WHERE id = $1 AND secret_key_id = $2";
 

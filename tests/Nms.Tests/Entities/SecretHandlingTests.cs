@@ -57,6 +57,8 @@ public sealed class SecretHandlingTests(EntityApp fixture) : IClassFixture<Entit
         }))
         {
             using var client = fixture.Client(before.AdminKey, before);
+            // Sealed under a key nobody has any more: unreadable, but it must not stop the others being re-sealed.
+            await database.ExecuteAsync("INSERT INTO credential_profiles (name, protocol, secret_ciphertext, secret_key_id, created_at, updated_at) VALUES ('orphan', 'snmp_v2c', '\\x00', 'k-removed', now(), now())");
             oldId = (await client.CreateAsync("credential_profiles", new { name = "old", protocol = "snmp_v2c", community = "sealed-under-old" })).GetProperty("id").GetInt64();
         }
 
@@ -80,6 +82,7 @@ public sealed class SecretHandlingTests(EntityApp fixture) : IClassFixture<Entit
 
         Assert.Equal(1, await after.Services.GetRequiredService<CredentialProfileService>().ResealAsync(100, CancellationToken.None));
         Assert.Equal("k-2026", await database.ScalarAsync<string>("SELECT secret_key_id FROM credential_profiles WHERE id = $1", oldId));
+        Assert.Equal("k-removed", await database.ScalarAsync<string>("SELECT secret_key_id FROM credential_profiles WHERE name = 'orphan'"));
         Assert.Equal("sealed-under-old", (await reader.ReadAsync([oldId], CancellationToken.None))[oldId].Community);
     }
 
