@@ -59,6 +59,19 @@ public sealed class OpenApiTests(EntityApp fixture) : IClassFixture<EntityApp>
         Assert.Equal("3.0.3", document["openapi"]!.GetValue<string>());
     }
 
+    /// <summary>A real OpenAPI reader and its validator accept it: no structural error, no rule broken.</summary>
+    [Fact]
+    public void The_document_is_valid_openapi_3()
+    {
+        var parsed = new Microsoft.OpenApi.Readers.OpenApiStringReader().Read(OpenApiDocument.Json, out var diagnostic);
+        var broken = Microsoft.OpenApi.Extensions.OpenApiElementExtensions.Validate(parsed, Microsoft.OpenApi.Validations.ValidationRuleSet.GetDefaultRuleSet());
+
+        Assert.Empty(diagnostic.Errors.Select(e => $"{e.Pointer}: {e.Message}"));
+        Assert.Empty(broken.Select(e => $"{e.Pointer}: {e.Message}"));
+        Assert.Equal(Microsoft.OpenApi.OpenApiSpecVersion.OpenApi3_0, diagnostic.SpecificationVersion);
+        Assert.Equal(HttpRoute.All().Count, parsed.Paths.Sum(p => p.Value.Operations.Count));
+    }
+
     public static TheoryData<string, Type> SchemaTypes => new()
     {
         { "CredentialProfileRequest", typeof(CredentialProfileRequest) },
