@@ -147,9 +147,22 @@ public sealed class DiscoveryProfileService(
     internal static DiscoveryProfile Read(NpgsqlDataReader reader)
     {
         var target = reader.GetString(2);
-        return new DiscoveryProfile(reader.GetInt64(0), reader.GetString(1), target, DiscoveryTarget.Parse(target, long.MaxValue).Count,
+        return new DiscoveryProfile(reader.GetInt64(0), reader.GetString(1), target, AddressCount(target),
             reader.GetInt32(3), reader.GetString(4), reader.GetFieldValue<long[]>(10), reader.GetBoolean(5), reader.GetInt32(6), reader.GetInt32(7),
             reader.Timestamp(8), reader.Timestamp(9));
+    }
+
+    /// <summary>A read never fails on stored data: a target written under looser rules shows no count (and a PUT fixes it).</summary>
+    private static long? AddressCount(string target)
+    {
+        try
+        {
+            return DiscoveryTarget.Parse(target, long.MaxValue).Count;
+        }
+        catch (ProblemException)
+        {
+            return null;
+        }
     }
 
     private static ProblemException? Map(PostgresException ex, string name)

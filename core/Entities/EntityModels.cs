@@ -67,11 +67,12 @@ public sealed record DiscoveryProfileRequest(
     int? TimeoutMs = null,
     int? PollIntervalSeconds = null);
 
+/// <summary><see cref="AddressCount"/> is null only for a stored target that today's parser no longer accepts.</summary>
 public sealed record DiscoveryProfile(
     long Id,
     string Name,
     string Target,
-    long AddressCount,
+    long? AddressCount,
     int Port,
     string Plugin,
     IReadOnlyList<long> CredentialProfileIds,

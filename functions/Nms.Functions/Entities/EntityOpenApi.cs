@@ -143,7 +143,7 @@ internal sealed class EntityOpenApi : IOpenApiPaths
             ("id", Id(), true),
             ("name", String(), true),
             ("target", String(), true),
-            ("address_count", Integer(1), true),
+            ("address_count", Integer(1, description: "Addresses the target expands to (absent if a stored target no longer parses)"), false),
             ("port", Integer(1, 65_535), true),
             ("plugin", String(), true),
             ("credential_profile_ids", Array(Id()), true),

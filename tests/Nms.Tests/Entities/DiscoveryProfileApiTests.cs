@@ -61,6 +61,21 @@ public sealed class DiscoveryProfileApiTests(EntityApp fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_stored_target_the_parser_no_longer_accepts_still_reads_without_a_count()
+    {
+        var credential = await CredentialAsync("legacy");
+        var id = (await Admin.CreateAsync("discovery_profiles", new { name = "legacy", target = "127.0.9.1", port = 161, plugin = "snmp", credential_profile_ids = new[] { credential } })).GetProperty("id").GetInt64();
+        await fixture.App.Database.ExecuteAsync("UPDATE discovery_profiles SET target = 'written-by-an-older-version' WHERE id = $1", id);
+
+        var read = await Admin.GetJsonAsync($"discovery_profiles/{id}");
+        var list = await Admin.GetJsonAsync("discovery_profiles");
+
+        read.AssertStatus(HttpStatusCode.OK);
+        Assert.False(read.Json.TryGetProperty("address_count", out _));
+        list.AssertStatus(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task Duplicate_name_is_409()
     {
         var credential = await CredentialAsync("dup-discovery");
