@@ -19,9 +19,13 @@
 //     }
 //
 // Every IOpenApiPaths in the assembly is found by reflection (it needs a parameterless
-// constructor); nothing else to register. Paths are relative to the server URL "/api", path
-// parameters ({id}) are declared for you as strings, and 401/403 (for a role), 413 (for a body),
-// 500 and the security requirement are added from the role you pass (null = anonymous).
+// constructor); nothing else to register. Paths are relative to the server URL "/api" and written
+// without route constraints (Route = "discovery_profiles/{id:long}/run" → "/discovery_profiles/{id}/run").
+// Path parameters are declared for you as strings; add query parameters with .Query(name, schema,
+// description) and a JSON body with .Body(schema) (which also declares its 400 and 413). 401/403
+// (for a role), 500 and the security requirement come from the role you pass (null = anonymous),
+// which must be the role the function declares (a test compares them). Error bodies are
+// Ref(ProblemSchema); the entity routes in Entities/EntityOpenApi.cs are a complete example.
 
 using System.Text.Json.Nodes;
 using Nms.Core.Api;
