@@ -40,6 +40,7 @@ public static class NmsCoreServices
         services.AddSingleton<IPluginRunner, ProcessPluginRunner>();
         services.AddSingleton<SystemHealth>();
         services.AddNmsHealth(configuration);
+        services.AddNmsEntities();
         if (options.Database.MigrateOnStartup)
         {
             services.AddHostedService<MigrateOnStartup>();
