@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.Extensions.DependencyInjection;
-using Nms.Core.Api;
 using Nms.Core.Health;
 using Nms.Tests.Infrastructure;
 using Npgsql;
@@ -97,18 +95,16 @@ public sealed class HealthHostTests
     [Fact]
     public async Task Device_health_route_counts_devices_and_lists_the_latest_deactivations()
     {
-        await using var app = await TestApp.StartAsync(o =>
-        {
-            o.Settings["Nms:Health:Threshold"] = "1";
-            o.ConfigureServices = services => services.AddSingleton<IApiKeyAuthenticator>(new ReaderKeyAuthenticator());
-        });
+        await using var app = await TestApp.StartAsync(o => o.Settings["Nms:Health:Threshold"] = "1");
         var down = await AddDeviceAsync(app.Database, "127.20.3.1");
         await AddDeviceAsync(app.Database, "127.20.3.2");
         await AddDeviceAsync(app.Database, "127.20.3.3");
         await app.SendAsync(app.Queues.Failures, Failure(down, TimeSpan.Zero, FailureEvent.PollReason));
         await TestApp.EventuallyAsync(async () => await StatusAsync(app.Database, down) == "inactive", "the device to be deactivated");
 
-        using var reader = app.CreateClient(ReaderKeyAuthenticator.Key);
+        using var created = await app.Client.PostAsJsonAsync("api_keys", new { name = "health-reader", role = "reader" });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        using var reader = app.CreateClient((await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString());
         using var response = await reader.GetAsync("device_health?limit=5");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -182,14 +178,6 @@ public sealed class HealthHostTests
 
         var response = await app.Client.GetFromJsonAsync<JsonElement>("device_health");
         Assert.Equal(device, Assert.Single(response.GetProperty("latest_reactivations").EnumerateArray()).GetProperty("device_id").GetInt64());
-    }
-
-    private sealed class ReaderKeyAuthenticator : IApiKeyAuthenticator
-    {
-        public const string Key = "reader-key-for-health-tests";
-
-        public Task<ApiPrincipal?> AuthenticateAsync(string presentedKey, CancellationToken cancellationToken) =>
-            Task.FromResult(presentedKey == Key ? new ApiPrincipal("reader1", "reader", Role.Reader) : null);
     }
 
     /// <summary>
