@@ -62,6 +62,29 @@ public sealed class HealthHostTests
     }
 
     [Fact]
+    public async Task Deactivation_shows_in_the_device_api_and_an_operator_patch_brings_the_device_back()
+    {
+        await using var app = await TestApp.StartAsync(o => o.Settings["Nms:Health:Threshold"] = "2");
+        var device = await AddDeviceAsync(app.Database, "127.20.5.1");
+        await app.SendAsync(app.Queues.Failures, Failure(device, TimeSpan.FromSeconds(20), FailureEvent.PollReason));
+        await app.SendAsync(app.Queues.Failures, Failure(device, TimeSpan.FromSeconds(10), FailureEvent.PollReason));
+        await TestApp.EventuallyAsync(async () => await StatusAsync(app.Database, device) == "inactive", "the device to be deactivated");
+
+        var shown = await app.Client.GetFromJsonAsync<JsonElement>($"devices/{device}");
+        Assert.Equal(("inactive", "poll", "snmp timeout", 2), (shown.GetProperty("status").GetString(), shown.GetProperty("deactivation_reason").GetString(),
+            shown.GetProperty("last_failure_error").GetString(), shown.GetProperty("failure_count").GetInt32()));
+
+        using var patched = await app.Client.PatchAsJsonAsync($"devices/{device}", new { status = "active" });
+
+        Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+        Assert.Equal("active", await StatusAsync(app.Database, device));
+        Assert.True(await ScheduledAsync(app.Database, device));
+        await app.SendAsync(app.Queues.Failures, Failure(device, TimeSpan.Zero, FailureEvent.PollReason));
+        await TestApp.EventuallyAsync(async () => await app.Database.ScalarAsync<int>("SELECT failure_count FROM devices WHERE id = $1", device) == 1, "a fresh count after reactivation");
+        Assert.Equal("active", await StatusAsync(app.Database, device));
+    }
+
+    [Fact]
     public async Task Redelivered_failure_event_on_the_queue_is_counted_once()
     {
         await using var app = await TestApp.StartAsync();
