@@ -1,0 +1,2 @@
+// The fixtures drive Debian daemons (snmpd, sshd): Linux only.
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
