@@ -73,9 +73,9 @@ public sealed class SnmpHandler : IPluginHandler
         {
             return PluginResult.Fail(target.Id, PluginHost.OneLine(Describe(ex, timeout)));
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException ex)
         {
-            return PluginResult.Fail(target.Id, $"timed out after {timeout.TotalMilliseconds:F0} ms");
+            return PluginResult.Fail(target.Id, Describe(ex, timeout));
         }
     }
 
@@ -84,7 +84,7 @@ public sealed class SnmpHandler : IPluginHandler
 
     private static string Describe(Exception ex, TimeSpan timeout) => ex switch
     {
-        OperationCanceledException => $"timed out after {timeout.TotalMilliseconds:F0} ms (unreachable agent, or wrong community / credentials)",
+        OperationCanceledException => $"no response within {timeout.TotalMilliseconds:F0} ms (unreachable agent, or wrong community / credentials)",
         _ => ex.Message,
     };
 

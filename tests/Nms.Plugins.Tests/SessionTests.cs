@@ -1,0 +1,168 @@
+using System.Net;
+using System.Net.Sockets;
+using Nms.Plugins.Snmp.Codec;
+using Xunit;
+
+namespace Nms.Plugins.Tests;
+
+/// <summary>The client against a scripted agent on loopback that misbehaves on purpose.</summary>
+public sealed class SessionTests
+{
+    private static readonly ObjectIdentifier SysName = ObjectIdentifier.Parse("1.3.6.1.2.1.1.5.0");
+
+    [Fact]
+    public async Task Garbage_and_mismatched_request_ids_are_skipped_until_the_real_answer()
+    {
+        using var agent = new ScriptedAgent(request =>
+        [
+            Convert.FromHexString("DEADBEEF"),
+            Respond(request, request.Pdu.RequestId + 1, "stale"),
+            Respond(request, request.Pdu.RequestId, "router-1"),
+        ]);
+        using var session = agent.Session();
+        var answer = await session.GetAsync([SysName], CancellationToken.None);
+        Assert.Equal("router-1", answer[0].Value.AsText());
+    }
+
+    [Fact]
+    public async Task Only_garbage_fails_the_request_as_malformed_without_crashing()
+    {
+        using var agent = new ScriptedAgent(_ => [Convert.FromHexString("3084FFFFFFFF0201"), Convert.FromHexString("300302010A")]);
+        using var session = agent.Session();
+        var error = await Assert.ThrowsAsync<SnmpException>(() => session.GetAsync([SysName], CancellationToken.None));
+        Assert.Contains("malformed", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Error_status_is_reported_by_name()
+    {
+        using var agent = new ScriptedAgent(request =>
+        [
+            new CommunityMessage(request.Community, request.Pdu with { Type = PduType.Response, ErrorStatus = 5, ErrorIndex = 1 }).Encode(),
+        ]);
+        using var session = agent.Session();
+        var error = await Assert.ThrowsAsync<SnmpException>(() => session.GetAsync([SysName], CancellationToken.None));
+        Assert.Contains("genErr", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_silent_agent_is_retried_then_times_out()
+    {
+        var requests = 0;
+        using var agent = new ScriptedAgent(_ =>
+        {
+            Interlocked.Increment(ref requests);
+            return [];
+        });
+        using var session = agent.Session(retries: 2);
+        await Assert.ThrowsAsync<SnmpTimeoutException>(() => session.GetAsync([SysName], CancellationToken.None));
+        Assert.Equal(3, Volatile.Read(ref requests));
+    }
+
+    [Fact]
+    public async Task A_walk_stops_at_end_of_mib_view_and_at_the_subtree_end()
+    {
+        var column1 = ObjectIdentifier.Parse("1.3.6.1.2.1.2.2.1.8");
+        var column2 = ObjectIdentifier.Parse("1.3.6.1.2.1.2.2.1.10");
+        using var agent = new ScriptedAgent(request =>
+        {
+            // Two rows for column 1 then it leaves the subtree; column 2 hits endOfMibView after one row.
+            var first = request.Pdu.VarBinds[0].Oid;
+            VarBind[] rows = first == column1
+                ?
+                [
+                    new(column1.Append(1), new SnmpValue(SnmpType.Integer, Integer: 1)),
+                    new(column2.Append(1), new SnmpValue(SnmpType.Counter32, Unsigned: 10)),
+                    new(column1.Append(2), new SnmpValue(SnmpType.Integer, Integer: 2)),
+                    new(column2.Append(1), new SnmpValue(SnmpType.EndOfMibView)),
+                    new(ObjectIdentifier.Parse("1.3.6.1.2.1.2.2.1.9.1"), new SnmpValue(SnmpType.Integer, Integer: 0)),
+                    new(column2.Append(1), new SnmpValue(SnmpType.EndOfMibView)),
+                ]
+                : [];
+            return [new CommunityMessage(request.Community, new Pdu(PduType.Response, request.Pdu.RequestId, 0, 0, rows)).Encode()];
+        });
+        using var session = agent.Session();
+        var walked = await session.WalkColumnsAsync([column1, column2], CancellationToken.None);
+        Assert.Equal([1L, 2L], walked[0].Select(v => v.Value.Integer));
+        Assert.Equal([10UL], walked[1].Select(v => v.Value.Unsigned));
+    }
+
+    [Fact]
+    public async Task An_agent_that_loops_backwards_is_an_error_not_a_hang()
+    {
+        var column = ObjectIdentifier.Parse("1.3.6.1.2.1.2.2.1.8");
+        using var agent = new ScriptedAgent(request =>
+        [
+            new CommunityMessage(request.Community, new Pdu(PduType.Response, request.Pdu.RequestId, 0, 0,
+                [new VarBind(column.Append(5), new SnmpValue(SnmpType.Integer, Integer: 1)), new VarBind(column.Append(4), new SnmpValue(SnmpType.Integer, Integer: 1))])).Encode(),
+        ]);
+        using var session = agent.Session();
+        var error = await Assert.ThrowsAsync<SnmpException>(() => session.WalkColumnsAsync([column], CancellationToken.None));
+        Assert.Contains("not increasing", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_closed_port_fails_fast_as_unreachable()
+    {
+        var port = Nms.Testing.FreePort.Udp();
+        using var session = new SnmpSession(new IPEndPoint(IPAddress.Loopback, port), new CommunityCredentials("public"), new SnmpSessionOptions(TimeSpan.FromSeconds(5)));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<SnmpException>(() => session.GetAsync([SysName], CancellationToken.None));
+        Assert.Contains("unreachable", error.Message, StringComparison.Ordinal);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), clock.Elapsed.ToString());
+    }
+
+    private static byte[] Respond(CommunityMessage request, int requestId, string value) =>
+        new CommunityMessage(request.Community, new Pdu(PduType.Response, requestId, 0, 0,
+            [new VarBind(request.Pdu.VarBinds[0].Oid, new SnmpValue(SnmpType.OctetString, Bytes: System.Text.Encoding.UTF8.GetBytes(value)))])).Encode();
+
+    private sealed class ScriptedAgent : IDisposable
+    {
+        private readonly UdpClient _socket = new(new IPEndPoint(IPAddress.Loopback, 0));
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _loop;
+
+        public ScriptedAgent(Func<CommunityMessage, IEnumerable<byte[]>> script) => _loop = Task.Run(() => LoopAsync(script));
+
+        public SnmpSession Session(int retries = 1) =>
+            new(new IPEndPoint(IPAddress.Loopback, ((IPEndPoint)_socket.Client.LocalEndPoint!).Port), new CommunityCredentials("public"),
+                new SnmpSessionOptions(TimeSpan.FromMilliseconds(300), retries));
+
+        private async Task LoopAsync(Func<CommunityMessage, IEnumerable<byte[]>> script)
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                UdpReceiveResult received;
+                try
+                {
+                    received = await _socket.ReceiveAsync(_stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                var request = CommunityMessage.Decode(received.Buffer);
+                foreach (var reply in script(request))
+                {
+                    await _socket.SendAsync(reply, received.RemoteEndPoint, _stop.Token);
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            try
+            {
+                _loop.Wait(1000);
+            }
+            catch (AggregateException)
+            {
+            }
+
+            _socket.Dispose();
+            _stop.Dispose();
+        }
+    }
+}
