@@ -79,8 +79,14 @@ public sealed class SnmpHandler : IPluginHandler
         }
     }
 
-    private static SnmpSessionOptions Options(TimeSpan timeout) =>
-        new(TimeSpan.FromMilliseconds(Math.Clamp(timeout.TotalMilliseconds / 3, 50, 5_000)), Retries: 2, MaxRepetitions: 10);
+    // Retransmit after at most a second, like net-snmp, and keep retrying while the target's budget lasts:
+    // a datagram dropped by a busy agent then costs a second, not a third of the timeout.
+    private static SnmpSessionOptions Options(TimeSpan timeout)
+    {
+        var tryTimeout = TimeSpan.FromMilliseconds(Math.Clamp(timeout.TotalMilliseconds / 3, 50, 1_000));
+        var retries = Math.Max(2, (int)(timeout / tryTimeout) - 1);
+        return new SnmpSessionOptions(tryTimeout, Retries: retries, MaxRepetitions: 10);
+    }
 
     private static string Describe(Exception ex, TimeSpan timeout) => ex switch
     {

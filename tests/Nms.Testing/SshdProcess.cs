@@ -42,6 +42,11 @@ public sealed class SshdProcess : DaemonProcess
     public static async Task<SshdProcess> StartAsync(SshdOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new PlatformNotSupportedException("the sshd fixture drives Debian's OpenSSH server");
+        }
+
         EnsureUser(options.User, options.Password);
         Directory.CreateDirectory("/run/sshd");
         var port = options.Port ?? FreePort.Tcp();
