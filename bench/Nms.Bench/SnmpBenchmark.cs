@@ -43,13 +43,20 @@ public sealed class SnmpBenchmark : IBenchmark
         Console.WriteLine($"# SNMP poll benchmark: {devices} devices on {Environment.ProcessorCount} cores, snmpd {agent.Port}/udp on every 127.x.y.z");
 
         await PollWithPluginAsync(snmp, agent, addresses.Take(20).ToArray(), timeoutMs, cancellationToken).ConfigureAwait(false);
-        var plugin = await PollWithPluginAsync(snmp, agent, addresses, timeoutMs, cancellationToken).ConfigureAwait(false);
+        // The plugin's run is short enough to repeat: report the median of three.
+        var pluginRuns = new List<PollFigures>();
+        for (var i = 0; i < 3; i++)
+        {
+            pluginRuns.Add(await PollWithPluginAsync(snmp, agent, addresses, timeoutMs, cancellationToken).ConfigureAwait(false));
+        }
+
+        var plugin = pluginRuns.OrderBy(r => r.Wall).ElementAt(1);
         var netSnmp = await PollWithNetSnmpAsync(agent, addresses, netSnmpParallel, timeoutMs, cancellationToken).ConfigureAwait(false);
 
         Console.WriteLine();
-        Console.WriteLine("| poller | devices ok | values read | wall s | targets/s | poller CPU s | CPU ms/target | snmpd CPU s |");
+        Console.WriteLine("| poller | devices ok | values read (plugin: metrics, net-snmp: varbinds) | wall s | targets/s | poller CPU s | CPU ms/target | snmpd CPU s |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|");
-        Print("snmp plugin (Native AOT, 256 concurrent)", plugin, devices);
+        Print("snmp plugin (Native AOT, 128 targets at a time, median of 3 runs)", plugin, devices);
         Print($"net-snmp snmpget + snmpbulkwalk ({netSnmpParallel} devices at a time)", netSnmp, devices);
 
         var startup = await StartupAsync(snmp, startRuns, cancellationToken).ConfigureAwait(false);
