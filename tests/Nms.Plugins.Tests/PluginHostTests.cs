@@ -24,7 +24,8 @@ public sealed class PluginHostTests
                 throw new InvalidOperationException("boom\nsecond line");
             }
 
-            return new PluginResult(target.Id, true, Hostname: "h-" + target.Id);
+            return new PluginResult(target.Id, true, Hostname: "h-" + target.Id,
+                Metrics: [new PluginMetric("ok", 1), new PluginMetric("nan", double.NaN), new PluginMetric("inf", double.PositiveInfinity)]);
         });
         var request = Plugins.Request("poll", 300,
             new PluginTarget("stuck", "127.0.0.1", 1), new PluginTarget("throws", "127.0.0.1", 1), new PluginTarget("fine", "127.0.0.1", 1));
@@ -36,6 +37,7 @@ public sealed class PluginHostTests
         Assert.Contains("timed out", results["stuck"].Error, StringComparison.Ordinal);
         Assert.Equal("InvalidOperationException: boom second line", results["throws"].Error);
         Assert.Equal("h-fine", results["fine"].Hostname);
+        Assert.Equal(["ok"], results["fine"].Metrics!.Select(m => m.Name));
         Assert.Contains("3 targets, 2 failed", log, StringComparison.Ordinal);
     }
 
