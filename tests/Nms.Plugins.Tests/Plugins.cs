@@ -66,8 +66,15 @@ public static class Plugins
         using var process = Process.Start(start) ?? throw new InvalidOperationException("cannot start " + plugin);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        await process.StandardInput.WriteAsync(stdin).ConfigureAwait(false);
-        process.StandardInput.Close();
+        try
+        {
+            await process.StandardInput.WriteAsync(stdin).ConfigureAwait(false);
+            process.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // A plugin may reject its arguments and exit before it reads stdin: the pipe is then closed.
+        }
         using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         try
         {
