@@ -14,7 +14,7 @@ public sealed class MiniAgent : IDisposable
     public MiniAgent(IEnumerable<(string Oid, SnmpValue Value)> mib)
     {
         _mib = new SortedDictionary<ObjectIdentifier, SnmpValue>(mib.ToDictionary(e => ObjectIdentifier.Parse(e.Oid), e => e.Value));
-        _agent = new ScriptedAgent(request =>
+        _agent = ScriptedAgent.V2c(request =>
             [new CommunityMessage(request.Community, new Pdu(PduType.Response, request.Pdu.RequestId, 0, 0, Answer(request.Pdu))).Encode()]);
     }
 

@@ -11,7 +11,10 @@ public sealed class ScriptedAgent : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
 
-    public ScriptedAgent(Func<CommunityMessage, IEnumerable<byte[]>> script) => _loop = Task.Run(() => LoopAsync(script));
+    /// <summary>An agent that sees the raw datagrams, e.g. for SNMPv3.</summary>
+    public ScriptedAgent(Func<byte[], IEnumerable<byte[]>> script) => _loop = Task.Run(() => LoopAsync(script));
+
+    public static ScriptedAgent V2c(Func<CommunityMessage, IEnumerable<byte[]>> script) => new(bytes => script(CommunityMessage.Decode(bytes)));
 
     public int Port => ((IPEndPoint)_socket.Client.LocalEndPoint!).Port;
 
@@ -19,7 +22,7 @@ public sealed class ScriptedAgent : IDisposable
         new(new IPEndPoint(IPAddress.Loopback, Port), new CommunityCredentials("public"),
             new SnmpSessionOptions(TimeSpan.FromMilliseconds(300), retries));
 
-    private async Task LoopAsync(Func<CommunityMessage, IEnumerable<byte[]>> script)
+    private async Task LoopAsync(Func<byte[], IEnumerable<byte[]>> script)
     {
         while (!_stop.IsCancellationRequested)
         {
@@ -33,8 +36,7 @@ public sealed class ScriptedAgent : IDisposable
                 return;
             }
 
-            var request = CommunityMessage.Decode(received.Buffer);
-            foreach (var reply in script(request))
+            foreach (var reply in script(received.Buffer))
             {
                 await _socket.SendAsync(reply, received.RemoteEndPoint, _stop.Token);
             }

@@ -13,7 +13,7 @@ public sealed class SessionTests
     [Fact]
     public async Task Garbage_and_mismatched_request_ids_are_skipped_until_the_real_answer()
     {
-        using var agent = new ScriptedAgent(request =>
+        using var agent = ScriptedAgent.V2c(request =>
         [
             Convert.FromHexString("DEADBEEF"),
             Respond(request, request.Pdu.RequestId + 1, "stale"),
@@ -27,7 +27,7 @@ public sealed class SessionTests
     [Fact]
     public async Task Only_garbage_fails_the_request_as_malformed_without_crashing()
     {
-        using var agent = new ScriptedAgent(_ => [Convert.FromHexString("3084FFFFFFFF0201"), Convert.FromHexString("300302010A")]);
+        using var agent = ScriptedAgent.V2c(_ => [Convert.FromHexString("3084FFFFFFFF0201"), Convert.FromHexString("300302010A")]);
         using var session = agent.Session();
         var error = await Assert.ThrowsAsync<SnmpException>(() => session.GetAsync([SysName], CancellationToken.None));
         Assert.Contains("malformed", error.Message, StringComparison.Ordinal);
@@ -36,7 +36,7 @@ public sealed class SessionTests
     [Fact]
     public async Task Error_status_is_reported_by_name()
     {
-        using var agent = new ScriptedAgent(request =>
+        using var agent = ScriptedAgent.V2c(request =>
         [
             new CommunityMessage(request.Community, request.Pdu with { Type = PduType.Response, ErrorStatus = 5, ErrorIndex = 1 }).Encode(),
         ]);
@@ -49,7 +49,7 @@ public sealed class SessionTests
     public async Task A_silent_agent_is_retried_then_times_out()
     {
         var requests = 0;
-        using var agent = new ScriptedAgent(_ =>
+        using var agent = ScriptedAgent.V2c(_ =>
         {
             Interlocked.Increment(ref requests);
             return [];
@@ -64,7 +64,7 @@ public sealed class SessionTests
     {
         var column1 = ObjectIdentifier.Parse("1.3.6.1.2.1.2.2.1.8");
         var column2 = ObjectIdentifier.Parse("1.3.6.1.2.1.2.2.1.10");
-        using var agent = new ScriptedAgent(request =>
+        using var agent = ScriptedAgent.V2c(request =>
         {
             // Two rows for column 1 then it leaves the subtree; column 2 hits endOfMibView after one row.
             var first = request.Pdu.VarBinds[0].Oid;
@@ -91,7 +91,7 @@ public sealed class SessionTests
     public async Task An_agent_that_loops_backwards_is_an_error_not_a_hang()
     {
         var column = ObjectIdentifier.Parse("1.3.6.1.2.1.2.2.1.8");
-        using var agent = new ScriptedAgent(request =>
+        using var agent = ScriptedAgent.V2c(request =>
         [
             new CommunityMessage(request.Community, new Pdu(PduType.Response, request.Pdu.RequestId, 0, 0,
                 [new VarBind(column.Append(5), new SnmpValue(SnmpType.Integer, Integer: 1)), new VarBind(column.Append(4), new SnmpValue(SnmpType.Integer, Integer: 1))])).Encode(),

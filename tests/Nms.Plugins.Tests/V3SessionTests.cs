@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Nms.Plugins.Snmp.Codec;
 using Xunit;
 
@@ -34,9 +33,7 @@ public sealed class V3SessionTests
 
     private sealed class ClockedV3Agent : IDisposable
     {
-        private readonly UdpClient _socket = new(new IPEndPoint(IPAddress.Loopback, 0));
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Task _loop;
+        private readonly ScriptedAgent _agent;
         private readonly int _time;
         private readonly UsmKeys _verify;
         private readonly UsmKeys _sign;
@@ -46,32 +43,13 @@ public sealed class V3SessionTests
             _time = agentTime;
             _verify = Usm.LocalizeKeys(User.Auth, User.AuthPassword, User.Priv, User.PrivPassword, EngineId);
             _sign = Usm.LocalizeKeys(User.Auth, signingPassword, User.Priv, User.PrivPassword, EngineId);
-            _loop = Task.Run(LoopAsync);
+            _agent = new ScriptedAgent(bytes => [Answer(V3Message.Decode(bytes))]);
         }
 
         public List<string> Log { get; } = [];
 
         public SnmpSession Session() =>
-            new(new IPEndPoint(IPAddress.Loopback, ((IPEndPoint)_socket.Client.LocalEndPoint!).Port), User, new SnmpSessionOptions(TimeSpan.FromMilliseconds(300), 1));
-
-        private async Task LoopAsync()
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                UdpReceiveResult received;
-                try
-                {
-                    received = await _socket.ReceiveAsync(_stop.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-
-                var request = V3Message.Decode(received.Buffer);
-                await _socket.SendAsync(Answer(request), received.RemoteEndPoint, _stop.Token);
-            }
-        }
+            new(new IPEndPoint(IPAddress.Loopback, _agent.Port), User, new SnmpSessionOptions(TimeSpan.FromMilliseconds(300), 1));
 
         private byte[] Answer(V3Message request)
         {
@@ -109,19 +87,6 @@ public sealed class V3SessionTests
             }
         }
 
-        public void Dispose()
-        {
-            _stop.Cancel();
-            try
-            {
-                _loop.Wait(1000);
-            }
-            catch (AggregateException)
-            {
-            }
-
-            _socket.Dispose();
-            _stop.Dispose();
-        }
+        public void Dispose() => _agent.Dispose();
     }
 }
