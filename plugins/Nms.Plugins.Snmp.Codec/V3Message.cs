@@ -101,21 +101,8 @@ public sealed record V3Message(
         return (packet, authOffset);
     }
 
-    public static bool TryDecode(byte[] packet, out V3Message? message, out string? error)
-    {
-        try
-        {
-            message = Decode(packet);
-            error = null;
-            return true;
-        }
-        catch (SnmpFormatException ex)
-        {
-            message = null;
-            error = ex.Message;
-            return false;
-        }
-    }
+    public static bool TryDecode(byte[] packet, out V3Message? message, out string? error) =>
+        SnmpFormat.TryDecode(packet, Decode, out message, out error);
 
     public static V3Message Decode(byte[] packet)
     {
