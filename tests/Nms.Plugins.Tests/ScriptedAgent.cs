@@ -4,7 +4,7 @@ using Nms.Plugins.Snmp.Codec;
 
 namespace Nms.Plugins.Tests;
 
-/// <summary>An SNMPv2c responder on loopback that answers each request with whatever datagrams its script returns.</summary>
+/// <summary>A UDP responder on loopback that answers each datagram with whatever datagrams its script returns.</summary>
 public sealed class ScriptedAgent : IDisposable
 {
     private readonly UdpClient _socket = new(new IPEndPoint(IPAddress.Loopback, 0));
@@ -14,6 +14,7 @@ public sealed class ScriptedAgent : IDisposable
     /// <summary>An agent that sees the raw datagrams, e.g. for SNMPv3.</summary>
     public ScriptedAgent(Func<byte[], IEnumerable<byte[]>> script) => _loop = Task.Run(() => LoopAsync(script));
 
+    /// <summary>An agent whose script sees decoded SNMPv2c requests.</summary>
     public static ScriptedAgent V2c(Func<CommunityMessage, IEnumerable<byte[]>> script) => new(bytes => script(CommunityMessage.Decode(bytes)));
 
     public int Port => ((IPEndPoint)_socket.Client.LocalEndPoint!).Port;
