@@ -102,6 +102,25 @@ public sealed class SessionTests
     }
 
     [Fact]
+    public async Task GetNext_and_GetBulk_with_non_repeaters_follow_the_agent_order()
+    {
+        using var agent = new MiniAgent(
+        [
+            ("1.3.6.1.2.1.1.3.0", MiniAgent.Ticks(42)),
+            ("1.3.6.1.2.1.1.5.0", MiniAgent.Text("box")),
+            ("1.3.6.1.2.1.2.2.1.8.1", MiniAgent.Int(1)),
+            ("1.3.6.1.2.1.2.2.1.8.2", MiniAgent.Int(2)),
+        ]);
+        using var session = new SnmpSession(new IPEndPoint(IPAddress.Loopback, agent.Port), new CommunityCredentials("public"), new SnmpSessionOptions(TimeSpan.FromSeconds(1)));
+        var next = await session.GetNextAsync([ObjectIdentifier.Parse("1.3.6.1.2.1.1.3.0")], CancellationToken.None);
+        Assert.Equal(SysName, next[0].Oid);
+
+        var bulk = await session.GetBulkAsync(1, 3, [ObjectIdentifier.Parse("1.3.6.1.2.1.1"), ObjectIdentifier.Parse("1.3.6.1.2.1.2.2.1.8")], CancellationToken.None);
+        Assert.Equal(["1.3.6.1.2.1.1.3.0", "1.3.6.1.2.1.2.2.1.8.1", "1.3.6.1.2.1.2.2.1.8.2", "1.3.6.1.2.1.2.2.1.8.2"], bulk.Select(v => v.Oid.ToString()));
+        Assert.Equal(SnmpType.EndOfMibView, bulk[^1].Value.Type);
+    }
+
+    [Fact]
     public async Task A_closed_port_fails_fast_as_unreachable()
     {
         var port = Nms.Testing.FreePort.Udp();
