@@ -187,9 +187,7 @@ public sealed class DiscoveryRunTests(DiscoveryRunTests.Fixture fixture) : IClas
     public async Task Starting_a_run_needs_an_api_key()
     {
         var profile = await host.InsertProfileAsync("anonymous", "127.77.3.10", agents.Port, [credentialId]);
-        using var anonymous = new HttpClient { BaseAddress = host.Client.BaseAddress };
-
-        using var response = await anonymous.PostAsync($"discovery_profiles/{profile}/run", null);
+        using var response = await host.Anonymous.PostAsync($"discovery_profiles/{profile}/run", null);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal(0L, await host.ScalarAsync<long>("SELECT count(*) FROM discovery_runs WHERE discovery_profile_id = $1", profile));

@@ -1,130 +1,53 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Nms.Core.Configuration;
 using Nms.Core.Data;
 using Nms.Core.Discovery;
 using Nms.Core.Entities;
-using Nms.Functions.LocalHost;
+using Nms.Tests.Infrastructure;
 using Npgsql;
 
 namespace Nms.Tests.Discovery;
 
 /// <summary>
-/// The app on the local functions host, in-process, on its own port, database and queue names,
-/// against the PostgreSQL and Azurite that <c>./nms test</c> starts. A stand-in for the lead's
-/// shared TestApp until it is on main; the discovery tests only use what TestApp also offers
-/// (Client, Services, settings overrides), so switching is mechanical.
+/// The app (the lead's <see cref="TestApp"/>: local host, own port, database and queue names, real
+/// PostgreSQL and Azurite) with the discovery tests' helpers: start and wait for runs through the
+/// API, and write credential and discovery profiles with plain SQL (no dependency on the entities code).
 /// </summary>
 public sealed class DiscoveryHost : IAsyncDisposable
 {
-    private readonly string adminConnectionString;
-    private readonly string databaseName;
-    private WebApplication? app;
+    private readonly TestApp app;
 
-    private DiscoveryHost(string adminConnectionString, string databaseName, string queue)
-    {
-        this.adminConnectionString = adminConnectionString;
-        this.databaseName = databaseName;
-        DiscoveryQueue = queue;
-    }
+    private DiscoveryHost(TestApp app) => this.app = app;
 
-    public HttpClient Client { get; private set; } = null!;
+    public HttpClient Client => app.Client;
 
-    public IServiceProvider Services => app!.Services;
+    public HttpClient Anonymous => app.Anonymous;
+
+    public IServiceProvider Services => app.Services;
 
     public NpgsqlDataSource Db => Services.GetRequiredService<NmsDataSources>().Api;
 
-    public string DiscoveryQueue { get; }
+    public string DiscoveryQueue => app.Queues.Discovery;
 
-    public static string Env(string name) =>
-        Environment.GetEnvironmentVariable(name) is { Length: > 0 } value
-            ? value
-            : throw new InvalidOperationException($"{name} is not set: run the tests with ./nms test.");
-
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA2100", Justification = "The database name is generated here, not input.")]
     public static async Task<DiscoveryHost> StartAsync(string pluginsDirectory, IDictionary<string, string?>? overrides = null)
     {
-        var admin = Env("NMS_TEST_PG_ADMIN");
-        var suffix = Guid.NewGuid().ToString("N")[..10];
-        var host = new DiscoveryHost(admin, "nms_disc_" + suffix, "disc-" + suffix);
-        await using (var connection = new NpgsqlConnection(admin))
+        var app = await TestApp.StartAsync(options =>
         {
-            await connection.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {host.databaseName}", connection);
-            await create.ExecuteNonQueryAsync();
-        }
-
-        var connectionString = new NpgsqlConnectionStringBuilder(admin) { Database = host.databaseName, MaxPoolSize = 40 }.ConnectionString;
-        var adminKey = "test_admin_" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
-        var port = FreeTcpPort();
-        var options = new LocalHostOptions
-        {
-            Urls = $"http://127.0.0.1:{port}",
-            LocalSettingsPath = Path.Combine(Path.GetTempPath(), "nms-no-local-settings.json"),
-            ShutdownGrace = TimeSpan.FromSeconds(2),
-            ConfigureLogging = logging => logging.SetMinimumLevel(LogLevel.Warning),
-        };
-        var settings = new Dictionary<string, string?>
-        {
-            ["AzureWebJobsStorage"] = Env("NMS_TEST_AZURITE"),
-            [QueueNames.DiscoverySetting] = host.DiscoveryQueue,
-            [QueueNames.PollSetting] = "poll-" + suffix,
-            [QueueNames.MetricsSetting] = "metrics-" + suffix,
-            [QueueNames.FailuresSetting] = "failures-" + suffix,
-            // Other features' timers: far apart, so they stay out of the way of these tests.
-            ["NmsSchedulerSchedule"] = "0 0 0 1 1 *",
-            ["NmsMaintenanceSchedule"] = "0 0 0 1 1 *",
-            ["NmsRecoverySchedule"] = "0 0 0 1 1 *",
-            ["Nms__Database__ApiConnectionString"] = connectionString,
-            ["Nms__Database__MetricsConnectionString"] = connectionString,
-            ["Nms__Auth__BootstrapAdminKey"] = adminKey,
-            ["Nms__Crypto__ActiveKeyId"] = "test1",
-            ["Nms__Crypto__Keys__test1"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-            ["Nms__Plugins__Directory"] = pluginsDirectory,
-            ["Nms__Reachability__FpingPath"] = Environment.GetEnvironmentVariable("NMS_FPING") is { Length: > 0 } fping ? fping : "/usr/bin/fping",
-            ["Nms__Discovery__BatchSize"] = "32",
-        };
-        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
-        {
-            settings[key] = value;
-        }
-
-        foreach (var (key, value) in settings)
-        {
-            options.Settings[key] = value;
-        }
-
-        host.app = LocalFunctionsHost.Build(options);
-        await host.app.StartAsync();
-        host.Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/api/"), Timeout = TimeSpan.FromSeconds(60) };
-        host.Client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", adminKey);
-        return host;
+            options.Settings["Nms:Plugins:Directory"] = pluginsDirectory;
+            options.Settings["Nms:Discovery:BatchSize"] = "32";
+            foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+            {
+                options.Settings[key.Replace("__", ":", StringComparison.Ordinal)] = value;
+            }
+        });
+        return new DiscoveryHost(app);
     }
 
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA2100", Justification = "The database name is generated here, not input.")]
-    public async ValueTask DisposeAsync()
-    {
-        Client?.Dispose();
-        if (app is not null)
-        {
-            await app.StopAsync();
-            await app.DisposeAsync();
-        }
-
-        NpgsqlConnection.ClearAllPools();
-        await using var connection = new NpgsqlConnection(adminConnectionString);
-        await connection.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {databaseName} WITH (FORCE)", connection);
-        await drop.ExecuteNonQueryAsync();
-    }
+    public ValueTask DisposeAsync() => app.DisposeAsync();
 
     // ------------------------------------------------------------------ API
 
@@ -266,13 +189,6 @@ public sealed class DiscoveryHost : IAsyncDisposable
         }
 
         return rows;
-    }
-
-    public static int FreeTcpPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 
