@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
@@ -6,9 +7,10 @@ using Nms.Core.Configuration;
 namespace Nms.Core.Discovery;
 
 /// <summary>
-/// The optional ping pre-check of a discovery batch: one <c>fping -a -q</c> over the batch, targets
-/// on stdin, answering addresses on stdout. Never two fping processes at once in one instance
-/// (a process-wide gate), so parallel batches do not flood the host with ICMP.
+/// The optional ping pre-check of discovery batches: one <c>fping -a -q</c> over the addresses of
+/// every batch waiting for it, targets on stdin, answering addresses on stdout. Never two fping
+/// processes at once in one instance (a process-wide gate), so parallel batches do not flood the
+/// host with ICMP; batches that wait share the next sweep instead of queueing one sweep each.
 /// NOTE for the lead: core/Polling's ReachabilityFping does the same for polling; unify them once
 /// both are on main (this one was written while that one was not).
 /// </summary>
@@ -17,11 +19,16 @@ public sealed class PingSweep(ReachabilityOptions options, ILogger<PingSweep> lo
     /// <summary>Milliseconds between pings to different targets; fping's default of 10 would make a /16 take minutes.</summary>
     public const int IntervalMilliseconds = 1;
 
-    private static readonly SemaphoreSlim Gate = new(1, 1);
+    // Process-wide, per fping binary (tests point other instances at fake ones).
+    private static readonly ConcurrentDictionary<string, SweepQueue> Queues = new(StringComparer.Ordinal);
+
+    private SweepQueue Queue => Queues.GetOrAdd(options.FpingPath, _ => new SweepQueue());
 
     /// <summary>
     /// The addresses that answered ping, or null when fping could not run (missing, crashed, hung):
     /// the caller then probes every address, because a pre-check must never hide a device.
+    /// Requests that arrive while a sweep runs are swept together by the next one: a sweep costs
+    /// about its timeout whatever its size, so one fping at a time still keeps up with many batches.
     /// </summary>
     public async Task<IReadOnlySet<string>?> AliveAsync(IReadOnlyList<string> addresses, CancellationToken cancellationToken)
     {
@@ -30,15 +37,76 @@ public sealed class PingSweep(ReachabilityOptions options, ILogger<PingSweep> lo
             return new HashSet<string>(StringComparer.Ordinal);
         }
 
-        await Gate.WaitAsync(cancellationToken);
+        var queue = Queue;
+        var request = new SweepRequest(addresses);
+        lock (queue.Waiting)
+        {
+            queue.Waiting.Add(request);
+        }
+
+        await queue.Gate.WaitAsync(cancellationToken);
         try
         {
-            return await RunAsync(addresses, cancellationToken);
+            if (!request.Result.Task.IsCompleted)
+            {
+                await SweepWaitingAsync(queue, cancellationToken);
+            }
         }
         finally
         {
-            Gate.Release();
+            queue.Gate.Release();
         }
+
+        return await request.Result.Task;
+    }
+
+    private async Task SweepWaitingAsync(SweepQueue queue, CancellationToken cancellationToken)
+    {
+        List<SweepRequest> requests;
+        lock (queue.Waiting)
+        {
+            requests = [.. queue.Waiting.Where(r => !r.Result.Task.IsCompleted)];
+            queue.Waiting.Clear();
+        }
+
+        try
+        {
+            var union = requests.SelectMany(r => r.Addresses).Distinct(StringComparer.Ordinal).ToList();
+            var alive = await RunAsync(union, cancellationToken);
+            foreach (var request in requests)
+            {
+                request.Result.TrySetResult(alive);
+            }
+        }
+        catch (Exception ex)
+        {
+            // The sweep failed or this caller was cancelled: the others probe without the pre-check.
+            foreach (var request in requests)
+            {
+                if (ex is OperationCanceledException)
+                {
+                    request.Result.TrySetResult(null);
+                }
+                else
+                {
+                    request.Result.TrySetException(ex);
+                }
+            }
+
+            throw;
+        }
+    }
+
+    private sealed class SweepQueue
+    {
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+
+        public List<SweepRequest> Waiting { get; } = [];
+    }
+
+    private sealed record SweepRequest(IReadOnlyList<string> Addresses)
+    {
+        public TaskCompletionSource<IReadOnlySet<string>?> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     private async Task<IReadOnlySet<string>?> RunAsync(IReadOnlyList<string> addresses, CancellationToken cancellationToken)
