@@ -38,5 +38,11 @@ public sealed record DiscoveryBatchOutcome(
 /// <summary>A target that answered: what the device row is made of.</summary>
 public sealed record DiscoveredDevice(string Ip, string? Hostname, string? Description, long? CredentialId, string? HostKey);
 
-/// <summary>What counting a batch did.</summary>
-public sealed record DiscoveryBatchCount(bool Duplicate, int Provisioned, int AlreadyKnown, bool RunCompleted);
+/// <summary>What counting a batch did, and the run's totals after it.</summary>
+public sealed record DiscoveryBatchCount(bool Duplicate, int Provisioned, int AlreadyKnown, DiscoveryRunTotals? Run)
+{
+    public static DiscoveryBatchCount AlreadyCounted { get; } = new(true, 0, 0, null);
+}
+
+/// <summary>A run's counters as one batch's update left them.</summary>
+public sealed record DiscoveryRunTotals(string Status, int Targets, int Responded, int Provisioned, int AlreadyKnown, int Failed);

@@ -135,6 +135,6 @@ public static class DiscoverySql
             status = CASE WHEN batches_done + 1 >= batches_total THEN 'completed' ELSE 'running' END,
             finished_at = CASE WHEN batches_done + 1 >= batches_total THEN $8 ELSE NULL END
         WHERE id = $1
-        RETURNING status
+        RETURNING status, targets, responded, provisioned, already_known, failed
         """;
 }

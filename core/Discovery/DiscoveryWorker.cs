@@ -26,8 +26,6 @@ public sealed partial class DiscoveryWorker(
     TimeProvider time,
     ILogger<DiscoveryWorker> logger)
 {
-    /// <summary>Failures of one batch logged one by one at Information; the rest only at Debug.</summary>
-    public const int FailuresLoggedPerBatch = 3;
 
     public const string NoPingReply = "no reply to ping (pre-check)";
     public const string NoCredentials = "the discovery profile has no credentials";
@@ -64,11 +62,11 @@ public sealed partial class DiscoveryWorker(
             return;
         }
 
-        LogFailures(batch, outcome.Failures);
+        LogFailures(batch, outcome.Failures, count.Run);
         LogBatchDone(batch.RunId, batch.BatchNo, addresses.Count, outcome.Found.Count, count.Provisioned, count.AlreadyKnown, outcome.Failures.Count);
-        if (count.RunCompleted)
+        if (count.Run is { Status: "completed" } totals)
         {
-            LogRunCompleted(batch.RunId);
+            LogRunCompleted(batch.RunId, totals.Targets, totals.Responded, totals.Provisioned, totals.AlreadyKnown, totals.Failed);
         }
     }
 
@@ -163,7 +161,7 @@ public sealed partial class DiscoveryWorker(
             {
                 // The run or its profile was deleted while the plugin ran: nothing left to count into.
                 LogRunGone(batch.RunId, batch.BatchNo);
-                return new DiscoveryBatchCount(true, 0, 0, false);
+                return DiscoveryBatchCount.AlreadyCounted;
             }
         }
     }
@@ -182,7 +180,7 @@ public sealed partial class DiscoveryWorker(
             if (await claim.ExecuteScalarAsync(cancellationToken) is null)
             {
                 await transaction.RollbackAsync(cancellationToken);
-                return new DiscoveryBatchCount(true, 0, 0, false);
+                return DiscoveryBatchCount.AlreadyCounted;
             }
         }
 
@@ -208,7 +206,7 @@ public sealed partial class DiscoveryWorker(
         }
 
         var alreadyKnown = outcome.Found.Count - provisioned;
-        string status;
+        DiscoveryRunTotals? totals = null;
         await using (var count = new NpgsqlCommand(DiscoverySql.CountBatch, connection, transaction))
         {
             var sampleSize = Math.Max(0, options.FailureSampleSize);
@@ -220,11 +218,15 @@ public sealed partial class DiscoveryWorker(
             count.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(outcome.Failures.Take(sampleSize), NmsJson.Api) });
             count.Parameters.Add(new NpgsqlParameter { Value = sampleSize });
             count.Parameters.Add(new NpgsqlParameter { Value = now });
-            status = (string?)await count.ExecuteScalarAsync(cancellationToken) ?? "gone";
+            await using var reader = await count.ExecuteReaderAsync(cancellationToken);
+            if (await reader.ReadAsync(cancellationToken))
+            {
+                totals = new DiscoveryRunTotals(reader.GetString(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetInt32(3), reader.GetInt32(4), reader.GetInt32(5));
+            }
         }
 
         await transaction.CommitAsync(cancellationToken);
-        return new DiscoveryBatchCount(false, provisioned, alreadyKnown, status == "completed");
+        return new DiscoveryBatchCount(false, provisioned, alreadyKnown, totals);
     }
 
     private async Task<bool> BatchAlreadyCountedAsync(DiscoveryBatchMessage batch, CancellationToken cancellationToken)
@@ -274,11 +276,16 @@ public sealed partial class DiscoveryWorker(
         return ids.Where(byId.ContainsKey).Select(id => byId[id]).ToList();
     }
 
-    private void LogFailures(DiscoveryBatchMessage batch, IReadOnlyList<DiscoveryFailureSample> failures)
+    /// <summary>
+    /// The run's first failures (as many as it keeps samples of) at Information, one line each; every
+    /// later one at Debug only. A /16 of silence logs a few lines, not 65,000; its totals are in the run.
+    /// </summary>
+    private void LogFailures(DiscoveryBatchMessage batch, IReadOnlyList<DiscoveryFailureSample> failures, DiscoveryRunTotals? run)
     {
+        var before = run is null ? 0 : run.Failed - failures.Count;
         for (var i = 0; i < failures.Count; i++)
         {
-            if (i < FailuresLoggedPerBatch)
+            if (before + i < options.FailureSampleSize)
             {
                 LogTargetFailed(batch.RunId, batch.BatchNo, failures[i].Ip, failures[i].Error);
             }
@@ -300,7 +307,7 @@ public sealed partial class DiscoveryWorker(
     [LoggerMessage(Level = LogLevel.Debug, Message = "Discovery run {RunId} batch {BatchNo}: {Address} did not become a device: {Error}")]
     private partial void LogTargetFailedDebug(Guid runId, int batchNo, string address, string error);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Discovery run {RunId} batch {BatchNo}: {Targets} targets, {Responded} responded, {Provisioned} provisioned, {AlreadyKnown} already known, {Failed} failed")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Discovery run {RunId} batch {BatchNo}: {Targets} targets, {Responded} responded, {Provisioned} provisioned, {AlreadyKnown} already known, {Failed} failed")]
     private partial void LogBatchDone(Guid runId, int batchNo, int targets, int responded, int provisioned, int alreadyKnown, int failed);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Discovery run {RunId} batch {BatchNo}: plugin {Plugin} failed for the whole batch of {Targets} targets: {Error}")]
@@ -312,8 +319,8 @@ public sealed partial class DiscoveryWorker(
     [LoggerMessage(Level = LogLevel.Information, Message = "Discovery run {RunId} no longer exists; batch {BatchNo} dropped")]
     private partial void LogRunGone(Guid runId, int batchNo);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Discovery run {RunId} completed")]
-    private partial void LogRunCompleted(Guid runId);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Discovery run {RunId} completed: {Targets} targets, {Responded} responded, {Provisioned} provisioned, {AlreadyKnown} already known, {Failed} failed")]
+    private partial void LogRunCompleted(Guid runId, int targets, int responded, int provisioned, int alreadyKnown, int failed);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Discovery run {RunId} batch {BatchNo}: transaction failed with {SqlState} (attempt {Attempt}); retrying")]
     private partial void LogRetry(Guid runId, int batchNo, string sqlState, int attempt);

@@ -165,6 +165,19 @@ public sealed class DiscoveryBatchTests(DiscoveryBatchTests.Fixture fixture) : I
     }
 
     [Fact]
+    public async Task Only_the_runs_first_failures_are_logged_at_information_the_rest_at_debug()
+    {
+        var run = await RunAsync("quiet-log", "127.89.8.1-100", "garbage");
+
+        var lines = Host.Logs.Lines.Where(l => l.Contains(run.Id.ToString(), StringComparison.Ordinal)).ToList();
+        var perTarget = lines.Where(l => l.Contains("did not become a device", StringComparison.Ordinal)).ToList();
+        Assert.Equal(100, run.Failed);
+        Assert.Equal(5, perTarget.Count(l => l.StartsWith("Information ", StringComparison.Ordinal)));
+        Assert.Equal(95, perTarget.Count(l => l.StartsWith("Debug ", StringComparison.Ordinal)));
+        Assert.Single(lines, l => l.StartsWith("Information ", StringComparison.Ordinal) && l.Contains("completed: 100 targets, 0 responded, 0 provisioned, 0 already known, 100 failed", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Plugin_that_hangs_is_killed_at_the_run_timeout_and_its_targets_fail()
     {
         var watch = Stopwatch.StartNew();

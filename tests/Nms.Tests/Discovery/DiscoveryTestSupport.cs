@@ -29,6 +29,8 @@ public sealed class DiscoveryHost : IAsyncDisposable
 
     public IServiceProvider Services => app.Services;
 
+    public CapturedLogs Logs => app.Logs;
+
     public NpgsqlDataSource Db => Services.GetRequiredService<NmsDataSources>().Api;
 
     public string DiscoveryQueue => app.Queues.Discovery;
