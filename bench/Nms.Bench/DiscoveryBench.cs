@@ -185,21 +185,14 @@ public static class DiscoveryBench
 
     private static string InstallSnmpPlugin(string directory, string? pluginsDirectory)
     {
-        var real = Path.Combine(pluginsDirectory ?? Environment.GetEnvironmentVariable("NMS_PLUGINS_DIR") ?? Path.Combine(".nms", "plugins"), "snmp");
-        var target = Path.Combine(directory, "snmp");
-        if (File.Exists(real))
+        var real = Path.GetFullPath(Path.Combine(pluginsDirectory ?? Environment.GetEnvironmentVariable("NMS_PLUGINS_DIR") ?? Path.Combine(".nms", "plugins"), "snmp"));
+        if (!File.Exists(real))
         {
-            File.CreateSymbolicLink(target, Path.GetFullPath(real));
-            return $"real ({Path.GetFullPath(real)})";
+            throw new InvalidOperationException($"{real} does not exist: run plugins/publish.sh (./nms start does) or pass --plugins DIR.");
         }
 
-        File.Copy(Path.Combine(AppContext.BaseDirectory, "snmp-standin.js"), target);
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(target, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-
-        return "test stand-in (node + snmpget per address; the real plugin was not found)";
+        File.CreateSymbolicLink(Path.Combine(directory, "snmp"), real);
+        return real;
     }
 
     private static (string Postgres, string Azurite) Services()

@@ -304,28 +304,16 @@ public sealed class TestPlugins : IDisposable
 {
     public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("nms-disc-plugins-").FullName;
 
-    /// <summary>True when the real snmp plugin was found; false when the test stand-in is used instead.</summary>
-    public bool RealSnmp { get; private set; }
-
-    /// <summary>
-    /// Installs the snmp plugin as <c>snmp</c>: the real one when NMS_PLUGINS_DIR has it; otherwise a
-    /// stand-in (node + net-snmp's snmpget) that implements the same -discovery contract, so the
-    /// tests still run against a real snmpd while the plugins branch is not merged.
-    /// </summary>
+    /// <summary>Links the real snmp plugin in as <c>snmp</c>.</summary>
     public void AddSnmp()
     {
-        var real = Environment.GetEnvironmentVariable("NMS_PLUGINS_DIR") is { Length: > 0 } dir ? Path.Combine(dir, "snmp") : null;
-        var target = Path.Combine(Directory, "snmp");
-        if (real is not null && File.Exists(real))
+        var real = Path.Combine(TestEnvironment.PluginsDirectory, "snmp");
+        if (!File.Exists(real))
         {
-            // Symlink so its side files (runtime config, dlls of a framework-dependent build) resolve.
-            File.CreateSymbolicLink(target, real);
-            RealSnmp = true;
-            return;
+            throw new InvalidOperationException($"{real} does not exist: run the tests with ./nms test, which publishes the plugins.");
         }
 
-        File.Copy(Path.Combine(AppContext.BaseDirectory, "Discovery", "snmp-standin.js"), target);
-        MakeExecutable(target);
+        File.CreateSymbolicLink(Path.Combine(Directory, "snmp"), real);
     }
 
     /// <summary>Writes an executable /bin/sh script named <paramref name="name"/>.</summary>
