@@ -21,9 +21,10 @@ namespace Nms.Bench;
 /// [--batch-size 64] [--icmp-silent on|off] [--max-minutes 15] [--plugins DIR] [--null-plugin]</c>: time a whole discovery run of a
 /// loopback /20 or /16 with 1% of its addresses running an SNMP agent (one snmpd), through the real
 /// app on the local host (HTTP API, Azurite queue, batch worker, plugin, PostgreSQL). With
-/// <c>--icmp-silent on</c> (default when nft works) addresses without an agent also drop ping, as
-/// empty addresses do on a real network; otherwise every 127.x address answers ping and the
-/// pre-check can only cost time. <c>--fping-floor</c> times <c>fping -g</c> over the same range.
+/// <c>--icmp-silent on</c> (default when nft works) addresses without an agent are silent, as empty
+/// addresses are on a real network: no ping reply and no ICMP port unreachable for the SNMP probe,
+/// which then waits its timeout. Otherwise every 127.x address answers ping (the pre-check can only
+/// cost time) and refuses SNMP at once (flattering the run without it). <c>--fping-floor</c> times <c>fping -g</c> over the same range.
 /// Services: NMS_TEST_PG_ADMIN and NMS_TEST_AZURITE (as ./nms test exports them), or the
 /// PostgreSQL and Azurite of <c>./nms start</c> from local.settings.json.
 /// </summary>
@@ -65,7 +66,7 @@ public static class DiscoveryBench
         try
         {
             using var snmpd = new Snmpd(agents, Community);
-            using var silence = options.IcmpSilent ? new IcmpSilence(cidr, agents) : null;
+            using var silence = options.IcmpSilent ? new IcmpSilence(cidr, agents, snmpd.Port) : null;
             var connection = new NpgsqlConnectionStringBuilder(pg) { Database = database, MaxPoolSize = 40 }.ConnectionString;
             var adminKey = "bench_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
             var port = FreeTcpPort();
@@ -351,7 +352,7 @@ public static class DiscoveryBench
     {
         private readonly string table = "nms_bench_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
 
-        public IcmpSilence(string cidr, IReadOnlyList<string> answering)
+        public IcmpSilence(string cidr, IReadOnlyList<string> answering, int? udpPort = null)
         {
             Nft("add", "table", "ip", table);
             try
@@ -364,6 +365,11 @@ public static class DiscoveryBench
 
                 Nft("add", "chain", "ip", table, "in", "{", "type", "filter", "hook", "input", "priority", "0", ";", "policy", "accept", ";", "}");
                 Nft("add", "rule", "ip", table, "in", "ip", "daddr", cidr, "ip", "daddr", "!=", "@answering", "icmp", "type", "echo-request", "drop");
+                if (udpPort is { } port)
+                {
+                    // And no "port unreachable" either: an empty address is silent, the probe waits its timeout.
+                    Nft("add", "rule", "ip", table, "in", "ip", "daddr", cidr, "ip", "daddr", "!=", "@answering", "udp", "dport", port.ToString(CultureInfo.InvariantCulture), "drop");
+                }
             }
             catch
             {
