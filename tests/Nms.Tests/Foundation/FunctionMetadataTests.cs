@@ -17,6 +17,10 @@ public sealed class FunctionMetadataTests
     private static readonly Dictionary<string, ExpectedTrigger> Expected = new()
     {
         ["Health"] = Http("health", "Anonymous", "get"),
+        ["DiscoveryRunStart"] = Http("discovery_profiles/{id:long}/run", "Function", "post"),
+        ["DiscoveryRunGet"] = Http("discovery_runs/{id:guid}", "Function", "get"),
+        ["DiscoveryRunList"] = Http("discovery_profiles/{id:long}/runs", "Function", "get"),
+        ["DiscoveryBatch"] = Queue("NmsDiscoveryQueue"),
     };
 
     [Fact]
