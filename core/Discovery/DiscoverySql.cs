@@ -27,14 +27,15 @@ public static class DiscoverySql
     /// <summary>
     /// $1 run id, $2 batches that could not be enqueued, $3 their targets, $4 failure samples (jsonb array),
     /// $5 sample cap, $6 now. The unsent batches leave the run's total and count as failed, so the
-    /// run still completes once the batches that were sent are done.
+    /// run still completes once the batches that were sent are done; the outage goes first in the
+    /// samples so a full sample list cannot hide it.
     /// </summary>
     public const string AbandonBatches = """
         UPDATE discovery_runs SET
             batches_total = batches_total - $2,
             failed = failed + $3,
             failure_samples = (SELECT coalesce(jsonb_agg(e ORDER BY n), '[]'::jsonb)
-                               FROM jsonb_array_elements(failure_samples || $4::jsonb) WITH ORDINALITY AS s(e, n)
+                               FROM jsonb_array_elements($4::jsonb || failure_samples) WITH ORDINALITY AS s(e, n)
                                WHERE n <= $5),
             status = CASE WHEN batches_done >= batches_total - $2 THEN 'completed' ELSE status END,
             finished_at = CASE WHEN batches_done >= batches_total - $2 THEN $6 ELSE finished_at END

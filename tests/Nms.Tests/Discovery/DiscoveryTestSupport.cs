@@ -35,10 +35,12 @@ public sealed class DiscoveryHost : IAsyncDisposable
 
     public string DiscoveryQueue => app.Queues.Discovery;
 
-    public static async Task<DiscoveryHost> StartAsync(string pluginsDirectory, IDictionary<string, string?>? overrides = null)
+    public static async Task<DiscoveryHost> StartAsync(string pluginsDirectory, IDictionary<string, string?>? overrides = null,
+        Action<IServiceCollection>? configureServices = null)
     {
         var app = await TestApp.StartAsync(options =>
         {
+            options.ConfigureServices = configureServices;
             options.Settings["Nms:Plugins:Directory"] = pluginsDirectory;
             options.Settings["Nms:Discovery:BatchSize"] = "32";
             foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
