@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Nms.Core.Configuration;
 using Nms.Core.Discovery;
@@ -13,10 +14,11 @@ public sealed class DiscoveryRunTests(DiscoveryRunTests.Fixture fixture) : IClas
 {
     private const string Community = "disc-run-community";
 
-    // Agents: 127.77.1.5-14 (the /24), 127.77.2.100-105 (overlap), 127.77.4.10-14 (twice). Each test its own range.
+    // Agents: 127.77.1.5-14 (the /24), 127.77.2.100-105 (overlap), 127.77.4.10-14 (twice), 127.77.5.3-4 (API). Each test its own range.
     private static readonly string[] Responders = Enumerable.Range(5, 10).Select(i => $"127.77.1.{i}").ToArray();
     private static readonly string[] OverlapResponders = Enumerable.Range(100, 6).Select(i => $"127.77.2.{i}").ToArray();
     private static readonly string[] TwiceResponders = Enumerable.Range(10, 5).Select(i => $"127.77.4.{i}").ToArray();
+    private static readonly string[] ApiResponders = ["127.77.5.3", "127.77.5.4"];
 
     private DiscoveryHost host => fixture.Host;
     private SnmpAgents agents => fixture.Agents;
@@ -36,7 +38,7 @@ public sealed class DiscoveryRunTests(DiscoveryRunTests.Fixture fixture) : IClas
         public async Task InitializeAsync()
         {
             plugins.AddSnmp();
-            Agents = new SnmpAgents([.. Responders, .. OverlapResponders, .. TwiceResponders], Community);
+            Agents = new SnmpAgents([.. Responders, .. OverlapResponders, .. TwiceResponders, .. ApiResponders], Community);
             Host = await DiscoveryHost.StartAsync(plugins.Directory, new Dictionary<string, string?>
             {
                 ["Nms__Discovery__FailureSampleSize"] = "7",
@@ -144,6 +146,42 @@ public sealed class DiscoveryRunTests(DiscoveryRunTests.Fixture fixture) : IClas
         Assert.Equal(151 - 6, done[1].Failed);
         Assert.All(devices, d => Assert.Contains(d.DiscoveryProfileId!.Value, new[] { a, b }));
         Assert.Equal(6, await host.ScalarAsync<long>("SELECT count(*) FROM poll_schedule s JOIN devices d ON d.id = s.device_id WHERE d.ip << '127.77.2.0/24'::inet"));
+    }
+
+    [Fact]
+    public async Task Profiles_made_through_the_entity_api_run_and_their_devices_read_back_through_it()
+    {
+        using var credential = await host.Client.PostAsJsonAsync("credential_profiles",
+            new { name = "api-flow", protocol = "snmp_v2c", community = Community });
+        Assert.Equal(HttpStatusCode.Created, credential.StatusCode);
+        var credentialId = JsonDocument.Parse(await credential.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetInt64();
+        using var profile = await host.Client.PostAsJsonAsync("discovery_profiles", new
+        {
+            name = "api-flow",
+            target = "127.77.5.0/29",
+            port = agents.Port,
+            plugin = "snmp",
+            credential_profile_ids = new[] { credentialId },
+            timeout_ms = 300,
+        });
+        Assert.Equal(HttpStatusCode.Created, profile.StatusCode);
+        var profileId = JsonDocument.Parse(await profile.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetInt64();
+
+        var run = await host.WaitForCompletionAsync(await host.StartRunOkAsync(profileId));
+
+        Assert.Equal((6, 2, 4), (run.Targets, run.Provisioned, run.Failed));
+        var devices = await host.DevicesInAsync("127.77.5.0/24");
+        Assert.Equal(ApiResponders, devices.Select(d => d.Ip));
+        foreach (var device in devices)
+        {
+            using var read = await host.Client.GetAsync($"devices/{device.Id}");
+            var body = JsonDocument.Parse(await read.Content.ReadAsStringAsync()).RootElement;
+            Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+            Assert.Contains(body.GetProperty("ip").GetString(), ApiResponders);
+            Assert.Equal("nms-disc-agent", body.GetProperty("hostname").GetString());
+            Assert.Equal(credentialId, body.GetProperty("credential_profile_id").GetInt64());
+            Assert.Equal(profileId, body.GetProperty("discovery_profile_id").GetInt64());
+        }
     }
 
     [Fact]
