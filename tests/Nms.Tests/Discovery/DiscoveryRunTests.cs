@@ -39,18 +39,36 @@ public sealed class DiscoveryRunTests(DiscoveryRunTests.Fixture fixture) : IClas
         {
             plugins.AddSnmp();
             Agents = new SnmpAgents([.. Responders, .. OverlapResponders, .. TwiceResponders, .. ApiResponders], Community);
-            Host = await DiscoveryHost.StartAsync(plugins.Directory, new Dictionary<string, string?>
+            try
             {
-                ["Nms__Discovery__FailureSampleSize"] = "7",
-            });
-            CredentialId = await Host.InsertSnmpCredentialAsync("disc-run-public", Community);
+                Host = await DiscoveryHost.StartAsync(plugins.Directory, new Dictionary<string, string?>
+                {
+                    ["Nms__Discovery__FailureSampleSize"] = "7",
+                });
+                CredentialId = await Host.InsertSnmpCredentialAsync("disc-run-public", Community);
+            }
+            catch
+            {
+                // xunit does not dispose a fixture whose initialisation failed: never leave snmpd behind.
+                await DisposeAsync();
+                throw;
+            }
         }
 
         public async Task DisposeAsync()
         {
-            await Host.DisposeAsync();
-            Agents.Dispose();
-            plugins.Dispose();
+            try
+            {
+                if (Host is not null)
+                {
+                    await Host.DisposeAsync();
+                }
+            }
+            finally
+            {
+                Agents?.Dispose();
+                plugins.Dispose();
+            }
         }
     }
 
