@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Nms.Core.Configuration;
 using Nms.Core.Data;
 using Nms.Core.Diagnostics;
+using Nms.Core.Discovery;
 using Nms.Core.Entities;
 using Nms.Core.Plugins;
 using Nms.Core.Queues;
@@ -41,6 +42,7 @@ public static class NmsCoreServices
         services.AddSingleton<SystemHealth>();
         services.AddNmsHealth(configuration);
         services.AddNmsEntities();
+        services.AddNmsDiscovery();
         if (options.Database.MigrateOnStartup)
         {
             services.AddHostedService<MigrateOnStartup>();

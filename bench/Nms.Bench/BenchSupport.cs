@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Nms.Bench;
+
+public sealed record ChildRun(int ExitCode, string Stdout, string Stderr);
+
+public static class BenchSupport
+{
+    private const double ClockTicksPerSecond = 100;
+
+    public static string RepositoryRoot
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "Nms.Functions.sln")))
+                {
+                    return dir.FullName;
+                }
+            }
+
+            throw new InvalidOperationException("cannot find the repository root");
+        }
+    }
+
+    /// <summary>User+system CPU of every child this process has waited for (utime/stime of reaped children in /proc/self/stat).</summary>
+    public static TimeSpan ReapedChildrenCpu() => ProcStatCpu("/proc/self/stat", children: true);
+
+    public static TimeSpan ProcessCpu(int pid) => ProcStatCpu($"/proc/{pid}/stat", children: false);
+
+    private static TimeSpan ProcStatCpu(string path, bool children)
+    {
+        var stat = File.ReadAllText(path);
+        // Fields after the parenthesised command name; utime is field 14, cutime field 16 (1-based).
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var first = children ? 13 : 11;
+        var ticks = long.Parse(fields[first], CultureInfo.InvariantCulture) + long.Parse(fields[first + 1], CultureInfo.InvariantCulture);
+        return TimeSpan.FromSeconds(ticks / ClockTicksPerSecond);
+    }
+
+    public static async Task<ChildRun> RunAsync(string fileName, IEnumerable<string> arguments, string? stdin, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var start = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardInput = stdin is not null,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("cannot start " + fileName);
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        if (stdin is not null)
+        {
+            await process.StandardInput.WriteAsync(stdin).ConfigureAwait(false);
+            process.StandardInput.Close();
+        }
+
+        await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        return new ChildRun(process.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
+    }
+
+    public static async Task<string> PublishPluginsAsync(CancellationToken cancellationToken)
+    {
+        var output = Path.Combine(Path.GetTempPath(), "nms-bench-plugins");
+        var run = await RunAsync("/bin/bash", [Path.Combine(RepositoryRoot, "plugins", "publish.sh"), output], null, cancellationToken).ConfigureAwait(false);
+        return run.ExitCode == 0 ? output : throw new InvalidOperationException("publish.sh failed: " + run.Stderr);
+    }
+
+    public static int IntOption(string[] args, string name, int fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+
+    public static string? StringOption(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+}

@@ -1,0 +1,23 @@
+using Nms.Bench;
+
+// ./nms bench <name> [options]: one subcommand per benchmark, one file each.
+using var cts = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cts.Cancel();
+};
+
+var benchmarks = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.OrdinalIgnoreCase)
+{
+    ["snmp"] = a => new SnmpBenchmark().RunAsync(a, cts.Token),
+    ["discovery"] = DiscoveryBench.RunAsync,
+};
+
+if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
+{
+    Console.Error.WriteLine($"usage: ./nms bench <{string.Join('|', benchmarks.Keys)}> [options]");
+    return 2;
+}
+
+return await run(args[1..]);
