@@ -12,6 +12,7 @@ var benchmarks = new Dictionary<string, Func<string[], Task<int>>>(StringCompare
 {
     ["snmp"] = a => new SnmpBenchmark().RunAsync(a, cts.Token),
     ["discovery"] = DiscoveryBench.RunAsync,
+    ["health-consumer"] = a => new HealthConsumerBenchmark().RunAsync(a, cts.Token),
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
