@@ -8,6 +8,7 @@ using Nms.Core.Data;
 using Nms.Core.Diagnostics;
 using Nms.Core.Entities;
 using Nms.Core.Plugins;
+using Nms.Core.Polling;
 using Nms.Core.Queues;
 
 namespace Nms.Core;
@@ -39,6 +40,7 @@ public static class NmsCoreServices
         services.AddSingleton(sp => new CredentialReader(sp.GetRequiredService<NmsDataSources>().Api, sp.GetRequiredService<SecretSealer>()));
         services.AddSingleton<IPluginRunner, ProcessPluginRunner>();
         services.AddSingleton<SystemHealth>();
+        services.AddNmsPolling(configuration);
         if (options.Database.MigrateOnStartup)
         {
             services.AddHostedService<MigrateOnStartup>();
