@@ -55,6 +55,7 @@ public sealed class SystemHealth(NmsDataSources dataSources, StorageQueues queue
 
 public sealed record HealthReport(string Status, IReadOnlyList<HealthCheck> Checks)
 {
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool Healthy => Status == "healthy";
 }
 

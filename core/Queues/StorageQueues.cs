@@ -29,21 +29,21 @@ public sealed class StorageQueues : IQueueSender
     public static QueueClientOptions ClientOptions() => new() { MessageEncoding = QueueMessageEncoding.Base64 };
 
     /// <summary>A connection string, or <c>AzureWebJobsStorage__queueServiceUri</c> with a managed identity.</summary>
-    public static QueueServiceClient CreateServiceClient(IConfiguration configuration)
+    public static QueueServiceClient CreateServiceClient(IConfiguration configuration, string connection = ConnectionSetting)
     {
-        var connectionString = configuration[ConnectionSetting];
+        var connectionString = configuration[connection];
         if (!string.IsNullOrWhiteSpace(connectionString))
         {
             return new QueueServiceClient(connectionString, ClientOptions());
         }
 
-        var uri = configuration[$"{ConnectionSetting}:queueServiceUri"];
+        var uri = configuration[$"{connection}:queueServiceUri"];
         if (!string.IsNullOrWhiteSpace(uri))
         {
             return new QueueServiceClient(new Uri(uri), new DefaultAzureCredential(), ClientOptions());
         }
 
-        throw new InvalidOperationException($"Neither {ConnectionSetting} nor {ConnectionSetting}__queueServiceUri is set.");
+        throw new InvalidOperationException($"Neither {connection} nor {connection}__queueServiceUri is set.");
     }
 
     public QueueServiceClient Service => service;

@@ -2,6 +2,8 @@ using Azure.Core.Serialization;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Nms.Core.Api;
 using Nms.Core;
 using Nms.Core.Configuration;
 using Nms.Functions.Http;
@@ -14,6 +16,7 @@ public static class NmsFunctionsServices
     public static IServiceCollection AddNmsFunctions(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddNmsCore(configuration);
+        services.TryAddSingleton<IApiKeyAuthenticator, BootstrapKeyAuthenticator>();
         services.AddSingleton<ApiGate>();
         // Queue POCOs are read with the same options the senders write them with.
         services.Configure<WorkerOptions>(worker => worker.Serializer = new JsonObjectSerializer(NmsJson.Queue));

@@ -1,0 +1,9 @@
+using Nms.Functions.LocalHost;
+
+// The local stand-in for `func start`: same function classes, same DI, same host.json.
+var options = new LocalHostOptions
+{
+    Urls = Environment.GetEnvironmentVariable("NMS_LOCALHOST_URLS") ?? "http://127.0.0.1:7071",
+};
+var app = LocalFunctionsHost.Build(options, args);
+await app.RunAsync();
