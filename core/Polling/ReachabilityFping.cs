@@ -125,8 +125,16 @@ public sealed partial class FpingReachability(ReachabilityOptions options, ILogg
         {
             var stdout = process.StandardOutput.ReadToEndAsync(deadline.Token);
             var stderr = process.StandardError.ReadToEndAsync(deadline.Token);
-            await process.StandardInput.WriteAsync(new StringBuilder().AppendJoin('\n', addresses).Append('\n'), deadline.Token);
-            process.StandardInput.Close();
+            try
+            {
+                await process.StandardInput.WriteAsync(new StringBuilder().AppendJoin('\n', addresses).Append('\n'), deadline.Token);
+                process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // fping exited before reading its targets (it could not open its socket): its exit code says why.
+            }
+
             var output = await stdout;
             var errors = await stderr;
             await process.WaitForExitAsync(deadline.Token);
@@ -135,12 +143,12 @@ public sealed partial class FpingReachability(ReachabilityOptions options, ILogg
         catch (OperationCanceledException)
         {
             Kill(process);
-            throw new ReachabilityException($"fping did not finish within {worst.TotalSeconds:F0} s for {addresses.Count} addresses.");
+            throw new ReachabilityException($"fping at '{options.FpingPath}' (setting Nms:Reachability:FpingPath) did not finish within {worst.TotalSeconds:F0} s for {addresses.Count} addresses.");
         }
         catch (IOException ex)
         {
             Kill(process);
-            throw new ReachabilityException($"fping at '{options.FpingPath}' closed its pipes early: {ex.Message}", ex);
+            throw new ReachabilityException($"fping at '{options.FpingPath}' (setting Nms:Reachability:FpingPath) closed its pipes early: {ex.Message}", ex);
         }
     }
 
@@ -149,11 +157,12 @@ public sealed partial class FpingReachability(ReachabilityOptions options, ILogg
         // 0: all alive, 1: some unreachable, 2: some names/addresses not found. 3+: usage or system-call failure.
         if (exitCode >= 3)
         {
-            var hint = errors.Contains("socket", StringComparison.OrdinalIgnoreCase) || errors.Contains("permitted", StringComparison.OrdinalIgnoreCase)
+            // fping exits 4 when a system call fails, which in practice is the socket it may not open.
+            var hint = exitCode == 4 || errors.Contains("socket", StringComparison.OrdinalIgnoreCase) || errors.Contains("permitted", StringComparison.OrdinalIgnoreCase)
                 ? " fping lacks the right to open raw sockets: run `setcap cap_net_raw+ep` on it (or allow unprivileged ICMP with net.ipv4.ping_group_range), or set Nms:Reachability:Mode to 'tcp'."
                 : "";
             throw new ReachabilityException(
-                $"fping at '{options.FpingPath}' (setting Nms:Reachability:FpingPath) failed with exit code {exitCode}: {errors.Trim()}.{hint}");
+                $"fping at '{options.FpingPath}' (setting Nms:Reachability:FpingPath) failed with exit code {exitCode}{(errors.Trim().Length > 0 ? ": " + errors.Trim() : "")}.{hint}");
         }
 
         var alive = output
