@@ -48,7 +48,9 @@ public static class LocalFunctionsHost
         options.ConfigureLogging?.Invoke(builder.Logging);
 
         var hostJson = HostJson.Load(options.HostJsonPath);
-        var functions = FunctionCatalog.Discover(options.FunctionAssemblies);
+        var functions = FunctionCatalog.Discover(options.FunctionAssemblies)
+            .Where(function => !IsDisabled(builder.Configuration, function.Name))
+            .ToList();
         foreach (var function in functions)
         {
             FunctionInvoker.Validate(function);
@@ -80,6 +82,10 @@ public static class LocalFunctionsHost
                 sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
         }
     }
+
+    /// <summary>The Functions host's own switch: app setting <c>AzureWebJobs.&lt;name&gt;.Disabled</c>.</summary>
+    private static bool IsDisabled(IConfiguration configuration, string name) =>
+        configuration[$"AzureWebJobs.{name}.Disabled"] is { } value && (value == "1" || value.Equals("true", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>local.settings.json's Values (lowest), then environment and arguments, then explicit settings.</summary>
     private static void AddSettings(ConfigurationManager configuration, LocalHostOptions options)

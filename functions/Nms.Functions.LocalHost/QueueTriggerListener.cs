@@ -51,19 +51,20 @@ public sealed class QueueTriggerListener : BackgroundService
 
     public string QueueName { get; }
 
-    public override async Task StartAsync(CancellationToken cancellationToken)
-    {
-        await queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
-        await base.StartAsync(cancellationToken);
-    }
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var idleDelay = MinimumPollingInterval;
+        var created = false;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
+                if (!created)
+                {
+                    await queue.CreateIfNotExistsAsync(cancellationToken: stoppingToken);
+                    created = true;
+                }
+
                 if (InFlightCount() > settings.NewBatchThreshold)
                 {
                     await WaitForAnyAsync(stoppingToken);
@@ -91,7 +92,7 @@ public sealed class QueueTriggerListener : BackgroundService
             catch (Exception ex)
             {
                 logger.LogWarning(ex, "Receiving from queue {Queue} failed; retrying", QueueName);
-                await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None);
+                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
         }
 

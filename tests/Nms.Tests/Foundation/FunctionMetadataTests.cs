@@ -1,0 +1,96 @@
+using System.Text.Json;
+using Nms.Functions.LocalHost;
+using Nms.Tests.Infrastructure;
+
+namespace Nms.Tests.Foundation;
+
+/// <summary>
+/// Reads the <c>functions.metadata</c> the Worker SDK generates beside the built app: what the
+/// real Functions host will bind. A trigger changed in code without its expectation here fails,
+/// so a binding mistake the local host could hide never reaches Azure.
+/// </summary>
+public sealed class FunctionMetadataTests
+{
+    private const string Storage = "AzureWebJobsStorage";
+
+    /// <summary>Every function the app exposes: its trigger and what the trigger binds to.</summary>
+    private static readonly Dictionary<string, ExpectedTrigger> Expected = new()
+    {
+        ["Health"] = Http("health", "Anonymous", "get"),
+    };
+
+    [Fact]
+    public void Generated_metadata_lists_exactly_the_expected_functions()
+    {
+        var actual = ReadMetadata().Select(f => f.Name).Order().ToList();
+
+        Assert.Equal(Expected.Keys.Order().ToList(), actual);
+    }
+
+    [Fact]
+    public void Every_trigger_in_generated_metadata_binds_what_is_expected()
+    {
+        foreach (var function in ReadMetadata())
+        {
+            Assert.True(Expected.TryGetValue(function.Name, out var expected), $"unexpected function {function.Name}");
+            Assert.Equal(expected, function.Trigger);
+        }
+    }
+
+    [Fact]
+    public void Local_host_discovers_the_same_functions_as_the_sdk()
+    {
+        var discovered = FunctionCatalog.Discover([typeof(Nms.Functions.NmsFunctionsServices).Assembly]).Select(f => f.Name).Order();
+
+        Assert.Equal(ReadMetadata().Select(f => f.Name).Order(), discovered);
+    }
+
+    [Fact]
+    public void Repository_host_json_is_read_with_the_queue_settings_it_declares()
+    {
+        var hostJson = HostJson.Load(Path.Combine(TestEnvironment.RepositoryRoot, "host.json"));
+
+        Assert.Equal("api", hostJson.RoutePrefix);
+        Assert.Equal(5, hostJson.Queues.MaxDequeueCount);
+        Assert.Equal(16, hostJson.Queues.BatchSize);
+        Assert.Equal(TimeSpan.FromSeconds(2), hostJson.Queues.MaxPollingInterval);
+    }
+
+    private static ExpectedTrigger Http(string route, string authLevel, params string[] methods) =>
+        new("httpTrigger", route, authLevel, string.Join(',', methods), null);
+
+    private static ExpectedTrigger Queue(string queueSetting) => new("queueTrigger", $"%{queueSetting}%", null, null, Storage);
+
+    private static ExpectedTrigger Timer(string scheduleSetting) => new("timerTrigger", $"%{scheduleSetting}%", null, null, null);
+
+    private static IEnumerable<(string Name, ExpectedTrigger Trigger)> ReadMetadata()
+    {
+        using var document = JsonDocument.Parse(File.ReadAllText(MetadataPath()));
+        return document.RootElement.EnumerateArray().Select(function =>
+        {
+            var trigger = function.GetProperty("bindings").EnumerateArray().Single(b => b.GetProperty("type").GetString()!.EndsWith("Trigger", StringComparison.Ordinal));
+            var type = trigger.GetProperty("type").GetString()!;
+            var target = type switch
+            {
+                "httpTrigger" => trigger.GetProperty("route").GetString(),
+                "queueTrigger" => trigger.GetProperty("queueName").GetString(),
+                "timerTrigger" => trigger.GetProperty("schedule").GetString(),
+                _ => null,
+            };
+            var methods = trigger.TryGetProperty("methods", out var m) ? string.Join(',', m.EnumerateArray().Select(x => x.GetString()!.ToLowerInvariant())) : null;
+            var authLevel = trigger.TryGetProperty("authLevel", out var a) ? a.GetString() : null;
+            var connection = trigger.TryGetProperty("connection", out var c) ? c.GetString() : null;
+            return (function.GetProperty("name").GetString()!, new ExpectedTrigger(type, target, authLevel, methods, connection));
+        }).ToList();
+    }
+
+    private static string MetadataPath()
+    {
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+        var path = Path.Combine(TestEnvironment.RepositoryRoot, "functions", "Nms.Functions", "bin", configuration, "net10.0", "functions.metadata");
+        Assert.True(File.Exists(path), $"{path} is missing: the Worker SDK generates it when the functions project builds.");
+        return path;
+    }
+
+    private sealed record ExpectedTrigger(string Type, string? Target, string? AuthLevel, string? Methods, string? Connection);
+}
