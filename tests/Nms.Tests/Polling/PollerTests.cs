@@ -6,6 +6,7 @@ using Nms.Core.Health;
 using Nms.Core.Metrics;
 using Nms.Core.Plugins;
 using Nms.Core.Polling;
+using Nms.Tests.Infrastructure;
 using Npgsql;
 
 namespace Nms.Tests.Polling;
@@ -35,7 +36,7 @@ public sealed class PollerTests : IAsyncLifetime, IDisposable
 
     private Poller Poller(string mode = "icmp")
     {
-        var reachabilityOptions = new ReachabilityOptions { Mode = mode, FpingPath = TestSettings.Fping, TimeoutMilliseconds = 300, Retries = 0 };
+        var reachabilityOptions = new ReachabilityOptions { Mode = mode, FpingPath = TestEnvironment.Fping, TimeoutMilliseconds = 300, Retries = 0 };
         runner = new ProcessPluginRunner(new PluginOptions { Directory = plugins.Directory, RunTimeoutSeconds = 2, MaxConcurrentProcesses = 4 }, NullLogger<ProcessPluginRunner>.Instance);
         return new Poller(
             db.Data,

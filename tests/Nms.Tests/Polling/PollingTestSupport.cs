@@ -1,57 +1,38 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
-using Microsoft.Extensions.Logging.Abstractions;
 using Nms.Core.Configuration;
 using Nms.Core.Data;
 using Nms.Core.Queues;
+using Nms.Tests.Infrastructure;
 using Npgsql;
 
 namespace Nms.Tests.Polling;
 
 /// <summary>
-/// A fresh migrated database for one test class, on the PostgreSQL that <c>./nms test</c> starts
-/// (NMS_TEST_PG_ADMIN), plus the SQL helpers polling tests need to put devices in it without the entities code.
+/// A fresh migrated database (<see cref="TestDatabase"/>) with the app's two pools, plus the SQL helpers
+/// polling tests need to put devices in it without the entities code.
 /// </summary>
 public sealed class PollingDatabase : IAsyncLifetime
 {
-    private string adminConnectionString = "";
-    private string name = "";
+    private TestDatabase? database;
 
     public NmsDataSources Data { get; private set; } = null!;
 
-    public string ConnectionString { get; private set; } = "";
+    public string ConnectionString => database!.ConnectionString;
 
-    public static string AdminConnectionString =>
-        Environment.GetEnvironmentVariable("NMS_TEST_PG_ADMIN")
-        ?? throw new InvalidOperationException("NMS_TEST_PG_ADMIN is not set: run the tests with ./nms test.");
+    public TestDatabase Database => database!;
 
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA2100", Justification = "The database name is generated here, not input.")]
     public async Task InitializeAsync()
     {
-        adminConnectionString = AdminConnectionString;
-        name = "nms_polling_" + Guid.NewGuid().ToString("N")[..12];
-        await using (var admin = new NpgsqlConnection(adminConnectionString))
-        {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", admin);
-            await create.ExecuteNonQueryAsync();
-        }
-
-        ConnectionString = new NpgsqlConnectionStringBuilder(adminConnectionString) { Database = name, MaxPoolSize = 50 }.ConnectionString;
-        Data = NmsDataSources.Create(ConnectionString, ConnectionString);
-        await new MigrationRunner(Data.Api, NullLogger<MigrationRunner>.Instance).MigrateAsync(CancellationToken.None);
+        database = await TestDatabase.CreateAsync();
+        Data = NmsDataSources.Create(database.ConnectionString, database.ConnectionString);
     }
 
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA2100", Justification = "The database name is generated here, not input.")]
     public async Task DisposeAsync()
     {
         await Data.DisposeAsync();
-        NpgsqlConnection.ClearAllPools();
-        await using var admin = new NpgsqlConnection(adminConnectionString);
-        await admin.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", admin);
-        await drop.ExecuteNonQueryAsync();
+        await database!.DisposeAsync();
     }
 
     /// <summary>Inserts a device and, when active, its deadline row. Returns its id.</summary>
@@ -228,9 +209,4 @@ public sealed class IcmpBlackhole : IDisposable
     }
 
     private static IEnumerable<string> SplitArgs(string arguments) => arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-}
-
-public static class TestSettings
-{
-    public static string Fping => Environment.GetEnvironmentVariable("NMS_FPING") is { Length: > 0 } path ? path : "/usr/bin/fping";
 }

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging.Abstractions;
 using Nms.Core.Configuration;
 using Nms.Core.Polling;
+using Nms.Tests.Infrastructure;
 
 namespace Nms.Tests.Polling;
 
@@ -10,7 +11,7 @@ namespace Nms.Tests.Polling;
 public sealed class ReachabilityTests
 {
     private static ReachabilityOptions Options(string mode = "icmp") =>
-        new() { Mode = mode, FpingPath = TestSettings.Fping, TimeoutMilliseconds = 300, Retries = 0 };
+        new() { Mode = mode, FpingPath = TestEnvironment.Fping, TimeoutMilliseconds = 300, Retries = 0 };
 
     private static FpingReachability Fping(ReachabilityOptions? options = null) =>
         new(options ?? Options(), NullLogger<FpingReachability>.Instance);
@@ -63,7 +64,7 @@ public sealed class ReachabilityTests
     {
         // A copy of fping without cap_net_raw, run as an unprivileged user, cannot open its socket.
         var copy = Path.Combine(Path.GetTempPath(), "nms-fping-nocap-" + Guid.NewGuid().ToString("N")[..8]);
-        File.Copy(TestSettings.Fping, copy);
+        File.Copy(TestEnvironment.Fping, copy);
         try
         {
             var wrapper = copy + ".sh";
