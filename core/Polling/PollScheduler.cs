@@ -33,9 +33,11 @@ public sealed partial class PollScheduler(
         var budget = TimeSpan.FromMilliseconds(Math.Max(1, options.TickBudgetMilliseconds));
         var chunkSize = Math.Max(1, options.PopChunkSize);
         int popped = 0, batches = 0;
+        DateTimeOffset now;
+        bool outOfBudget;
         while (true)
         {
-            var now = time.GetUtcNow();
+            now = time.GetUtcNow();
             var chunk = await PopAsync(now, chunkSize, cancellationToken);
             popped += chunk.Count;
             foreach (var device in chunk)
@@ -45,13 +47,15 @@ public sealed partial class PollScheduler(
 
             instruments.DevicesPopped.Add(chunk.Count);
             batches += await EnqueueAsync(chunk, now, cancellationToken);
-            if (chunk.Count < chunkSize || Stopwatch.GetElapsedTime(started) >= budget)
+            outOfBudget = chunk.Count == chunkSize && Stopwatch.GetElapsedTime(started) >= budget;
+            if (chunk.Count < chunkSize || outOfBudget)
             {
                 break;
             }
         }
 
-        var (backlog, oldest) = await BacklogAsync(time.GetUtcNow(), cancellationToken);
+        // The backlog as of the last pop: zero unless the budget ran out with devices still due.
+        var (backlog, oldest) = outOfBudget ? await BacklogAsync(now, cancellationToken) : (0L, null);
         var lag = oldest is { } due ? time.GetUtcNow() - due : TimeSpan.Zero;
         instruments.ReportBacklog(backlog, lag.TotalSeconds);
         var duration = Stopwatch.GetElapsedTime(started);
@@ -128,7 +132,7 @@ public sealed partial class PollScheduler(
     [LoggerMessage(Level = LogLevel.Debug, Message = "Enqueued poll batch {BatchId} with {Devices} devices")]
     private partial void LogEnqueued(Guid batchId, int devices);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Scheduler tick popped {Popped} devices into {Batches} batches in {DurationMs:F0} ms")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Scheduler tick popped {Popped} devices into {Batches} batches in {DurationMs:F0} ms")]
     private partial void LogTick(int popped, int batches, double durationMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Scheduler backlog: {Backlog} devices still due, oldest {LagSeconds:F1} s late, after popping {Popped} in {DurationMs:F0} ms")]
