@@ -1,0 +1,83 @@
+using System.Text.Json.Serialization;
+
+namespace Nms.Plugins.Sdk;
+
+// Mirror of core/Plugins/PluginContract.cs: plugins must not depend on the app, and the
+// source-generated serializer below is what keeps them trimmable for Native AOT.
+
+public static class ContractInfo
+{
+    public const int Version = 1;
+    public const string DiscoveryMode = "discovery";
+    public const string PollMode = "poll";
+}
+
+public static class Protocols
+{
+    public const string SnmpV2c = "snmp_v2c";
+    public const string SnmpV3 = "snmp_v3";
+    public const string Ssh = "ssh";
+}
+
+public sealed record PluginRequest(
+    int ContractVersion,
+    string Mode,
+    int TimeoutMs,
+    IReadOnlyList<PluginTarget> Targets);
+
+public sealed record PluginTarget(
+    string Id,
+    string Ip,
+    int Port,
+    PluginCredential? Credential = null,
+    IReadOnlyList<PluginCredential>? Credentials = null,
+    string? HostKey = null);
+
+public sealed record PluginCredential(
+    long Id,
+    string Protocol,
+    string? Community = null,
+    string? User = null,
+    string? AuthProtocol = null,
+    string? AuthKey = null,
+    string? PrivProtocol = null,
+    string? PrivKey = null,
+    string? Password = null,
+    string? PrivateKey = null,
+    string? PrivateKeyPassphrase = null)
+{
+    // Never let a credential reach a log through ToString().
+    public override string ToString() => $"PluginCredential {{ Id = {Id}, Protocol = {Protocol} }}";
+}
+
+public sealed record PluginResponse(int ContractVersion, IReadOnlyList<PluginResult> Results);
+
+public sealed record PluginResult(
+    string Id,
+    bool Success,
+    string? Error = null,
+    string? Hostname = null,
+    string? Description = null,
+    string? ObjectId = null,
+    long? CredentialId = null,
+    string? HostKey = null,
+    IReadOnlyList<PluginMetric>? Metrics = null)
+{
+    public static PluginResult Fail(string id, string error) => new(id, false, Error: error);
+}
+
+public sealed record PluginMetric(
+    string Name,
+    double Value,
+    IReadOnlyDictionary<string, string>? Labels = null,
+    DateTimeOffset? Ts = null);
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    PropertyNameCaseInsensitive = true,
+    RespectNullableAnnotations = true,
+    RespectRequiredConstructorParameters = true)]
+[JsonSerializable(typeof(PluginRequest))]
+[JsonSerializable(typeof(PluginResponse))]
+public sealed partial class ContractJson : JsonSerializerContext;

@@ -1,0 +1,48 @@
+namespace Nms.Plugins.Snmp.Codec;
+
+/// <summary>The only exception the decoder throws; TryDecode turns it into a false result.</summary>
+public sealed class SnmpFormatException : Exception
+{
+    public SnmpFormatException()
+    {
+    }
+
+    public SnmpFormatException(string message) : base(message)
+    {
+    }
+
+    public SnmpFormatException(string message, Exception inner) : base(message, inner)
+    {
+    }
+}
+
+/// <summary>A failed exchange with one agent: timeouts, reports, error-status, refused ports.</summary>
+public class SnmpException : Exception
+{
+    public SnmpException()
+    {
+    }
+
+    public SnmpException(string message) : base(message)
+    {
+    }
+
+    public SnmpException(string message, Exception inner) : base(message, inner)
+    {
+    }
+}
+
+public sealed class SnmpTimeoutException : SnmpException
+{
+    public SnmpTimeoutException()
+    {
+    }
+
+    public SnmpTimeoutException(string message) : base(message)
+    {
+    }
+
+    public SnmpTimeoutException(string message, Exception inner) : base(message, inner)
+    {
+    }
+}

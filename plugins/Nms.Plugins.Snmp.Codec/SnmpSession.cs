@@ -1,0 +1,409 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Nms.Plugins.Snmp.Codec;
+
+public sealed record SnmpSessionOptions(TimeSpan TryTimeout, int Retries = 2, int MaxRepetitions = 10, int MaxWalkRows = 100_000);
+
+/// <summary>One agent, one UDP socket; requests are strictly sequential.</summary>
+public sealed class SnmpSession : IDisposable
+{
+    private const int MaxMessageSize = 65_507;
+
+    private static readonly ObjectIdentifier UsmStats = ObjectIdentifier.Parse("1.3.6.1.6.3.15.1.1");
+    private static readonly ObjectIdentifier UnsupportedSecLevels = UsmStats.Append(1, 0);
+    private static readonly ObjectIdentifier NotInTimeWindows = UsmStats.Append(2, 0);
+    private static readonly ObjectIdentifier UnknownUserNames = UsmStats.Append(3, 0);
+    private static readonly ObjectIdentifier UnknownEngineIds = UsmStats.Append(4, 0);
+    private static readonly ObjectIdentifier WrongDigests = UsmStats.Append(5, 0);
+    private static readonly ObjectIdentifier DecryptionErrors = UsmStats.Append(6, 0);
+
+    private readonly Socket _socket;
+    private readonly SnmpCredentials _credentials;
+    private readonly SnmpSessionOptions _options;
+    private readonly byte[] _receiveBuffer = new byte[MaxMessageSize];
+    private int _requestId = RandomNumberGenerator.GetInt32(1, int.MaxValue / 2);
+    private long _salt = BinaryPrimitives.ReadInt64LittleEndian(RandomNumberGenerator.GetBytes(8));
+
+    private byte[]? _engineId;
+    private int _engineBoots;
+    private int _engineTime;
+    private long _engineTimeAt;
+    private UsmKeys? _keys;
+
+    public SnmpSession(IPEndPoint endpoint, SnmpCredentials credentials, SnmpSessionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        _credentials = credentials ?? throw new ArgumentNullException(nameof(credentials));
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        _socket = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        // Connected: the kernel drops datagrams from anyone else and reports ICMP port unreachable to us.
+        _socket.Connect(endpoint);
+    }
+
+    public byte[]? EngineId => _engineId;
+
+    public Task<IReadOnlyList<VarBind>> GetAsync(IReadOnlyList<ObjectIdentifier> oids, CancellationToken cancellationToken) =>
+        RequestAsync(PduType.Get, 0, 0, oids, cancellationToken);
+
+    public Task<IReadOnlyList<VarBind>> GetNextAsync(IReadOnlyList<ObjectIdentifier> oids, CancellationToken cancellationToken) =>
+        RequestAsync(PduType.GetNext, 0, 0, oids, cancellationToken);
+
+    public Task<IReadOnlyList<VarBind>> GetBulkAsync(int nonRepeaters, int maxRepetitions, IReadOnlyList<ObjectIdentifier> oids, CancellationToken cancellationToken) =>
+        RequestAsync(PduType.GetBulk, nonRepeaters, maxRepetitions, oids, cancellationToken);
+
+    /// <summary>
+    /// Walks several table columns at once with GETBULK, each column stopping where it leaves its subtree.
+    /// </summary>
+    public async Task<IReadOnlyList<IReadOnlyList<VarBind>>> WalkColumnsAsync(IReadOnlyList<ObjectIdentifier> columns, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(columns);
+        var last = columns.ToArray();
+        var done = new bool[columns.Count];
+        var rows = columns.Select(_ => new List<VarBind>()).ToArray();
+        var total = 0;
+        while (true)
+        {
+            var active = Enumerable.Range(0, columns.Count).Where(i => !done[i]).ToArray();
+            if (active.Length == 0)
+            {
+                break;
+            }
+
+            var repetitions = Math.Max(1, _options.MaxRepetitions * 8 / Math.Max(8, active.Length));
+            var response = await GetBulkAsync(0, repetitions, active.Select(i => last[i]).ToArray(), cancellationToken).ConfigureAwait(false);
+            if (response.Count == 0)
+            {
+                throw new SnmpException("agent answered GETBULK with no variables");
+            }
+
+            for (var k = 0; k < response.Count; k++)
+            {
+                var column = active[k % active.Length];
+                if (done[column])
+                {
+                    continue;
+                }
+
+                var vb = response[k];
+                if (vb.Value.IsException || !vb.Oid.StartsWith(columns[column]) || vb.Oid.Length == columns[column].Length)
+                {
+                    done[column] = true;
+                    continue;
+                }
+
+                if (vb.Oid <= last[column])
+                {
+                    throw new SnmpException($"agent returned {vb.Oid} after {last[column]}: OIDs not increasing");
+                }
+
+                rows[column].Add(vb);
+                last[column] = vb.Oid;
+                if (++total > _options.MaxWalkRows)
+                {
+                    throw new SnmpException($"walk exceeded {_options.MaxWalkRows} rows");
+                }
+            }
+        }
+
+        return rows;
+    }
+
+    private async Task<IReadOnlyList<VarBind>> RequestAsync(
+        PduType type, int errorStatusOrNonRepeaters, int errorIndexOrMaxRepetitions, IReadOnlyList<ObjectIdentifier> oids, CancellationToken cancellationToken)
+    {
+        var varBinds = oids.Select(o => new VarBind(o)).ToArray();
+        var requestId = NextRequestId();
+        var pdu = new Pdu(type, requestId, errorStatusOrNonRepeaters, errorIndexOrMaxRepetitions, varBinds);
+        var response = _credentials switch
+        {
+            CommunityCredentials c => await ExchangeV2cAsync(c, pdu, cancellationToken).ConfigureAwait(false),
+            UsmCredentials u => await ExchangeV3Async(u, pdu, cancellationToken).ConfigureAwait(false),
+            _ => throw new SnmpException("unsupported credentials"),
+        };
+
+        if (response.ErrorStatus != 0)
+        {
+            throw new SnmpException($"agent answered {Pdu.ErrorName(response.ErrorStatus)} (error-status {response.ErrorStatus}, index {response.ErrorIndex})");
+        }
+
+        if (type != PduType.GetBulk && response.VarBinds.Count != varBinds.Length)
+        {
+            throw new SnmpException($"agent answered {response.VarBinds.Count} variables for {varBinds.Length} requested");
+        }
+
+        return response.VarBinds;
+    }
+
+    private async Task<Pdu> ExchangeV2cAsync(CommunityCredentials credentials, Pdu pdu, CancellationToken cancellationToken)
+    {
+        var community = Encoding.UTF8.GetBytes(credentials.Community);
+        var packet = new CommunityMessage(community, pdu).Encode();
+        var answer = await ExchangeAsync<Pdu>(packet, bytes =>
+        {
+            if (!CommunityMessage.TryDecode(bytes, out var message, out var error))
+            {
+                return (null, $"malformed response: {error}");
+            }
+
+            if (message!.Pdu.Type != PduType.Response || message.Pdu.RequestId != pdu.RequestId)
+            {
+                return (null, null);
+            }
+
+            return (message.Pdu, null);
+        }, cancellationToken).ConfigureAwait(false);
+        return answer;
+    }
+
+    private async Task<Pdu> ExchangeV3Async(UsmCredentials credentials, Pdu pdu, CancellationToken cancellationToken)
+    {
+        if (_engineId is null)
+        {
+            await DiscoverEngineAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        _keys ??= Usm.LocalizeKeys(credentials.Auth, credentials.AuthPassword, credentials.Priv, credentials.PrivPassword, _engineId);
+        var resynchronised = false;
+        while (true)
+        {
+            var reply = await ExchangeV3OnceAsync(credentials, pdu with { RequestId = NextRequestId() }, cancellationToken).ConfigureAwait(false);
+            if (reply.Pdu.Type == PduType.Response)
+            {
+                return reply.Pdu;
+            }
+
+            var reported = reply.Pdu.VarBinds.Count > 0 ? reply.Pdu.VarBinds[0].Oid : null;
+            if (reported == NotInTimeWindows && reply.Authenticated && !resynchronised)
+            {
+                resynchronised = true;
+                continue;
+            }
+
+            throw new SnmpException(DescribeReport(reported));
+        }
+    }
+
+    private static string DescribeReport(ObjectIdentifier? reported)
+    {
+        if (reported == WrongDigests)
+        {
+            return "authentication failed: wrong auth password or protocol (usmStatsWrongDigests)";
+        }
+
+        if (reported == UnknownUserNames)
+        {
+            return "authentication failed: unknown user (usmStatsUnknownUserNames)";
+        }
+
+        if (reported == UnsupportedSecLevels)
+        {
+            return "the agent does not support this security level for the user (usmStatsUnsupportedSecLevels)";
+        }
+
+        if (reported == DecryptionErrors)
+        {
+            return "decryption failed: wrong privacy password or protocol (usmStatsDecryptionErrors)";
+        }
+
+        if (reported == NotInTimeWindows)
+        {
+            return "not in time window even after resynchronising (usmStatsNotInTimeWindows)";
+        }
+
+        if (reported == UnknownEngineIds)
+        {
+            return "engine id rejected (usmStatsUnknownEngineIDs)";
+        }
+
+        return $"agent sent a report: {reported?.ToString() ?? "no variable"}";
+    }
+
+    private async Task DiscoverEngineAsync(CancellationToken cancellationToken)
+    {
+        var messageId = NextRequestId();
+        var pdu = new Pdu(PduType.Get, NextRequestId(), 0, 0, []);
+        var scoped = new ScopedPdu([], [], pdu).Encode();
+        var (packet, _) = V3Message.Encode(messageId, MaxMessageSize, V3Flags.Reportable, UsmSecurityParameters.Empty, scoped);
+        var report = await ExchangeAsync<V3Message>(packet, bytes =>
+        {
+            if (V3Message.PeekVersion(bytes) != V3Message.WireVersion)
+            {
+                return (null, null);
+            }
+
+            if (!V3Message.TryDecode(bytes.ToArray(), out var message, out var error))
+            {
+                return (null, $"malformed response: {error}");
+            }
+
+            return message!.MessageId == messageId ? (message, null) : (null, null);
+        }, cancellationToken).ConfigureAwait(false);
+
+        if (report.Usm.EngineId.Length is < 5 or > 32)
+        {
+            throw new SnmpException("engine discovery failed: the agent reported no valid engine id");
+        }
+
+        _engineId = report.Usm.EngineId;
+        SetTime(report.Usm.EngineBoots, report.Usm.EngineTime);
+    }
+
+    private void SetTime(int boots, int time)
+    {
+        _engineBoots = boots;
+        _engineTime = time;
+        _engineTimeAt = Stopwatch.GetTimestamp();
+    }
+
+    private int CurrentEngineTime() => _engineTime + (int)Stopwatch.GetElapsedTime(_engineTimeAt).TotalSeconds;
+
+    private async Task<(Pdu Pdu, bool Authenticated)> ExchangeV3OnceAsync(UsmCredentials credentials, Pdu pdu, CancellationToken cancellationToken)
+    {
+        var keys = _keys!;
+        var engineId = _engineId!;
+        var messageId = NextRequestId();
+        var flags = V3Flags.Reportable;
+        var scoped = new ScopedPdu(engineId, [], pdu).Encode();
+        var boots = _engineBoots;
+        var time = CurrentEngineTime();
+        byte[] msgData = scoped;
+        byte[] privParameters = [];
+        if (keys.Auth != AuthProtocol.None)
+        {
+            flags |= V3Flags.Auth;
+        }
+
+        if (keys.Priv == PrivProtocol.Aes128)
+        {
+            flags |= V3Flags.Priv;
+            privParameters = new byte[Usm.SaltLength];
+            BinaryPrimitives.WriteInt64BigEndian(privParameters, Interlocked.Increment(ref _salt));
+            var encrypted = Usm.Encrypt(keys.PrivKey, boots, time, privParameters, scoped);
+            var wrapper = new BerWriter(encrypted.Length + 8);
+            wrapper.WriteOctetString(encrypted);
+            msgData = wrapper.ToArray();
+        }
+
+        var usm = new UsmSecurityParameters(engineId, boots, time, Encoding.UTF8.GetBytes(credentials.User), new byte[Usm.MacLength(keys.Auth)], privParameters);
+        var (packet, authOffset) = V3Message.Encode(messageId, MaxMessageSize, flags, usm, msgData);
+        if (keys.Auth != AuthProtocol.None)
+        {
+            Usm.Sign(keys, packet, authOffset);
+        }
+
+        return await ExchangeAsync<(Pdu, bool)?>(packet, bytes =>
+        {
+            if (V3Message.PeekVersion(bytes) != V3Message.WireVersion)
+            {
+                return (null, null);
+            }
+
+            if (!V3Message.TryDecode(bytes.ToArray(), out var message, out var error))
+            {
+                return (null, $"malformed response: {error}");
+            }
+
+            if (message!.MessageId != messageId)
+            {
+                return (null, null);
+            }
+
+            var authenticated = (message.Flags & V3Flags.Auth) != 0;
+            if (authenticated && !Usm.Verify(keys, message))
+            {
+                return (null, "response failed authentication");
+            }
+
+            var scopedPdu = message.Scoped;
+            if (message.EncryptedPdu is not null)
+            {
+                try
+                {
+                    var plain = Usm.Decrypt(keys.PrivKey, message.Usm.EngineBoots, message.Usm.EngineTime, message.Usm.PrivParameters, message.EncryptedPdu);
+                    scopedPdu = ScopedPdu.Decode(plain);
+                }
+                catch (SnmpFormatException ex)
+                {
+                    return (null, $"undecryptable response: {ex.Message}");
+                }
+            }
+
+            var answer = scopedPdu!.Pdu;
+            if (answer.Type == PduType.Report)
+            {
+                if (authenticated)
+                {
+                    SetTime(message.Usm.EngineBoots, message.Usm.EngineTime);
+                }
+
+                return ((answer, authenticated), null);
+            }
+
+            // Data from an agent is only believed when it proves it holds the user's key.
+            if (answer.Type != PduType.Response || answer.RequestId != pdu.RequestId || (keys.Auth != AuthProtocol.None && !authenticated))
+            {
+                return (null, null);
+            }
+
+            return ((answer, authenticated), null);
+        }, cancellationToken).ConfigureAwait(false) ?? throw new SnmpException("no answer");
+    }
+
+    /// <summary>
+    /// Sends, then waits for a datagram the matcher accepts, retransmitting the same packet on each try timeout.
+    /// Unmatched datagrams (stale or foreign request ids) are dropped; undecodable ones are remembered for the error.
+    /// </summary>
+    private async Task<T> ExchangeAsync<T>(byte[] packet, Func<ReadOnlySpan<byte>, (T? Match, string? Problem)> matcher, CancellationToken cancellationToken)
+    {
+        string? lastProblem = null;
+        for (var attempt = 0; attempt <= _options.Retries; attempt++)
+        {
+            using var tryTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            tryTimeout.CancelAfter(_options.TryTimeout);
+            try
+            {
+                await _socket.SendAsync(packet, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                while (true)
+                {
+                    var received = await _socket.ReceiveAsync(_receiveBuffer, SocketFlags.None, tryTimeout.Token).ConfigureAwait(false);
+                    var (match, problem) = matcher(_receiveBuffer.AsSpan(0, received));
+                    if (match is not null)
+                    {
+                        return match;
+                    }
+
+                    lastProblem = problem ?? lastProblem;
+                }
+            }
+            catch (OperationCanceledException) when (tryTimeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                // The try timed out: retransmit.
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionRefused or SocketError.ConnectionReset)
+            {
+                throw new SnmpException("port unreachable: nothing listens on the SNMP port (ICMP port unreachable)", ex);
+            }
+            catch (SocketException ex)
+            {
+                throw new SnmpException($"socket error: {ex.SocketErrorCode}", ex);
+            }
+        }
+
+        throw lastProblem is null
+            ? new SnmpTimeoutException($"no response after {_options.Retries + 1} tries of {_options.TryTimeout.TotalMilliseconds:F0} ms (unreachable agent, or wrong community / credentials)")
+            : new SnmpException(lastProblem);
+    }
+
+    private int NextRequestId()
+    {
+        var id = Interlocked.Increment(ref _requestId);
+        return id & int.MaxValue;
+    }
+
+    public void Dispose() => _socket.Dispose();
+}

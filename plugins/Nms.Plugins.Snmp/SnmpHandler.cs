@@ -1,0 +1,139 @@
+using System.Globalization;
+using System.Net;
+using Nms.Plugins.Sdk;
+using Nms.Plugins.Snmp.Codec;
+
+namespace Nms.Plugins.Snmp;
+
+public sealed class SnmpHandler : IPluginHandler
+{
+    private static readonly ObjectIdentifier[] DiscoveryOids = [Oids.SysName, Oids.SysDescr, Oids.SysObjectId, Oids.SysUpTime];
+
+    public async Task<PluginResult> DiscoverAsync(PluginTarget target, TimeSpan attemptTimeout, CancellationToken cancellationToken)
+    {
+        var endpoint = ParseEndpoint(target);
+        var candidates = (target.Credentials ?? []).Where(IsSnmp).ToList();
+        if (candidates.Count == 0)
+        {
+            return PluginResult.Fail(target.Id, "no SNMP credential to try");
+        }
+
+        var failures = new List<string>();
+        foreach (var credential in candidates)
+        {
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            attempt.CancelAfter(attemptTimeout);
+            try
+            {
+                using var session = new SnmpSession(endpoint, ToSnmpCredentials(credential), Options(attemptTimeout));
+                var values = await session.GetAsync(DiscoveryOids, attempt.Token).ConfigureAwait(false);
+                var now = DateTimeOffset.UtcNow;
+                var uptime = values[3].Value.AsNumber();
+                return new PluginResult(
+                    target.Id,
+                    true,
+                    Hostname: Text(values[0].Value),
+                    Description: Text(values[1].Value),
+                    ObjectId: values[2].Value.Oid?.ToString(),
+                    CredentialId: credential.Id,
+                    Metrics: uptime is { } ticks ? [new PluginMetric("sys_uptime_seconds", ticks / 100, Ts: now)] : null);
+            }
+            catch (Exception ex) when (ex is SnmpException or ArgumentException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            {
+                failures.Add($"credential {credential.Id}: {Describe(ex, attemptTimeout)}");
+            }
+        }
+
+        return PluginResult.Fail(target.Id, PluginHost.OneLine(string.Join("; ", failures)));
+    }
+
+    public async Task<PluginResult> PollAsync(PluginTarget target, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var endpoint = ParseEndpoint(target);
+        if (target.Credential is not { } credential || !IsSnmp(credential))
+        {
+            return PluginResult.Fail(target.Id, "poll needs an SNMP credential");
+        }
+
+        try
+        {
+            using var session = new SnmpSession(endpoint, ToSnmpCredentials(credential), Options(timeout));
+            var metrics = new List<PluginMetric>();
+            var system = await session.GetAsync([Oids.SysUpTime], cancellationToken).ConfigureAwait(false);
+            if (system[0].Value.AsNumber() is { } ticks)
+            {
+                metrics.Add(new PluginMetric("sys_uptime_seconds", ticks / 100, Ts: DateTimeOffset.UtcNow));
+            }
+
+            var columns = await session.WalkColumnsAsync(Oids.PollColumns, cancellationToken).ConfigureAwait(false);
+            PollMetrics.AddWalked(metrics, columns, DateTimeOffset.UtcNow);
+            return new PluginResult(target.Id, true, Metrics: metrics);
+        }
+        catch (Exception ex) when (ex is SnmpException or ArgumentException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            return PluginResult.Fail(target.Id, PluginHost.OneLine(Describe(ex, timeout)));
+        }
+        catch (OperationCanceledException)
+        {
+            return PluginResult.Fail(target.Id, $"timed out after {timeout.TotalMilliseconds:F0} ms");
+        }
+    }
+
+    private static SnmpSessionOptions Options(TimeSpan timeout) =>
+        new(TimeSpan.FromMilliseconds(Math.Clamp(timeout.TotalMilliseconds / 3, 50, 5_000)), Retries: 2, MaxRepetitions: 10);
+
+    private static string Describe(Exception ex, TimeSpan timeout) => ex switch
+    {
+        OperationCanceledException => $"timed out after {timeout.TotalMilliseconds:F0} ms (unreachable agent, or wrong community / credentials)",
+        _ => ex.Message,
+    };
+
+    private static string? Text(SnmpValue value) => value.IsException ? null : value.AsText();
+
+    private static bool IsSnmp(PluginCredential credential) => credential.Protocol is Protocols.SnmpV2c or Protocols.SnmpV3;
+
+    private static IPEndPoint ParseEndpoint(PluginTarget target) =>
+        IPAddress.TryParse(target.Ip, out var address)
+            ? new IPEndPoint(address, target.Port)
+            : throw new ArgumentException($"not an IP address: {target.Ip}");
+
+    internal static SnmpCredentials ToSnmpCredentials(PluginCredential credential)
+    {
+        if (credential.Protocol == Protocols.SnmpV2c)
+        {
+            return string.IsNullOrEmpty(credential.Community)
+                ? throw new ArgumentException("snmp_v2c credential without a community")
+                : new CommunityCredentials(credential.Community);
+        }
+
+        if (string.IsNullOrEmpty(credential.User))
+        {
+            throw new ArgumentException("snmp_v3 credential without a user");
+        }
+
+        var auth = (credential.AuthProtocol ?? "none").ToLowerInvariant() switch
+        {
+            "none" or "" => AuthProtocol.None,
+            "sha1" or "sha" => AuthProtocol.Sha1,
+            "sha256" => AuthProtocol.Sha256,
+            var other => throw new ArgumentException($"unsupported auth_protocol {other}"),
+        };
+        var priv = (credential.PrivProtocol ?? "none").ToLowerInvariant() switch
+        {
+            "none" or "" => PrivProtocol.None,
+            "aes128" or "aes" => PrivProtocol.Aes128,
+            var other => throw new ArgumentException($"unsupported priv_protocol {other}"),
+        };
+        if (auth != AuthProtocol.None && string.IsNullOrEmpty(credential.AuthKey))
+        {
+            throw new ArgumentException("snmp_v3 credential with auth but no auth_key");
+        }
+
+        if (priv != PrivProtocol.None && (auth == AuthProtocol.None || string.IsNullOrEmpty(credential.PrivKey)))
+        {
+            throw new ArgumentException("snmp_v3 privacy needs authentication and a priv_key");
+        }
+
+        return new UsmCredentials(credential.User, auth, credential.AuthKey, priv, credential.PrivKey);
+    }
+}
