@@ -82,8 +82,9 @@ internal static class PollingBench
             var children = ChildCpu();
             for (var elapsed = 0; elapsed < duration; elapsed += 10)
             {
+                var machine = new CpuMeter();
                 await Task.Delay(TimeSpan.FromSeconds(Math.Min(10, duration - elapsed)));
-                Console.WriteLine($"  t+{cpu.Elapsed.TotalSeconds,4:F0} s: {recorder.Polled / cpu.Elapsed.TotalSeconds,7:F1} polls/s, lag p99 {recorder.LagPercentile(0.99),5:F2} s, {recorder.Rows / cpu.Elapsed.TotalSeconds,8:F0} rows/s, unreachable {recorder.Unreachable}, failed {recorder.Failed}");
+                Console.WriteLine($"  t+{cpu.Elapsed.TotalSeconds,4:F0} s: {recorder.Polled / cpu.Elapsed.TotalSeconds,7:F1} polls/s, lag p99 {recorder.LagPercentile(0.99),5:F2} s (pop {recorder.PopLagPercentile(0.99),5:F2} s), machine {machine.MachineBusy,4:P0}, {recorder.Rows / cpu.Elapsed.TotalSeconds,8:F0} rows/s, unreachable {recorder.Unreachable}, failed {recorder.Failed}");
             }
 
             var seconds = cpu.Elapsed.TotalSeconds;
@@ -92,6 +93,7 @@ internal static class PollingBench
             Console.WriteLine($"devices {devices:N0}, interval {interval} s, measured {seconds:F0} s (expected {devices / (double)interval:F1} polls/s)");
             Console.WriteLine($"sustained polls/s:      {recorder.Polled / seconds:F1} (unreachable {recorder.Unreachable}, poll failures {recorder.Failed})");
             Console.WriteLine($"scheduler lag (poll start - due): p50 {recorder.LagPercentile(0.50):F2} s, p99 {recorder.LagPercentile(0.99):F2} s, max {recorder.LagPercentile(1):F2} s over {recorder.LagCount:N0} polls");
+            Console.WriteLine($"  of which scheduling (pop - due): p50 {recorder.PopLagPercentile(0.50):F2} s, p99 {recorder.PopLagPercentile(0.99):F2} s");
             Console.WriteLine($"metrics rows/s:         {recorder.Rows / seconds:F0}");
             Console.WriteLine($"CPU: app process {cpu.ProcessCores:F2} cores, plugin processes {pluginCpu:F2} cores, whole machine {cpu.MachineBusy:P0} of 2 cores busy (everything running, other users included)");
             Console.WriteLine($"peak memory (app process working set): {Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024)} MiB");
@@ -153,6 +155,7 @@ internal static class PollingBench
     {
         private readonly MeterListener listener = new();
         private readonly List<double> lags = [];
+        private readonly List<double> popLags = [];
         private long polled;
         private long unreachable;
         private long failed;
@@ -179,11 +182,17 @@ internal static class PollingBench
             });
             listener.SetMeasurementEventCallback<double>((instrument, value, _, _) =>
             {
-                if (instrument.Name == "nms.polling.poll_lag")
+                var list = instrument.Name switch
                 {
-                    lock (lags)
+                    "nms.polling.poll_lag" => lags,
+                    "nms.polling.scheduler_lag" => popLags,
+                    _ => null,
+                };
+                if (list is not null)
+                {
+                    lock (list)
                     {
-                        lags.Add(value);
+                        list.Add(value);
                     }
                 }
             });
@@ -205,16 +214,20 @@ internal static class PollingBench
             }
         }
 
-        public double LagPercentile(double p)
+        public double LagPercentile(double p) => Percentile(lags, p);
+
+        public double PopLagPercentile(double p) => Percentile(popLags, p);
+
+        private static double Percentile(List<double> values, double p)
         {
-            lock (lags)
+            lock (values)
             {
-                if (lags.Count == 0)
+                if (values.Count == 0)
                 {
                     return double.NaN;
                 }
 
-                var sorted = lags.Order().ToList();
+                var sorted = values.Order().ToList();
                 return sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
             }
         }
@@ -228,6 +241,11 @@ internal static class PollingBench
             lock (lags)
             {
                 lags.Clear();
+            }
+
+            lock (popLags)
+            {
+                popLags.Clear();
             }
         }
 

@@ -1,5 +1,7 @@
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Nms.Core.Configuration;
+using Nms.Core.Entities;
 using Nms.Core.Health;
 using Nms.Tests.Infrastructure;
 
@@ -70,6 +72,37 @@ public sealed class PollingPipelineTests : IDisposable
         Assert.Equal(0L, await app.Database.ScalarAsync<long>("SELECT count(*) FROM metrics WHERE device_id = $1", silent));
         await TestApp.EventuallyAsync(() => HasFailureAsync(app, silent, FailureEvent.PingReason), "a ping failure for the silent device", TimeSpan.FromSeconds(20));
         Assert.True(await app.Database.ScalarAsync<DateTime>("SELECT next_due_at FROM poll_schedule WHERE device_id = $1", devices[0]) > DateTime.UtcNow.AddSeconds(-1));
+    }
+
+    [Fact]
+    public async Task Devices_polled_with_the_snmp_plugin_get_the_values_snmpd_reports()
+    {
+        using var agent = new SnmpAgent();
+        await using var app = await TestApp.StartAsync(o =>
+        {
+            o.EnabledTimers.Add("PollScheduler");
+            o.Settings["NmsSchedulerSchedule"] = "*/1 * * * * *";
+            o.Settings["Nms:Reachability:TimeoutMilliseconds"] = "300";
+            o.Settings["Nms:Reachability:Retries"] = "0";
+        });
+        var secret = app.Services.GetRequiredService<CredentialReader>().Seal(new CredentialSecretFields(Community: "public"));
+        var credential = await app.Database.ScalarAsync<long>(
+            "INSERT INTO credential_profiles (name, protocol, secret_ciphertext, secret_key_id, created_at, updated_at) VALUES ('public', 'snmp_v2c', $1, $2, now(), now()) RETURNING id",
+            secret.Ciphertext, secret.KeyId);
+        var device = await InsertDeviceAsync(app, "127.0.3.7", agent.Port, "snmp");
+        await app.Database.ExecuteAsync("UPDATE devices SET credential_profile_id = $1 WHERE id = $2", credential, device);
+
+        await TestApp.EventuallyAsync(
+            async () => await app.Database.ScalarAsync<long>("SELECT count(*) FROM metrics WHERE device_id = $1 AND name = 'if_oper_status'", device) > 0,
+            "if_oper_status rows from the snmp plugin", TimeSpan.FromSeconds(30));
+
+        var reported = await agent.WalkAsync("127.0.3.7", "1.3.6.1.2.1.2.2.1.8"); // IF-MIB::ifOperStatus
+        Assert.NotEmpty(reported);
+        foreach (var (index, status) in reported)
+        {
+            Assert.Equal(status, await app.Database.ScalarAsync<double>(
+                "SELECT value FROM metrics WHERE device_id = $1 AND name = 'if_oper_status' AND labels->>'if_index' = $2 ORDER BY ts DESC LIMIT 1", device, index));
+        }
     }
 
     [Fact]

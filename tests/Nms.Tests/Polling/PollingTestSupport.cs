@@ -210,3 +210,71 @@ public sealed class IcmpBlackhole : IDisposable
 
     private static IEnumerable<string> SplitArgs(string arguments) => arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries);
 }
+
+/// <summary>A private snmpd on a free UDP port of every loopback address (community <c>public</c>), and snmpwalk to read it.</summary>
+public sealed class SnmpAgent : IDisposable
+{
+    private readonly Process process;
+    private readonly string directory;
+
+    public SnmpAgent()
+    {
+        using (var probe = new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Any, 0)))
+        {
+            Port = ((System.Net.IPEndPoint)probe.Client.LocalEndPoint!).Port;
+        }
+
+        directory = System.IO.Directory.CreateTempSubdirectory("nms-snmpd-").FullName;
+        var conf = Path.Combine(directory, "snmpd.conf");
+        File.WriteAllText(conf, $"agentAddress udp:0.0.0.0:{Port}\nrocommunity public 127.0.0.0/8\n");
+        var info = new ProcessStartInfo("snmpd") { UseShellExecute = false };
+        foreach (var arg in new[] { "-f", "-Lf", Path.Combine(directory, "snmpd.log"), "-C", "-c", conf, "-p", Path.Combine(directory, "snmpd.pid"), "-M", "/dev/null", "-m", "" })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        process = Process.Start(info)!;
+    }
+
+    public int Port { get; }
+
+    /// <summary>Column values by row index, e.g. ifOperStatus (1.3.6.1.2.1.2.2.1.8) → {"1": 1, "2": 2}.</summary>
+    public async Task<IReadOnlyDictionary<string, double>> WalkAsync(string ip, string columnOid)
+    {
+        var info = new ProcessStartInfo("snmpwalk") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "-v2c", "-c", "public", "-On", "-OQ", "-Oe", "-t", "1", $"{ip}:{Port}", columnOid })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        // -On -OQ -Oe prints ".oid = value" with numeric values; the suffix after the column is the row index.
+        using var walk = Process.Start(info)!;
+        var output = await walk.StandardOutput.ReadToEndAsync();
+        await walk.WaitForExitAsync();
+        var rows = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = line.Split(" = ", 2);
+            var prefix = "." + columnOid + ".";
+            if (parts.Length == 2 && parts[0].StartsWith(prefix, StringComparison.Ordinal)
+                && double.TryParse(parts[1].Trim(), System.Globalization.CultureInfo.InvariantCulture, out var value))
+            {
+                rows[parts[0][prefix.Length..]] = value;
+            }
+        }
+
+        return rows;
+    }
+
+    public void Dispose()
+    {
+        if (!process.HasExited)
+        {
+            process.Kill();
+            process.WaitForExit();
+        }
+
+        process.Dispose();
+        System.IO.Directory.Delete(directory, recursive: true);
+    }
+}
