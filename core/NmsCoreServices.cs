@@ -40,6 +40,7 @@ public static class NmsCoreServices
         services.AddSingleton(sp => new CredentialReader(sp.GetRequiredService<NmsDataSources>().Api, sp.GetRequiredService<SecretSealer>()));
         services.AddSingleton<IPluginRunner, ProcessPluginRunner>();
         services.AddSingleton<SystemHealth>();
+        services.AddNmsEntities();
         services.AddNmsPolling(configuration);
         if (options.Database.MigrateOnStartup)
         {

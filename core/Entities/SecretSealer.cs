@@ -33,6 +33,9 @@ public sealed class SecretSealer
 
     public string ActiveKeyId => activeKeyId;
 
+    /// <summary>Every key id this sealer can open (the active one and the rotated-out ones still configured).</summary>
+    public IReadOnlyCollection<string> KeyIds => keys.Keys;
+
     public SealedSecret Seal(ReadOnlySpan<byte> plaintext)
     {
         var sealedBytes = new byte[NonceSize + TagSize + plaintext.Length];

@@ -42,7 +42,8 @@ public sealed class TimerTriggerScheduler(FunctionDescriptor function, FunctionI
         while (!stoppingToken.IsCancellationRequested)
         {
             var now = time.GetUtcNow().UtcDateTime;
-            var due = next(now);
+            // Task.Delay may wake a hair before its due time: never fire the same occurrence twice.
+            var due = next(last is { } previous && previous > now ? previous : now);
             try
             {
                 await Task.Delay(due - now, time, stoppingToken);

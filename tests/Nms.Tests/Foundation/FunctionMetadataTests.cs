@@ -17,6 +17,28 @@ public sealed class FunctionMetadataTests
     private static readonly Dictionary<string, ExpectedTrigger> Expected = new()
     {
         ["Health"] = Http("health", "Anonymous", "get"),
+        // Entities (issue 3).
+        ["ListCredentialProfiles"] = Http("credential_profiles", "Function", "get"),
+        ["CreateCredentialProfile"] = Http("credential_profiles", "Function", "post"),
+        ["GetCredentialProfile"] = Http("credential_profiles/{id}", "Function", "get"),
+        ["ReplaceCredentialProfile"] = Http("credential_profiles/{id}", "Function", "put"),
+        ["DeleteCredentialProfile"] = Http("credential_profiles/{id}", "Function", "delete"),
+        ["ListDiscoveryProfiles"] = Http("discovery_profiles", "Function", "get"),
+        ["CreateDiscoveryProfile"] = Http("discovery_profiles", "Function", "post"),
+        ["GetDiscoveryProfile"] = Http("discovery_profiles/{id}", "Function", "get"),
+        ["ReplaceDiscoveryProfile"] = Http("discovery_profiles/{id}", "Function", "put"),
+        ["DeleteDiscoveryProfile"] = Http("discovery_profiles/{id}", "Function", "delete"),
+        ["ListDevices"] = Http("devices", "Function", "get"),
+        ["CreateDevice"] = Http("devices", "Function", "post"),
+        ["GetDevice"] = Http("devices/{id}", "Function", "get"),
+        ["UpdateDevice"] = Http("devices/{id}", "Function", "patch"),
+        ["DeleteDevice"] = Http("devices/{id}", "Function", "delete"),
+        ["ListApiKeys"] = Http("api_keys", "Function", "get"),
+        ["CreateApiKey"] = Http("api_keys", "Function", "post"),
+        ["GetApiKey"] = Http("api_keys/{id}", "Function", "get"),
+        ["RevokeApiKey"] = Http("api_keys/{id}", "Function", "delete"),
+        ["OpenApiDocument"] = Http("openapi.json", "Function", "get"),
+        ["ResealCredentials"] = Timer("NmsMaintenanceSchedule"),
     };
 
     [Fact]

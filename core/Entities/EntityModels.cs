@@ -1,0 +1,164 @@
+using System.Text.Json.Serialization;
+
+namespace Nms.Core.Entities;
+
+// API request and response bodies (snake_case on the wire via NmsJson.Api). Request properties are
+// all nullable on purpose: a missing required field is then a 400 that names it, raised by the
+// services' validation, rather than a serializer error about the whole body. They also read
+// numbers strictly: "161" is a string, and a string where a number belongs is a 400 naming it
+// (NmsJson.Api starts from the web defaults, which would accept it).
+
+public sealed record ItemList<T>(IReadOnlyList<T> Items);
+
+public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor);
+
+// ---- credential profiles --------------------------------------------------------------------
+
+[JsonNumberHandling(JsonNumberHandling.Strict)]
+public sealed record CredentialProfileRequest(
+    string? Name = null,
+    string? Protocol = null,
+    string? Community = null,
+    string? User = null,
+    string? AuthProtocol = null,
+    string? AuthKey = null,
+    string? PrivProtocol = null,
+    string? PrivKey = null,
+    string? Password = null,
+    string? PrivateKey = null,
+    string? PrivateKeyPassphrase = null)
+{
+    public override string ToString() => $"CredentialProfileRequest {{ Name = {Name}, Protocol = {Protocol} }}";
+}
+
+/// <summary>What the API shows of a credential profile: never a secret, only the key id it is sealed under.</summary>
+public sealed record CredentialProfile(
+    long Id,
+    string Name,
+    string Protocol,
+    string? User,
+    string? AuthProtocol,
+    string? PrivProtocol,
+    string SecretKeyId,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt);
+
+public static class CredentialProtocols
+{
+    public const string SnmpV2c = "snmp_v2c";
+    public const string SnmpV3 = "snmp_v3";
+    public const string Ssh = "ssh";
+
+    public static readonly IReadOnlyList<string> All = [SnmpV2c, SnmpV3, Ssh];
+    public static readonly IReadOnlyList<string> AuthProtocols = ["none", "sha1", "sha256"];
+    public static readonly IReadOnlyList<string> PrivProtocols = ["none", "aes128"];
+}
+
+// ---- discovery profiles ---------------------------------------------------------------------
+
+[JsonNumberHandling(JsonNumberHandling.Strict)]
+public sealed record DiscoveryProfileRequest(
+    string? Name = null,
+    string? Target = null,
+    int? Port = null,
+    string? Plugin = null,
+    IReadOnlyList<long>? CredentialProfileIds = null,
+    bool? PingPrecheck = null,
+    int? TimeoutMs = null,
+    int? PollIntervalSeconds = null);
+
+/// <summary><see cref="AddressCount"/> is null only for a stored target that today's parser no longer accepts.</summary>
+public sealed record DiscoveryProfile(
+    long Id,
+    string Name,
+    string Target,
+    long? AddressCount,
+    int Port,
+    string Plugin,
+    IReadOnlyList<long> CredentialProfileIds,
+    bool PingPrecheck,
+    int TimeoutMs,
+    int PollIntervalSeconds,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt);
+
+// ---- devices --------------------------------------------------------------------------------
+
+[JsonNumberHandling(JsonNumberHandling.Strict)]
+public sealed record DeviceCreateRequest(
+    string? Ip = null,
+    int? Port = null,
+    string? Hostname = null,
+    string? Description = null,
+    string? Plugin = null,
+    long? CredentialProfileId = null,
+    int? PollIntervalSeconds = null);
+
+/// <summary>Absent fields are left as they are. <c>status</c> reactivates or deactivates by hand.</summary>
+[JsonNumberHandling(JsonNumberHandling.Strict)]
+public sealed record DevicePatchRequest(
+    int? PollIntervalSeconds = null,
+    long? CredentialProfileId = null,
+    string? Status = null,
+    string? DeactivationReason = null);
+
+public sealed record Device(
+    long Id,
+    string Ip,
+    int Port,
+    string? Hostname,
+    string? Description,
+    string Plugin,
+    long? CredentialProfileId,
+    long? DiscoveryProfileId,
+    int PollIntervalSeconds,
+    string Status,
+    string? DeactivationReason,
+    string? DeactivationError,
+    DateTimeOffset? DeactivatedAt,
+    int FailureCount,
+    DateTimeOffset? LastFailureAt,
+    string? LastFailureReason,
+    string? LastFailureError,
+    DateTimeOffset? NextPollAt,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt);
+
+public sealed record DeviceQuery(string? Status = null, string? Plugin = null, string? Q = null, string? Cursor = null, int? Limit = null);
+
+/// <summary>A device found by discovery (or any other caller that provisions in its own transaction).</summary>
+public sealed record DeviceProvision(
+    System.Net.IPAddress Ip,
+    int Port,
+    string Plugin,
+    int PollIntervalSeconds,
+    long? CredentialProfileId = null,
+    long? DiscoveryProfileId = null,
+    string? Hostname = null,
+    string? Description = null,
+    string? HostKey = null);
+
+public sealed record ProvisionResult(long DeviceId, bool Created);
+
+public static class DeviceStatus
+{
+    public const string Active = "active";
+    public const string Inactive = "inactive";
+    public const string ManualReason = "manual";
+
+    /// <summary>Reasons only the health monitor gives (FailureEvent.PingReason/PollReason).</summary>
+    public static readonly IReadOnlyList<string> HealthReasons = [Health.FailureEvent.PingReason, Health.FailureEvent.PollReason];
+}
+
+// ---- api keys -------------------------------------------------------------------------------
+
+[JsonNumberHandling(JsonNumberHandling.Strict)]
+public sealed record ApiKeyRequest(string? Name = null, string? Role = null);
+
+public sealed record ApiKey(Guid Id, string Name, string Role, string KeyPrefix, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt, DateTimeOffset? LastUsedAt);
+
+/// <summary>The only response that ever carries a key: the one that creates it.</summary>
+public sealed record CreatedApiKey(Guid Id, string Name, string Role, string KeyPrefix, string Key, DateTimeOffset CreatedAt)
+{
+    public override string ToString() => $"CreatedApiKey {{ Id = {Id}, Name = {Name}, Role = {Role} }}";
+}

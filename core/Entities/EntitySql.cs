@@ -1,0 +1,174 @@
+namespace Nms.Core.Entities;
+
+/// <summary>Every statement of the entity API, positional parameters only.</summary>
+internal static class EntitySql
+{
+    // ---- credential profiles ----------------------------------------------------------------
+
+    private const string CredentialColumns = "id, name, protocol, settings::text, secret_key_id, created_at, updated_at";
+
+    public const string InsertCredential = $"""
+        INSERT INTO credential_profiles (name, protocol, settings, secret_ciphertext, secret_key_id, created_at, updated_at)
+        VALUES ($1, $2, $3::jsonb, $4, $5, $6, $6)
+        RETURNING {CredentialColumns}
+        """;
+
+    public const string UpdateCredential = $"""
+        UPDATE credential_profiles
+        SET name = $2, protocol = $3, settings = $4::jsonb, secret_ciphertext = $5, secret_key_id = $6, updated_at = $7
+        WHERE id = $1
+        RETURNING {CredentialColumns}
+        """;
+
+    public const string SelectCredential = $"SELECT {CredentialColumns} FROM credential_profiles WHERE id = $1";
+
+    public const string ListCredentials = $"SELECT {CredentialColumns} FROM credential_profiles ORDER BY id";
+
+    public const string LockCredential = "SELECT id FROM credential_profiles WHERE id = $1 FOR UPDATE";
+
+    public const string DevicesUsingCredential = "SELECT id FROM devices WHERE credential_profile_id = $1 ORDER BY id LIMIT 100";
+
+    public const string DiscoveryProfilesUsingCredential = """
+        SELECT DISTINCT discovery_profile_id FROM discovery_profile_credentials
+        WHERE credential_profile_id = $1 ORDER BY discovery_profile_id LIMIT 100
+        """;
+
+    public const string DeleteCredential = "DELETE FROM credential_profiles WHERE id = $1";
+
+    /// <summary>Which of the ids exist; KEY SHARE holds them until the referencing row commits.</summary>
+    public const string ExistingCredentials = "SELECT id FROM credential_profiles WHERE id = ANY($1) FOR KEY SHARE";
+
+    /// <summary>Rows under another key that this instance can still open ($3): one under a removed key cannot block the rest.</summary>
+    public const string SealedCredentials = """
+        SELECT id, secret_key_id, secret_ciphertext FROM credential_profiles
+        WHERE secret_key_id <> $1 AND secret_key_id = ANY($3)
+        ORDER BY id LIMIT $2
+        """;
+
+    public const string ResealCredential = "UPDATE credential_profiles SET secret_ciphertext = $3, secret_key_id = $4 WHERE id = $1 AND secret_key_id = $2";
+
+    // ---- discovery profiles -----------------------------------------------------------------
+
+    private const string DiscoveryColumns = """
+        p.id, p.name, p.target, p.port, p.plugin, p.ping_precheck, p.timeout_ms, p.poll_interval_seconds, p.created_at, p.updated_at,
+        COALESCE((SELECT array_agg(c.credential_profile_id ORDER BY c.position)
+                  FROM discovery_profile_credentials c WHERE c.discovery_profile_id = p.id), '{}')
+        """;
+
+    public const string InsertDiscovery = """
+        INSERT INTO discovery_profiles (name, target, port, plugin, ping_precheck, timeout_ms, poll_interval_seconds, created_at, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+        RETURNING id
+        """;
+
+    public const string UpdateDiscovery = """
+        UPDATE discovery_profiles
+        SET name = $2, target = $3, port = $4, plugin = $5, ping_precheck = $6, timeout_ms = $7, poll_interval_seconds = $8, updated_at = $9
+        WHERE id = $1
+        """;
+
+    public const string DeleteDiscoveryCredentials = "DELETE FROM discovery_profile_credentials WHERE discovery_profile_id = $1";
+
+    public const string InsertDiscoveryCredentials = """
+        INSERT INTO discovery_profile_credentials (discovery_profile_id, position, credential_profile_id)
+        SELECT $1, ordinality::integer, id FROM unnest($2::bigint[]) WITH ORDINALITY AS t(id, ordinality)
+        """;
+
+    public const string SelectDiscovery = $"SELECT {DiscoveryColumns} FROM discovery_profiles p WHERE p.id = $1";
+
+    public const string ListDiscovery = $"SELECT {DiscoveryColumns} FROM discovery_profiles p ORDER BY p.id";
+
+    public const string DeleteDiscovery = "DELETE FROM discovery_profiles WHERE id = $1";
+
+    // ---- devices ------------------------------------------------------------------------------
+
+    private const string DeviceColumns = """
+        d.id, host(d.ip), d.port, d.hostname, d.description, d.plugin, d.credential_profile_id, d.discovery_profile_id,
+        d.poll_interval_seconds, d.status, d.deactivation_reason, d.deactivation_error, d.deactivated_at,
+        d.failure_count, d.last_failure_at, d.last_failure_reason, d.last_failure_error, d.created_at, d.updated_at, s.next_due_at
+        """;
+
+    /// <summary>Nothing on conflict: the caller answers 409 (by hand) or "already known" (discovery).</summary>
+    public const string InsertDevice = """
+        INSERT INTO devices (ip, port, hostname, description, plugin, credential_profile_id, discovery_profile_id,
+                             poll_interval_seconds, status, host_key, created_at, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active', $9, $10, $10)
+        ON CONFLICT (ip, port) DO NOTHING
+        RETURNING id
+        """;
+
+    public const string DeviceIdAt = "SELECT id FROM devices WHERE ip = $1 AND port = $2";
+
+    public const string SelectDevice = $"SELECT {DeviceColumns} FROM devices d LEFT JOIN poll_schedule s ON s.device_id = d.id WHERE d.id = $1";
+
+    /// <summary>Keyset page: ids after the cursor, filters optional ($2 status, $3 plugin, $4/$5 text search).</summary>
+    public const string ListDevices = $"""
+        SELECT {DeviceColumns}
+        FROM devices d LEFT JOIN poll_schedule s ON s.device_id = d.id
+        WHERE d.id > $1
+          AND ($2::text IS NULL OR d.status = $2::text)
+          AND ($3::text IS NULL OR d.plugin = $3::text)
+          AND ($4::text IS NULL OR d.hostname ILIKE $4::text ESCAPE '\' OR host(d.ip) LIKE $5::text ESCAPE '\')
+        ORDER BY d.id
+        LIMIT $6
+        """;
+
+    public const string LockDevice = "SELECT status FROM devices WHERE id = $1 FOR UPDATE";
+
+    public const string UpdateDeviceSettings = """
+        UPDATE devices SET poll_interval_seconds = $2, credential_profile_id = $3, updated_at = $4 WHERE id = $1
+        """;
+
+    public const string DeactivateDevice = """
+        UPDATE devices
+        SET status = 'inactive', deactivation_reason = $2, deactivation_error = $3, deactivated_at = $4, updated_at = $4
+        WHERE id = $1 AND status = 'active'
+        """;
+
+    public const string ReactivateDevice = """
+        UPDATE devices
+        SET status = 'active', deactivation_reason = NULL, deactivation_error = NULL, deactivated_at = NULL,
+            failure_count = 0, last_failure_at = NULL, last_failure_reason = NULL, last_failure_error = NULL, updated_at = $2
+        WHERE id = $1 AND status = 'inactive'
+        """;
+
+    public const string DeleteDevice = "DELETE FROM devices WHERE id = $1";
+
+    // ---- poll schedule (the deadline table) ---------------------------------------------------
+
+    public const string ScheduleDevice = """
+        INSERT INTO poll_schedule (device_id, next_due_at) VALUES ($1, $2)
+        ON CONFLICT (device_id) DO UPDATE SET next_due_at = EXCLUDED.next_due_at
+        """;
+
+    /// <summary>A shorter interval pulls the deadline in; a longer one leaves it (the next pop reschedules).</summary>
+    public const string PullScheduleIn = "UPDATE poll_schedule SET next_due_at = LEAST(next_due_at, $2) WHERE device_id = $1";
+
+    public const string UnscheduleDevice = "DELETE FROM poll_schedule WHERE device_id = $1";
+
+    // ---- api keys -----------------------------------------------------------------------------
+
+    private const string ApiKeyColumns = "id, name, role, key_prefix, created_at, revoked_at, last_used_at";
+
+    public const string InsertApiKey = $"""
+        INSERT INTO api_keys (id, name, role, key_prefix, key_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+        RETURNING {ApiKeyColumns}
+        """;
+
+    public const string SelectApiKey = $"SELECT {ApiKeyColumns} FROM api_keys WHERE id = $1";
+
+    public const string ListApiKeys = $"SELECT {ApiKeyColumns} FROM api_keys ORDER BY created_at, id";
+
+    public const string RevokeApiKey = $"""
+        UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1
+        RETURNING {ApiKeyColumns}
+        """;
+
+    public const string ApiKeyByPrefix = "SELECT id, name, role, key_hash, revoked_at, last_used_at FROM api_keys WHERE key_prefix = $1";
+
+    /// <summary>At most one write per key per interval, whatever the request rate.</summary>
+    public const string TouchApiKey = """
+        UPDATE api_keys SET last_used_at = $2
+        WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2 - make_interval(secs => $3))
+        """;
+}

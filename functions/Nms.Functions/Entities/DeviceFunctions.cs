@@ -1,0 +1,74 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using Nms.Core.Api;
+using Nms.Core.Entities;
+using Nms.Functions.Http;
+
+namespace Nms.Functions.Entities;
+
+/// <summary>/api/devices: readers list and read; operators create, change, deactivate, reactivate and delete.</summary>
+public sealed class DeviceFunctions(DeviceService devices)
+{
+    private const string Collection = "devices";
+    private const string Item = "devices/{id}";
+
+    [Function("ListDevices")]
+    [RequireRole(Role.Reader)]
+    public async Task<IActionResult> List(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = Collection)] HttpRequest request,
+        CancellationToken cancellationToken)
+    {
+        var query = new DeviceQuery(
+            EntityHttp.QueryString(request, "status"),
+            EntityHttp.QueryString(request, "plugin"),
+            EntityHttp.QueryString(request, "q"),
+            EntityHttp.QueryString(request, "cursor"),
+            EntityHttp.QueryInt(request, "limit"));
+        return EntityHttp.Ok(await devices.ListAsync(query, cancellationToken));
+    }
+
+    [Function("CreateDevice")]
+    [RequireRole(Role.Operator)]
+    public async Task<IActionResult> Create(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = Collection)] HttpRequest request,
+        CancellationToken cancellationToken)
+    {
+        var body = await HttpJson.ReadAsync<DeviceCreateRequest>(request, cancellationToken);
+        var device = await devices.CreateAsync(body, cancellationToken);
+        return EntityHttp.Created(device, $"/api/{Collection}/{device.Id}");
+    }
+
+    [Function("GetDevice")]
+    [RequireRole(Role.Reader)]
+    public async Task<IActionResult> Get(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = Item)] HttpRequest request,
+        string id,
+        CancellationToken cancellationToken) =>
+        EntityHttp.Ok(await devices.GetAsync(ParseId(id), cancellationToken));
+
+    [Function("UpdateDevice")]
+    [RequireRole(Role.Operator)]
+    public async Task<IActionResult> Update(
+        [HttpTrigger(AuthorizationLevel.Function, "patch", Route = Item)] HttpRequest request,
+        string id,
+        CancellationToken cancellationToken)
+    {
+        var deviceId = ParseId(id);
+        var body = await HttpJson.ReadAsync<DevicePatchRequest>(request, cancellationToken);
+        return EntityHttp.Ok(await devices.UpdateAsync(deviceId, body, cancellationToken));
+    }
+
+    [Function("DeleteDevice")]
+    [RequireRole(Role.Operator)]
+    public async Task<IActionResult> Delete(
+        [HttpTrigger(AuthorizationLevel.Function, "delete", Route = Item)] HttpRequest request,
+        string id,
+        CancellationToken cancellationToken)
+    {
+        await devices.DeleteAsync(ParseId(id), cancellationToken);
+        return EntityHttp.NoContent();
+    }
+
+    private static long ParseId(string id) => EntityIds.Parse(id, "device");
+}
