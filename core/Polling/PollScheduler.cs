@@ -26,6 +26,7 @@ public sealed partial class PollScheduler(
     ILogger<PollScheduler> logger)
 {
     private const int MaxConcurrentSends = 8;
+    private static readonly TimeSpan SlowTick = TimeSpan.FromSeconds(2);
 
     public async Task<SchedulerTickResult> TickAsync(CancellationToken cancellationToken)
     {
@@ -33,12 +34,16 @@ public sealed partial class PollScheduler(
         var budget = TimeSpan.FromMilliseconds(Math.Max(1, options.TickBudgetMilliseconds));
         var chunkSize = Math.Max(1, options.PopChunkSize);
         int popped = 0, batches = 0;
+        var popTime = TimeSpan.Zero;
+        var enqueueTime = TimeSpan.Zero;
         DateTimeOffset now;
         bool outOfBudget;
         while (true)
         {
             now = time.GetUtcNow();
+            var step = Stopwatch.GetTimestamp();
             var chunk = await PopAsync(now, chunkSize, cancellationToken);
+            popTime += Stopwatch.GetElapsedTime(step);
             popped += chunk.Count;
             foreach (var device in chunk)
             {
@@ -46,7 +51,9 @@ public sealed partial class PollScheduler(
             }
 
             instruments.DevicesPopped.Add(chunk.Count);
+            step = Stopwatch.GetTimestamp();
             batches += await EnqueueAsync(chunk, now, cancellationToken);
+            enqueueTime += Stopwatch.GetElapsedTime(step);
             outOfBudget = chunk.Count == chunkSize && Stopwatch.GetElapsedTime(started) >= budget;
             if (chunk.Count < chunkSize || outOfBudget)
             {
@@ -62,6 +69,10 @@ public sealed partial class PollScheduler(
         if (backlog > 0)
         {
             LogBacklog(backlog, lag.TotalSeconds, popped, duration.TotalMilliseconds);
+        }
+        else if (duration > SlowTick)
+        {
+            LogSlowTick(popped, batches, duration.TotalMilliseconds, popTime.TotalMilliseconds, enqueueTime.TotalMilliseconds);
         }
         else if (popped > 0)
         {
@@ -134,6 +145,9 @@ public sealed partial class PollScheduler(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Scheduler tick popped {Popped} devices into {Batches} batches in {DurationMs:F0} ms")]
     private partial void LogTick(int popped, int batches, double durationMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Slow scheduler tick: {Popped} devices into {Batches} batches in {DurationMs:F0} ms (pop {PopMs:F0} ms, enqueue {EnqueueMs:F0} ms)")]
+    private partial void LogSlowTick(int popped, int batches, double durationMs, double popMs, double enqueueMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Scheduler backlog: {Backlog} devices still due, oldest {LagSeconds:F1} s late, after popping {Popped} in {DurationMs:F0} ms")]
     private partial void LogBacklog(long backlog, double lagSeconds, int popped, double durationMs);
