@@ -14,7 +14,7 @@ public sealed class MetricsApiFunctions(MetricsQuery query)
     [Function("DeviceMetrics")]
     [RequireRole(Role.Reader)]
     public async Task<IActionResult> Series(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "devices/{id}/metrics")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "devices/{id}/metrics")] HttpRequest request,
         string id,
         CancellationToken cancellationToken)
     {
@@ -26,7 +26,7 @@ public sealed class MetricsApiFunctions(MetricsQuery query)
     [Function("DeviceMetricsLatest")]
     [RequireRole(Role.Reader)]
     public async Task<IActionResult> Latest(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "devices/{id}/metrics/latest")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "devices/{id}/metrics/latest")] HttpRequest request,
         string id,
         CancellationToken cancellationToken)
     {

@@ -39,6 +39,13 @@ public sealed class FunctionMetadataTests
         ["RevokeApiKey"] = Http("api_keys/{id}", "Function", "delete"),
         ["OpenApiDocument"] = Http("openapi.json", "Function", "get"),
         ["ResealCredentials"] = Timer("NmsMaintenanceSchedule"),
+        // Polling and metrics (issue 6).
+        ["PollScheduler"] = Timer("NmsSchedulerSchedule"),
+        ["Poller"] = Queue("NmsPollQueue"),
+        ["MetricsWriter"] = Queue("NmsMetricsQueue"),
+        ["MetricsMaintenance"] = Timer("NmsMaintenanceSchedule"),
+        ["DeviceMetrics"] = Http("devices/{id}/metrics", "Function", "get"),
+        ["DeviceMetricsLatest"] = Http("devices/{id}/metrics/latest", "Function", "get"),
     };
 
     [Fact]
