@@ -46,6 +46,8 @@ internal static class PollingBench
         Console.WriteLine($"polling: {devices:N0} devices at {interval} s on 127.20.0.0+ (snmpd udp/{snmpd.Port}), scheduler '{schedule}', warm-up {warmup} s, measured {duration} s");
 
         using var recorder = new Recorder();
+        // Storage client retries and failures, so a stall in the queue service shows up as such.
+        using var azureLog = Azure.Core.Diagnostics.AzureEventSourceListener.CreateConsoleLogger(System.Diagnostics.Tracing.EventLevel.Warning);
         var prefix = "bench" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
         var host = new LocalHostOptions { Urls = $"http://127.0.0.1:{FreePort()}", LocalSettingsPath = "/nonexistent/local.settings.json" };
         foreach (var (name, value) in new Dictionary<string, string>
