@@ -118,15 +118,38 @@ public sealed partial class PollScheduler(
                 now,
                 chunk.Select(d => new PollTarget(d.DeviceId, d.Ip, d.Port, d.Plugin, d.DueAt)).ToList()))
             .ToList();
-        await Parallel.ForEachAsync(
-            batches,
-            new ParallelOptions { MaxDegreeOfParallelism = MaxConcurrentSends, CancellationToken = cancellationToken },
-            async (batch, ct) =>
-            {
-                await queues.SendAsync(queueNames.Poll, batch, ct);
-                LogEnqueued(batch.BatchId, batch.Devices.Count);
-            });
+        // Whatever is not confirmed sent (a failed send, or sends never started after one failed or the
+        // host stopped) gets its deadlines back, so it is popped again next tick rather than skipped.
+        var sent = new System.Collections.Concurrent.ConcurrentDictionary<Guid, bool>();
+        try
+        {
+            await Parallel.ForEachAsync(
+                batches,
+                new ParallelOptions { MaxDegreeOfParallelism = MaxConcurrentSends, CancellationToken = cancellationToken },
+                async (batch, ct) =>
+                {
+                    await queues.SendAsync(queueNames.Poll, batch, ct);
+                    sent[batch.BatchId] = true;
+                    LogEnqueued(batch.BatchId, batch.Devices.Count);
+                });
+        }
+        catch (Exception ex)
+        {
+            var unsent = batches.Where(b => !sent.ContainsKey(b.BatchId)).SelectMany(b => b.Devices).ToList();
+            LogEnqueueFailed(ex, batches.Count - sent.Count, unsent.Count);
+            await UnpopAsync(unsent, CancellationToken.None);
+            throw;
+        }
+
         return batches.Count;
+    }
+
+    private async Task UnpopAsync(IReadOnlyList<PollTarget> devices, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(PollingSql.Unpop);
+        command.Parameters.Add(new NpgsqlParameter { Value = devices.Select(d => d.DeviceId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = devices.Select(d => d.DueAt.UtcDateTime).ToArray() });
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private async Task<(long Count, DateTimeOffset? Oldest)> BacklogAsync(DateTimeOffset now, CancellationToken cancellationToken)
@@ -139,6 +162,9 @@ public sealed partial class PollScheduler(
         DateTimeOffset? oldest = reader.IsDBNull(1) ? null : new DateTimeOffset(reader.GetDateTime(1), TimeSpan.Zero);
         return (count, oldest);
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Batches} poll batches with {Devices} devices could not be enqueued; their deadlines are given back")]
+    private partial void LogEnqueueFailed(Exception exception, int batches, int devices);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Enqueued poll batch {BatchId} with {Devices} devices")]
     private partial void LogEnqueued(Guid batchId, int devices);

@@ -27,6 +27,17 @@ public static class PollingSql
         RETURNING s.device_id, due.next_due_at, host(d.ip), d.port, d.plugin
         """;
 
+    /// <summary>
+    /// Gives popped devices their deadline back when their poll batch could not be enqueued, so the
+    /// next tick pops them again instead of skipping a whole interval. $1 device ids, $2 their due times.
+    /// </summary>
+    public const string Unpop = """
+        UPDATE poll_schedule s
+        SET next_due_at = u.due
+        FROM unnest($1::bigint[], $2::timestamptz[]) AS u(device_id, due)
+        WHERE s.device_id = u.device_id AND s.next_due_at > u.due
+        """;
+
     /// <summary>What is still due after a tick: how many, and the oldest deadline.</summary>
     public const string Backlog = """
         SELECT count(*), min(s.next_due_at)

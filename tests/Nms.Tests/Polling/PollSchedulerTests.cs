@@ -148,6 +148,27 @@ public sealed class PollSchedulerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Devices_whose_batch_cannot_be_enqueued_get_their_deadline_back_and_are_popped_next_tick()
+    {
+        var due = T0.AddSeconds(-3);
+        var id = await db.InsertDeviceAsync("127.0.0.1", 161, "snmp", due);
+        var failing = new PollScheduler(db.Data.Api, new FailingQueueSender(), Queues, new PollingOptions(), instruments, time, NullLogger<PollScheduler>.Instance);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => failing.TickAsync(CancellationToken.None));
+
+        Assert.Equal(due, await NextDueAsync(id));
+        var retried = await Scheduler().TickAsync(CancellationToken.None);
+        Assert.Equal(1, retried.Popped);
+        Assert.Equal(due, Assert.Single(Assert.Single(sent.Messages<PollBatchMessage>("poll")).Devices).DueAt);
+    }
+
+    private sealed class FailingQueueSender : Nms.Core.Queues.IQueueSender
+    {
+        public Task SendAsync<T>(string queueName, T message, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("queue service unavailable");
+    }
+
+    [Fact]
     public async Task A_tick_that_runs_out_of_budget_reports_the_backlog_and_the_lag_of_the_oldest_due_device()
     {
         await db.InsertManyDevicesAsync(50, "snmp", T0.AddSeconds(-20));
