@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Nms.Core.Configuration;
 using Nms.Core.Data;
 using Nms.Core.Diagnostics;
+using Nms.Core.Discovery;
 using Nms.Core.Entities;
 using Nms.Core.Plugins;
 using Nms.Core.Polling;
@@ -41,6 +42,7 @@ public static class NmsCoreServices
         services.AddSingleton<IPluginRunner, ProcessPluginRunner>();
         services.AddSingleton<SystemHealth>();
         services.AddNmsEntities();
+        services.AddNmsDiscovery();
         services.AddNmsPolling(configuration);
         if (options.Database.MigrateOnStartup)
         {

@@ -1,98 +1,93 @@
 using System.Diagnostics;
 using System.Globalization;
-using Microsoft.Extensions.Logging.Abstractions;
-using Nms.Core.Data;
-using Npgsql;
 
 namespace Nms.Bench;
 
-/// <summary>Options as <c>--name value</c> pairs, services from the environment (defaults: what <c>./nms start</c> runs).</summary>
-internal sealed class BenchArgs(string[] args)
+public sealed record ChildRun(int ExitCode, string Stdout, string Stderr);
+
+public static class BenchSupport
 {
-    public string Get(string name, string fallback)
-    {
-        var i = Array.IndexOf(args, "--" + name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
-    }
+    private const double ClockTicksPerSecond = 100;
 
-    public int Int(string name, int fallback) => int.Parse(Get(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
-
-    public static string PostgresAdmin =>
-        Environment.GetEnvironmentVariable("NMS_BENCH_PG_ADMIN") is { Length: > 0 } pg ? pg : "Host=127.0.0.1;Port=55432;Username=nms;Password=nms;Database=postgres";
-
-    public static string Azurite =>
-        Environment.GetEnvironmentVariable("NMS_BENCH_AZURITE") is { Length: > 0 } az ? az : "UseDevelopmentStorage=true";
-}
-
-/// <summary>A throwaway migrated database for one bench run.</summary>
-internal sealed class BenchDatabase : IAsyncDisposable
-{
-    private BenchDatabase(string name, string connectionString)
-    {
-        Name = name;
-        ConnectionString = connectionString;
-    }
-
-    public string Name { get; }
-
-    public string ConnectionString { get; }
-
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA2100", Justification = "The name is generated here.")]
-    public static async Task<BenchDatabase> CreateAsync()
-    {
-        var name = "nms_bench_" + Guid.NewGuid().ToString("N")[..10];
-        await using (var admin = new NpgsqlConnection(BenchArgs.PostgresAdmin))
-        {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", admin);
-            await create.ExecuteNonQueryAsync();
-        }
-
-        var connectionString = new NpgsqlConnectionStringBuilder(BenchArgs.PostgresAdmin) { Database = name, MaxPoolSize = 40 }.ConnectionString;
-        await using var dataSource = NpgsqlDataSource.Create(connectionString);
-        await new MigrationRunner(dataSource, NullLogger<MigrationRunner>.Instance).MigrateAsync(CancellationToken.None);
-        return new BenchDatabase(name, connectionString);
-    }
-
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA2100", Justification = "The name is generated here.")]
-    public async ValueTask DisposeAsync()
-    {
-        NpgsqlConnection.ClearAllPools();
-        await using var admin = new NpgsqlConnection(BenchArgs.PostgresAdmin);
-        await admin.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {Name} WITH (FORCE)", admin);
-        await drop.ExecuteNonQueryAsync();
-    }
-}
-
-/// <summary>CPU use of this process and of the whole machine between two readings.</summary>
-internal sealed class CpuMeter
-{
-    private readonly Stopwatch wall = Stopwatch.StartNew();
-    private readonly TimeSpan processStart = Process.GetCurrentProcess().TotalProcessorTime;
-    private readonly (long Busy, long Total) machineStart = MachineTicks();
-
-    public TimeSpan Elapsed => wall.Elapsed;
-
-    /// <summary>This process's CPU time over wall time, in cores (2.0 = both cores of this machine).</summary>
-    public double ProcessCores => (Process.GetCurrentProcess().TotalProcessorTime - processStart).TotalSeconds / wall.Elapsed.TotalSeconds;
-
-    /// <summary>Share of all cores busy on the machine (every process: PostgreSQL, Azurite, plugins, snmpd, and whoever else is building).</summary>
-    public double MachineBusy
+    public static string RepositoryRoot
     {
         get
         {
-            var now = MachineTicks();
-            var total = now.Total - machineStart.Total;
-            return total == 0 ? 0 : (double)(now.Busy - machineStart.Busy) / total;
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "Nms.Functions.sln")))
+                {
+                    return dir.FullName;
+                }
+            }
+
+            throw new InvalidOperationException("cannot find the repository root");
         }
     }
 
-    private static (long Busy, long Total) MachineTicks()
+    /// <summary>User+system CPU of every child this process has waited for (utime/stime of reaped children in /proc/self/stat).</summary>
+    public static TimeSpan ReapedChildrenCpu() => ProcStatCpu("/proc/self/stat", children: true);
+
+    public static TimeSpan ProcessCpu(int pid) => ProcStatCpu($"/proc/{pid}/stat", children: false);
+
+    private static TimeSpan ProcStatCpu(string path, bool children)
     {
-        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(long.Parse).ToArray();
-        var idle = fields[3] + fields[4];
-        var total = fields.Take(8).Sum();
-        return (total - idle, total);
+        var stat = File.ReadAllText(path);
+        // Fields after the parenthesised command name; utime is field 14, cutime field 16 (1-based).
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var first = children ? 13 : 11;
+        var ticks = long.Parse(fields[first], CultureInfo.InvariantCulture) + long.Parse(fields[first + 1], CultureInfo.InvariantCulture);
+        return TimeSpan.FromSeconds(ticks / ClockTicksPerSecond);
+    }
+
+    public static async Task<ChildRun> RunAsync(string fileName, IEnumerable<string> arguments, string? stdin, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var start = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardInput = stdin is not null,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("cannot start " + fileName);
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        if (stdin is not null)
+        {
+            await process.StandardInput.WriteAsync(stdin).ConfigureAwait(false);
+            process.StandardInput.Close();
+        }
+
+        await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        return new ChildRun(process.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
+    }
+
+    public static async Task<string> PublishPluginsAsync(CancellationToken cancellationToken)
+    {
+        var output = Path.Combine(Path.GetTempPath(), "nms-bench-plugins");
+        var run = await RunAsync("/bin/bash", [Path.Combine(RepositoryRoot, "plugins", "publish.sh"), output], null, cancellationToken).ConfigureAwait(false);
+        return run.ExitCode == 0 ? output : throw new InvalidOperationException("publish.sh failed: " + run.Stderr);
+    }
+
+    public static int IntOption(string[] args, string name, int fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+
+    public static string? StringOption(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 }

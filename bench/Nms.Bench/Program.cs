@@ -1,15 +1,24 @@
 using Nms.Bench;
 
-// A dispatcher: `dotnet run --project bench/Nms.Bench -- <benchmark> [options]`. One file per benchmark.
+// ./nms bench <name> [options]: one subcommand per benchmark, one file each.
+using var cts = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cts.Cancel();
+};
+
 var benchmarks = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.OrdinalIgnoreCase)
 {
-    ["ingest"] = IngestBench.RunAsync,
+    ["snmp"] = a => new SnmpBenchmark().RunAsync(a, cts.Token),
+    ["discovery"] = DiscoveryBench.RunAsync,
     ["polling"] = PollingBench.RunAsync,
+    ["ingest"] = IngestBench.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
 {
-    Console.Error.WriteLine($"usage: Nms.Bench <{string.Join('|', benchmarks.Keys)}> [options]");
+    Console.Error.WriteLine($"usage: ./nms bench <{string.Join('|', benchmarks.Keys)}> [options]");
     return 2;
 }
 

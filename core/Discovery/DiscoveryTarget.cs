@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Net;
-using System.Net.Sockets;
 using Nms.Core.Api;
 
 namespace Nms.Core.Discovery;
@@ -113,20 +112,46 @@ public sealed class DiscoveryTarget
         return (first & 0xFFFFFF00u) | octet;
     }
 
+    /// <summary>
+    /// Strict dotted-quad decimal. <see cref="IPAddress.TryParse(string, out IPAddress)"/> alone would
+    /// read <c>010.0.0.1</c> as octal (8.0.0.1) and <c>0x0a.0.0.1</c> as hex, and would accept
+    /// <c>10.1</c> as 10.0.0.1: a discovery of the wrong network. Leading zeros are read as decimal.
+    /// </summary>
     private static uint ParseAddress(string text, string part, string field)
     {
-        if (!IPAddress.TryParse(text, out var address) || text.Count(c => c == '.') != 3 && address.AddressFamily == AddressFamily.InterNetwork)
-        {
-            throw ProblemException.BadRequest(field, $"'{part}': '{text}' is not an IPv4 address.");
-        }
-
-        if (address.AddressFamily != AddressFamily.InterNetwork)
+        if (text.Contains(':', StringComparison.Ordinal))
         {
             throw ProblemException.BadRequest(field, $"'{part}': IPv6 targets are not supported for discovery; add IPv6 devices by hand.");
         }
 
-        return BinaryPrimitives.ReadUInt32BigEndian(address.GetAddressBytes());
+        var octets = text.Split('.');
+        if (octets.Length != 4)
+        {
+            throw NotAnAddress(text, part, field);
+        }
+
+        uint value = 0;
+        foreach (var octet in octets)
+        {
+            if (octet.Length is < 1 or > 3 || !octet.All(char.IsAsciiDigit))
+            {
+                throw NotAnAddress(text, part, field);
+            }
+
+            var number = uint.Parse(octet, System.Globalization.CultureInfo.InvariantCulture);
+            if (number > 255)
+            {
+                throw NotAnAddress(text, part, field);
+            }
+
+            value = (value << 8) | number;
+        }
+
+        return value;
     }
+
+    private static ProblemException NotAnAddress(string text, string part, string field) =>
+        ProblemException.BadRequest(field, $"'{part}': '{text}' is not an IPv4 address (four decimal numbers 0-255, like 192.0.2.10).");
 
     private static List<(uint First, uint Last)> Merge(List<(uint First, uint Last)> parts)
     {

@@ -169,6 +169,12 @@ public static class PluginHost
             }
 
             var result = await work.ConfigureAwait(false);
+            // JSON has no NaN or infinity: one bad reading must not make the whole response unwritable.
+            if (result.Metrics is { } metrics && metrics.Any(m => !double.IsFinite(m.Value)))
+            {
+                result = result with { Metrics = metrics.Where(m => double.IsFinite(m.Value)).ToList() };
+            }
+
             return result.Id == target.Id ? result : result with { Id = target.Id };
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)

@@ -16,21 +16,8 @@ public sealed record CommunityMessage(byte[] Community, Pdu Pdu)
         return writer.ToArray();
     }
 
-    public static bool TryDecode(ReadOnlySpan<byte> packet, out CommunityMessage? message, out string? error)
-    {
-        try
-        {
-            message = Decode(packet);
-            error = null;
-            return true;
-        }
-        catch (SnmpFormatException ex)
-        {
-            message = null;
-            error = ex.Message;
-            return false;
-        }
-    }
+    public static bool TryDecode(ReadOnlySpan<byte> packet, out CommunityMessage? message, out string? error) =>
+        SnmpFormat.TryDecode(packet, static p => Decode(p), out message, out error);
 
     public static CommunityMessage Decode(ReadOnlySpan<byte> packet)
     {

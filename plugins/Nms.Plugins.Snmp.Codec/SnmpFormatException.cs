@@ -16,6 +16,28 @@ public sealed class SnmpFormatException : Exception
     }
 }
 
+public static class SnmpFormat
+{
+    /// <summary>Runs a decoder and turns its <see cref="SnmpFormatException"/> into a false result with the reason.</summary>
+    public static bool TryDecode<TInput, TResult>(TInput input, Func<TInput, TResult> decode, out TResult? result, out string? error)
+        where TInput : allows ref struct
+    {
+        ArgumentNullException.ThrowIfNull(decode);
+        try
+        {
+            result = decode(input);
+            error = null;
+            return true;
+        }
+        catch (SnmpFormatException ex)
+        {
+            result = default;
+            error = ex.Message;
+            return false;
+        }
+    }
+}
+
 /// <summary>A failed exchange with one agent: timeouts, reports, error-status, refused ports.</summary>
 public class SnmpException : Exception
 {

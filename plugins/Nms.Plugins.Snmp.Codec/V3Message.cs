@@ -49,9 +49,9 @@ public sealed record ScopedPdu(byte[] ContextEngineId, byte[] ContextName, Pdu P
 
     public static ScopedPdu Decode(ReadOnlySpan<byte> encoded)
     {
+        // Decrypted CFB plaintext carries no padding, but some agents pad after the sequence: trailing bytes are ignored.
         var outer = new BerReader(encoded);
         var seq = outer.ReadConstructed(BerTag.Sequence);
-        // Decrypted CFB plaintext carries no padding, but tolerate agents that pad after the sequence.
         var engineId = seq.ReadOctetString();
         var contextName = seq.ReadOctetString();
         var pdu = Pdu.Decode(ref seq);
@@ -101,21 +101,8 @@ public sealed record V3Message(
         return (packet, authOffset);
     }
 
-    public static bool TryDecode(byte[] packet, out V3Message? message, out string? error)
-    {
-        try
-        {
-            message = Decode(packet);
-            error = null;
-            return true;
-        }
-        catch (SnmpFormatException ex)
-        {
-            message = null;
-            error = ex.Message;
-            return false;
-        }
-    }
+    public static bool TryDecode(byte[] packet, out V3Message? message, out string? error) =>
+        SnmpFormat.TryDecode(packet, Decode, out message, out error);
 
     public static V3Message Decode(byte[] packet)
     {

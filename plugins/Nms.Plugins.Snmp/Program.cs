@@ -1,4 +1,5 @@
 using Nms.Plugins.Sdk;
 using Nms.Plugins.Snmp;
 
-return await PluginHost.MainAsync(args, new SnmpHandler(), new PluginHostOptions("snmp", MaxConcurrency: 256)).ConfigureAwait(false);
+// Bounded so one shared agent (or a bursty uplink) is not flooded past its socket buffer.
+return await PluginHost.MainAsync(args, new SnmpHandler(), new PluginHostOptions("snmp", MaxConcurrency: 128)).ConfigureAwait(false);

@@ -73,18 +73,24 @@ public sealed class SnmpHandler : IPluginHandler
         {
             return PluginResult.Fail(target.Id, PluginHost.OneLine(Describe(ex, timeout)));
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException ex)
         {
-            return PluginResult.Fail(target.Id, $"timed out after {timeout.TotalMilliseconds:F0} ms");
+            return PluginResult.Fail(target.Id, Describe(ex, timeout));
         }
     }
 
-    private static SnmpSessionOptions Options(TimeSpan timeout) =>
-        new(TimeSpan.FromMilliseconds(Math.Clamp(timeout.TotalMilliseconds / 3, 50, 5_000)), Retries: 2, MaxRepetitions: 10);
+    // Retransmit after at most a second, like net-snmp, and keep retrying while the target's budget lasts:
+    // a datagram dropped by a busy agent then costs a second, not a third of the timeout.
+    private static SnmpSessionOptions Options(TimeSpan timeout)
+    {
+        var tryTimeout = TimeSpan.FromMilliseconds(Math.Clamp(timeout.TotalMilliseconds / 3, 50, 1_000));
+        var retries = Math.Max(2, (int)(timeout / tryTimeout) - 1);
+        return new SnmpSessionOptions(tryTimeout, Retries: retries, MaxRepetitions: 10);
+    }
 
     private static string Describe(Exception ex, TimeSpan timeout) => ex switch
     {
-        OperationCanceledException => $"timed out after {timeout.TotalMilliseconds:F0} ms (unreachable agent, or wrong community / credentials)",
+        OperationCanceledException => $"no response within {timeout.TotalMilliseconds:F0} ms (unreachable agent, or wrong community / credentials)",
         _ => ex.Message,
     };
 

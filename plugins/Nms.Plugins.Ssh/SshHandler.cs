@@ -154,8 +154,10 @@ public sealed class SshHandler : IPluginHandler
 
         public void OnHostKeyReceived(object? sender, HostKeyEventArgs e)
         {
-            Seen = string.Create(CultureInfo.InvariantCulture, $"{e.HostKeyName} SHA256:{e.FingerPrintSHA256}");
-            if (expected is not null && !string.Equals(expected.Trim(), Seen, StringComparison.Ordinal))
+            var fingerprint = $"SHA256:{e.FingerPrintSHA256}";
+            Seen = string.Create(CultureInfo.InvariantCulture, $"{e.HostKeyName} {fingerprint}");
+            // The fingerprint covers the key itself; the algorithm name may differ for one RSA key (ssh-rsa, rsa-sha2-512).
+            if (expected is not null && !string.Equals(expected.Trim().Split(' ')[^1], fingerprint, StringComparison.Ordinal))
             {
                 Mismatch = $"host key changed: expected {expected.Trim()}, got {Seen}; refusing to connect";
                 e.CanTrust = false;

@@ -22,6 +22,8 @@ public sealed class AuthorizationTests(AuthorizationTests.Keys keys) : IClassFix
         ["GET /discovery_profiles/{id}"] = Role.Reader,
         ["PUT /discovery_profiles/{id}"] = Role.Admin,
         ["DELETE /discovery_profiles/{id}"] = Role.Admin,
+        ["POST /discovery_profiles/{id}/run"] = Role.Operator,
+        ["GET /discovery_profiles/{id}/runs"] = Role.Reader,
         ["GET /devices"] = Role.Reader,
         ["POST /devices"] = Role.Operator,
         ["GET /devices/{id}"] = Role.Reader,

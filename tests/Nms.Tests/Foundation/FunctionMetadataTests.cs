@@ -39,6 +39,11 @@ public sealed class FunctionMetadataTests
         ["RevokeApiKey"] = Http("api_keys/{id}", "Function", "delete"),
         ["OpenApiDocument"] = Http("openapi.json", "Function", "get"),
         ["ResealCredentials"] = Timer("NmsMaintenanceSchedule"),
+        // Discovery (issue 5).
+        ["DiscoveryRunStart"] = Http("discovery_profiles/{id:long}/run", "Function", "post"),
+        ["DiscoveryRunGet"] = Http("discovery_runs/{id:guid}", "Function", "get"),
+        ["DiscoveryRunList"] = Http("discovery_profiles/{id:long}/runs", "Function", "get"),
+        ["DiscoveryBatch"] = Queue("NmsDiscoveryQueue"),
         // Polling and metrics (issue 6).
         ["PollScheduler"] = Timer("NmsSchedulerSchedule"),
         ["Poller"] = Queue("NmsPollQueue"),

@@ -1,0 +1,14 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Nms.Core.Discovery;
+
+public static class DiscoveryServices
+{
+    public static IServiceCollection AddNmsDiscovery(this IServiceCollection services)
+    {
+        services.AddSingleton<PingSweep>();
+        services.AddSingleton<DiscoveryRuns>();
+        services.AddSingleton<DiscoveryWorker>();
+        return services;
+    }
+}

@@ -1,0 +1,141 @@
+namespace Nms.Core.Discovery;
+
+/// <summary>Every statement of the discovery feature, positional parameters only.</summary>
+public static class DiscoverySql
+{
+    /// <summary>$1 profile id.</summary>
+    public const string SelectProfile = """
+        SELECT id, target, port, plugin, ping_precheck, timeout_ms, poll_interval_seconds
+        FROM discovery_profiles
+        WHERE id = $1
+        """;
+
+    /// <summary>$1 profile id: the profile's credentials in the order the plugin tries them.</summary>
+    public const string SelectProfileCredentialIds = """
+        SELECT credential_profile_id
+        FROM discovery_profile_credentials
+        WHERE discovery_profile_id = $1
+        ORDER BY position
+        """;
+
+    /// <summary>$1 run id, $2 profile id, $3 targets, $4 batches_total, $5 created_at.</summary>
+    public const string InsertRun = """
+        INSERT INTO discovery_runs (id, discovery_profile_id, status, targets, batches_total, created_at)
+        VALUES ($1, $2, 'queued', $3, $4, $5)
+        """;
+
+    /// <summary>
+    /// $1 run id, $2 batches that could not be enqueued, $3 their targets, $4 failure samples (jsonb array),
+    /// $5 sample cap, $6 now. The unsent batches leave the run's total and count as failed, so the
+    /// run still completes once the batches that were sent are done; the outage goes first in the
+    /// samples so a full sample list cannot hide it.
+    /// </summary>
+    public const string AbandonBatches = """
+        UPDATE discovery_runs SET
+            batches_total = batches_total - $2,
+            failed = failed + $3,
+            failure_samples = (SELECT coalesce(jsonb_agg(e ORDER BY n), '[]'::jsonb)
+                               FROM jsonb_array_elements($4::jsonb || failure_samples) WITH ORDINALITY AS s(e, n)
+                               WHERE n <= $5),
+            status = CASE WHEN batches_done >= batches_total - $2 THEN 'completed' ELSE status END,
+            finished_at = CASE WHEN batches_done >= batches_total - $2 THEN $6 ELSE finished_at END
+        WHERE id = $1
+        """;
+
+    private const string RunColumns = """
+        id, discovery_profile_id, status, targets, batches_total, batches_done, responded, provisioned,
+        already_known, failed, failure_samples::text, created_at, started_at, finished_at
+        """;
+
+    /// <summary>$1 run id.</summary>
+    public const string SelectRun = "SELECT " + RunColumns + " FROM discovery_runs WHERE id = $1";
+
+    /// <summary>$1 profile id, $2 limit: newest first.</summary>
+    public const string SelectRunsOfProfile = "SELECT " + RunColumns + """
+
+        FROM discovery_runs
+        WHERE discovery_profile_id = $1
+        ORDER BY created_at DESC, id
+        LIMIT $2
+        """;
+
+    /// <summary>$1 profile id.</summary>
+    public const string ProfileExists = "SELECT EXISTS (SELECT 1 FROM discovery_profiles WHERE id = $1)";
+
+    /// <summary>$1 run id, $2 batch no: a cheap early exit for a redelivered batch (the transaction decides).</summary>
+    public const string BatchDone = "SELECT EXISTS (SELECT 1 FROM discovery_run_batches WHERE run_id = $1 AND batch_no = $2)";
+
+    /// <summary>$1 run id: the run and the profile it runs, as the worker needs them.</summary>
+    public const string SelectRunForWorker = """
+        SELECT r.discovery_profile_id, r.status, p.port, p.plugin, p.ping_precheck, p.timeout_ms, p.poll_interval_seconds
+        FROM discovery_runs r
+        JOIN discovery_profiles p ON p.id = r.discovery_profile_id
+        WHERE r.id = $1
+        """;
+
+    /// <summary>$1 run id, $2 now: the first batch to start moves the run from queued to running.</summary>
+    public const string MarkRunning = """
+        UPDATE discovery_runs SET status = 'running', started_at = $2
+        WHERE id = $1 AND status = 'queued'
+        """;
+
+    /// <summary>$1 run id, $2 batch no, $3 now. No row back means another delivery already counted this batch.</summary>
+    public const string ClaimBatch = """
+        INSERT INTO discovery_run_batches (run_id, batch_no, completed_at)
+        VALUES ($1, $2, $3)
+        ON CONFLICT (run_id, batch_no) DO NOTHING
+        RETURNING batch_no
+        """;
+
+    /// <summary>
+    /// $1 ips (inet[]), $2 hostnames, $3 descriptions, $4 credential ids (bigint[], nullable elements),
+    /// $5 host keys, $6 port, $7 plugin, $8 discovery profile id, $9 poll interval seconds, $10 now.
+    /// The unique (ip, port) index decides: a known device is left exactly as it is. Rows go in ip
+    /// order so concurrent batches with overlapping addresses wait on each other instead of
+    /// deadlocking. Each new device gets a first due time spread over [now, now + interval), so a
+    /// subnet found at once is not polled in one burst. Returns the ids of the new devices.
+    /// </summary>
+    public const string ProvisionDevices = """
+        WITH found AS (
+            SELECT * FROM unnest($1::inet[], $2::text[], $3::text[], $4::bigint[], $5::text[])
+                AS f(ip, hostname, description, credential_profile_id, host_key)
+        ), inserted AS (
+            INSERT INTO devices (ip, port, hostname, description, plugin, credential_profile_id, discovery_profile_id,
+                                 poll_interval_seconds, host_key, created_at, updated_at)
+            SELECT ip, $6, hostname, description, $7, credential_profile_id, $8, $9, host_key, $10, $10
+            FROM found
+            ORDER BY ip
+            ON CONFLICT (ip, port) DO NOTHING
+            RETURNING id, poll_interval_seconds
+        )
+        INSERT INTO poll_schedule (device_id, next_due_at)
+        SELECT id, $10 + floor(random() * poll_interval_seconds * 1000) * interval '1 millisecond'
+        FROM inserted
+        RETURNING device_id
+        """;
+
+    /// <summary>
+    /// $1 run id, $2 responded, $3 provisioned, $4 already known, $5 failed, $6 failure samples
+    /// (jsonb array), $7 sample cap, $8 now. One statement, so parallel batches add up exactly and
+    /// the batch that brings batches_done to batches_total is the one that completes the run.
+    /// </summary>
+    public const string CountBatch = """
+        UPDATE discovery_runs SET
+            batches_done = batches_done + 1,
+            responded = responded + $2,
+            provisioned = provisioned + $3,
+            already_known = already_known + $4,
+            failed = failed + $5,
+            failure_samples = CASE
+                WHEN jsonb_array_length(failure_samples) >= $7 OR jsonb_array_length($6::jsonb) = 0 THEN failure_samples
+                ELSE (SELECT coalesce(jsonb_agg(e ORDER BY n), '[]'::jsonb)
+                      FROM jsonb_array_elements(failure_samples || $6::jsonb) WITH ORDINALITY AS s(e, n)
+                      WHERE n <= $7)
+            END,
+            started_at = coalesce(started_at, $8),
+            status = CASE WHEN batches_done + 1 >= batches_total THEN 'completed' ELSE 'running' END,
+            finished_at = CASE WHEN batches_done + 1 >= batches_total THEN $8 ELSE NULL END
+        WHERE id = $1
+        RETURNING status, targets, responded, provisioned, already_known, failed
+        """;
+}

@@ -1,0 +1,14 @@
+using Microsoft.Azure.Functions.Worker;
+using Nms.Core.Discovery;
+
+namespace Nms.Functions.Discovery;
+
+/// <summary>One discovery batch from the <c>discovery</c> queue (at-least-once; the worker is idempotent).</summary>
+public sealed class DiscoveryBatchFunction(DiscoveryWorker worker)
+{
+    [Function("DiscoveryBatch")]
+    public Task Run(
+        [QueueTrigger("%NmsDiscoveryQueue%", Connection = "AzureWebJobsStorage")] DiscoveryBatchMessage message,
+        CancellationToken cancellationToken) =>
+        worker.ProcessAsync(message, cancellationToken);
+}
