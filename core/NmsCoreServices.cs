@@ -9,6 +9,7 @@ using Nms.Core.Diagnostics;
 using Nms.Core.Discovery;
 using Nms.Core.Entities;
 using Nms.Core.Plugins;
+using Nms.Core.Polling;
 using Nms.Core.Queues;
 
 namespace Nms.Core;
@@ -43,6 +44,7 @@ public static class NmsCoreServices
         services.AddNmsHealth(configuration);
         services.AddNmsEntities();
         services.AddNmsDiscovery();
+        services.AddNmsPolling(configuration);
         if (options.Database.MigrateOnStartup)
         {
             services.AddHostedService<MigrateOnStartup>();

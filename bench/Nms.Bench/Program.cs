@@ -12,6 +12,8 @@ var benchmarks = new Dictionary<string, Func<string[], Task<int>>>(StringCompare
 {
     ["snmp"] = a => new SnmpBenchmark().RunAsync(a, cts.Token),
     ["discovery"] = DiscoveryBench.RunAsync,
+    ["polling"] = PollingBench.RunAsync,
+    ["ingest"] = IngestBench.RunAsync,
     ["health-consumer"] = a => new HealthConsumerBenchmark().RunAsync(a, cts.Token),
 };
 

@@ -87,7 +87,7 @@ public sealed partial class ProcessPluginRunner : IPluginRunner, IDisposable
         try
         {
             var stdout = ReadCappedAsync(process.StandardOutput.BaseStream, options.MaxOutputBytes, deadline.Token);
-            var stderr = ReadCappedAsync(process.StandardError.BaseStream, 64 * 1024, deadline.Token);
+            var stderr = ReadTailAsync(process.StandardError.BaseStream, 64 * 1024, deadline.Token);
             await JsonSerializer.SerializeAsync(process.StandardInput.BaseStream, request, PluginContract.Json, deadline.Token);
             process.StandardInput.Close();
             var output = await stdout;
@@ -169,6 +169,27 @@ public sealed partial class ProcessPluginRunner : IPluginRunner, IDisposable
         }
 
         return buffer.ToArray();
+    }
+
+    /// <summary>Drains a stream to its end, keeping only about the last <paramref name="keep"/> bytes: chatty stderr is not a failure.</summary>
+    private static async Task<byte[]> ReadTailAsync(Stream stream, int keep, CancellationToken cancellationToken)
+    {
+        var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await stream.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            buffer.Write(chunk, 0, read);
+            if (buffer.Length > 2 * keep)
+            {
+                var tail = buffer.GetBuffer().AsSpan((int)buffer.Length - keep, keep).ToArray();
+                buffer = new MemoryStream();
+                buffer.Write(tail);
+            }
+        }
+
+        var all = buffer.ToArray();
+        return all.Length > keep ? all[^keep..] : all;
     }
 
     private void LogStderr(string plugin, byte[] errors)

@@ -29,6 +29,9 @@ public sealed class AuthorizationTests(AuthorizationTests.Keys keys) : IClassFix
         ["GET /devices/{id}"] = Role.Reader,
         ["PATCH /devices/{id}"] = Role.Operator,
         ["DELETE /devices/{id}"] = Role.Operator,
+        // Metrics (issue 6) live under /devices too.
+        ["GET /devices/{id}/metrics"] = Role.Reader,
+        ["GET /devices/{id}/metrics/latest"] = Role.Reader,
         ["GET /api_keys"] = Role.Admin,
         ["POST /api_keys"] = Role.Admin,
         ["GET /api_keys/{id}"] = Role.Admin,

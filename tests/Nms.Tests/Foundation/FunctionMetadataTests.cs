@@ -44,6 +44,13 @@ public sealed class FunctionMetadataTests
         ["DiscoveryRunGet"] = Http("discovery_runs/{id:guid}", "Function", "get"),
         ["DiscoveryRunList"] = Http("discovery_profiles/{id:long}/runs", "Function", "get"),
         ["DiscoveryBatch"] = Queue("NmsDiscoveryQueue"),
+        // Polling and metrics (issue 6).
+        ["PollScheduler"] = Timer("NmsSchedulerSchedule"),
+        ["Poller"] = Queue("NmsPollQueue"),
+        ["MetricsWriter"] = Queue("NmsMetricsQueue"),
+        ["MetricsMaintenance"] = Timer("NmsMaintenanceSchedule"),
+        ["DeviceMetrics"] = Http("devices/{id}/metrics", "Function", "get"),
+        ["DeviceMetricsLatest"] = Http("devices/{id}/metrics/latest", "Function", "get"),
         // Health (issue 7).
         ["DeviceHealth"] = Http("device_health", "Function", "get"),
         ["HealthFailureConsumer"] = Queue("NmsFailuresQueue"),

@@ -1,0 +1,311 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Nms.Core.Configuration;
+using Nms.Core.Entities;
+using Nms.Core.Polling;
+using Nms.Functions.LocalHost;
+using Npgsql;
+
+namespace Nms.Bench;
+
+/// <summary>
+/// <c>polling</c>: the whole flow 2 on the local host (scheduler timer, poll queue, fping, the snmp plugin,
+/// metrics queue, writer) against one snmpd answering on every loopback address, for N devices at a fixed
+/// interval. Reports sustained polls/s, the lag from due time to poll start (p50/p99), metrics rows/s,
+/// CPU and peak memory.
+/// Options: --devices 1000, --interval 60 (s), --duration 180 (s, measured after a warm-up of one interval),
+/// --schedule "*/1 * * * * *", --plugins-dir (default $NMS_PLUGINS_DIR or .nms/plugins), --plugin snmp.
+/// </summary>
+internal static class PollingBench
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var options = new BenchArgs(args);
+        var devices = options.Int("devices", 1_000);
+        var interval = options.Int("interval", 60);
+        var duration = options.Int("duration", 180);
+        var warmup = options.Int("warmup", interval);
+        var schedule = options.Get("schedule", "*/1 * * * * *");
+        var plugin = options.Get("plugin", "snmp");
+        var pluginsDir = Path.GetFullPath(options.Get("plugins-dir", Environment.GetEnvironmentVariable("NMS_PLUGINS_DIR") ?? ".nms/plugins"));
+        if (!File.Exists(Path.Combine(pluginsDir, plugin)))
+        {
+            Console.Error.WriteLine($"plugin '{plugin}' not found in {pluginsDir}: publish it (plugins/publish.sh DIR) and pass --plugins-dir DIR");
+            return 1;
+        }
+
+        await using var db = await BenchDatabase.CreateAsync();
+        using var snmpd = Snmpd.Start();
+        var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        await SeedAsync(db, devices, interval, plugin, snmpd.Port, key);
+        Console.WriteLine($"polling: {devices:N0} devices at {interval} s on 127.20.0.0+ (snmpd udp/{snmpd.Port}), scheduler '{schedule}', warm-up {warmup} s, measured {duration} s");
+
+        using var recorder = new Recorder();
+        // Storage client retries and failures, so a stall in the queue service shows up as such.
+        using var azureLog = Azure.Core.Diagnostics.AzureEventSourceListener.CreateConsoleLogger(System.Diagnostics.Tracing.EventLevel.Warning);
+        var prefix = "bench" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
+        var host = new LocalHostOptions { Urls = $"http://127.0.0.1:{FreePort()}", LocalSettingsPath = "/nonexistent/local.settings.json" };
+        foreach (var (name, value) in new Dictionary<string, string>
+                 {
+                     ["AzureWebJobsStorage"] = BenchArgs.Azurite,
+                     [QueueNames.DiscoverySetting] = prefix + "-discovery",
+                     [QueueNames.PollSetting] = prefix + "-poll",
+                     [QueueNames.MetricsSetting] = prefix + "-metrics",
+                     [QueueNames.FailuresSetting] = prefix + "-failures",
+                     ["NmsSchedulerSchedule"] = schedule,
+                     ["NmsMaintenanceSchedule"] = "0 0 * * * *",
+                     ["NmsRecoverySchedule"] = "0 0 * * * *",
+                     ["Nms:Database:ApiConnectionString"] = db.ConnectionString + ";Maximum Pool Size=20;Application Name=nms-api",
+                     ["Nms:Database:MetricsConnectionString"] = db.ConnectionString + ";Maximum Pool Size=8;Application Name=nms-metrics",
+                     ["Nms:Auth:BootstrapAdminKey"] = "nms_bench_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
+                     ["Nms:Crypto:ActiveKeyId"] = "bench",
+                     ["Nms:Crypto:Keys:bench"] = key,
+                     ["Nms:Plugins:Directory"] = pluginsDir,
+                     ["Nms:Reachability:FpingPath"] = Environment.GetEnvironmentVariable("NMS_FPING") ?? "/usr/bin/fping",
+                 })
+        {
+            host.Settings[name] = value;
+        }
+
+        host.ConfigureLogging = logging => logging.SetMinimumLevel(LogLevel.Warning);
+        var app = LocalFunctionsHost.Build(host);
+        await app.StartAsync();
+        try
+        {
+            Console.WriteLine("warming up...");
+            await Task.Delay(TimeSpan.FromSeconds(warmup));
+            recorder.Reset();
+            var cpu = new CpuMeter();
+            var children = ChildCpu();
+            for (var elapsed = 0; elapsed < duration; elapsed += 10)
+            {
+                var machine = new CpuMeter();
+                await Task.Delay(TimeSpan.FromSeconds(Math.Min(10, duration - elapsed)));
+                Console.WriteLine($"  t+{cpu.Elapsed.TotalSeconds,4:F0} s: {recorder.Polled / cpu.Elapsed.TotalSeconds,7:F1} polls/s, lag p99 {recorder.LagPercentile(0.99),5:F2} s (pop {recorder.PopLagPercentile(0.99),5:F2} s), machine {machine.MachineBusy,4:P0}, {recorder.Rows / cpu.Elapsed.TotalSeconds,8:F0} rows/s, unreachable {recorder.Unreachable}, failed {recorder.Failed}");
+            }
+
+            var seconds = cpu.Elapsed.TotalSeconds;
+            var pluginCpu = (ChildCpu() - children).TotalSeconds / seconds;
+            Console.WriteLine();
+            Console.WriteLine($"devices {devices:N0}, interval {interval} s, measured {seconds:F0} s (expected {devices / (double)interval:F1} polls/s)");
+            Console.WriteLine($"sustained polls/s:      {recorder.Polled / seconds:F1} (unreachable {recorder.Unreachable}, poll failures {recorder.Failed})");
+            Console.WriteLine($"scheduler lag (poll start - due): p50 {recorder.LagPercentile(0.50):F2} s, p99 {recorder.LagPercentile(0.99):F2} s, max {recorder.LagPercentile(1):F2} s over {recorder.LagCount:N0} polls");
+            Console.WriteLine($"  of which scheduling (pop - due): p50 {recorder.PopLagPercentile(0.50):F2} s, p99 {recorder.PopLagPercentile(0.99):F2} s");
+            Console.WriteLine($"metrics rows/s:         {recorder.Rows / seconds:F0}");
+            Console.WriteLine($"CPU: app process {cpu.ProcessCores:F2} cores, plugin processes {pluginCpu:F2} cores, whole machine {cpu.MachineBusy:P0} of 2 cores busy (everything running, other users included)");
+            Console.WriteLine($"peak memory (app process working set): {Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024)} MiB");
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+
+        return 0;
+    }
+
+    private static async Task SeedAsync(BenchDatabase db, int devices, int interval, string plugin, int port, string key)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(db.ConnectionString);
+        var sealer = new SecretSealer(new CryptoOptions { ActiveKeyId = "bench", Keys = { ["bench"] = key } });
+        var secret = new CredentialReader(dataSource, sealer).Seal(new CredentialSecretFields(Community: "public"));
+        await using var command = dataSource.CreateCommand("""
+            WITH c AS (
+                INSERT INTO credential_profiles (name, protocol, secret_ciphertext, secret_key_id, created_at, updated_at)
+                VALUES ('bench', 'snmp_v2c', $1, $2, now(), now()) RETURNING id
+            ), d AS (
+                INSERT INTO devices (ip, port, plugin, credential_profile_id, poll_interval_seconds, created_at, updated_at)
+                SELECT '127.20.0.0'::inet + g, $3, $4, c.id, $5, now(), now() FROM c, generate_series(1, $6) g
+                RETURNING id
+            )
+            -- Deadlines spread evenly over one interval, as a steady state would have them.
+            INSERT INTO poll_schedule (device_id, next_due_at)
+            SELECT id, now() + make_interval(secs => (row_number() OVER (ORDER BY id) - 1) * $5::double precision / $6) FROM d
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = secret.Ciphertext });
+        command.Parameters.Add(new NpgsqlParameter { Value = secret.KeyId });
+        command.Parameters.Add(new NpgsqlParameter { Value = port });
+        command.Parameters.Add(new NpgsqlParameter { Value = plugin });
+        command.Parameters.Add(new NpgsqlParameter { Value = interval });
+        command.Parameters.Add(new NpgsqlParameter { Value = devices });
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>CPU time of this process's reaped children (the plugin processes), from /proc/self/stat.</summary>
+    private static TimeSpan ChildCpu()
+    {
+        var stat = File.ReadAllText("/proc/self/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture);
+        return TimeSpan.FromSeconds(ticks / 100.0);
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
+    /// <summary>Listens to the <c>Nms</c> meter: polls, lag samples, rows.</summary>
+    private sealed class Recorder : IDisposable
+    {
+        private readonly MeterListener listener = new();
+        private readonly List<double> lags = [];
+        private readonly List<double> popLags = [];
+        private long polled;
+        private long unreachable;
+        private long failed;
+        private long rows;
+
+        public Recorder()
+        {
+            listener.InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == PollingInstruments.MeterName)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            };
+            listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+            {
+                switch (instrument.Name)
+                {
+                    case "nms.polling.devices_polled": Interlocked.Add(ref polled, value); break;
+                    case "nms.polling.devices_unreachable": Interlocked.Add(ref unreachable, value); break;
+                    case "nms.polling.devices_failed": Interlocked.Add(ref failed, value); break;
+                    case "nms.metrics.rows_written": Interlocked.Add(ref rows, value); break;
+                }
+            });
+            listener.SetMeasurementEventCallback<double>((instrument, value, _, _) =>
+            {
+                var list = instrument.Name switch
+                {
+                    "nms.polling.poll_lag" => lags,
+                    "nms.polling.scheduler_lag" => popLags,
+                    _ => null,
+                };
+                if (list is not null)
+                {
+                    lock (list)
+                    {
+                        list.Add(value);
+                    }
+                }
+            });
+            listener.Start();
+        }
+
+        public long Polled => Interlocked.Read(ref polled);
+        public long Unreachable => Interlocked.Read(ref unreachable);
+        public long Failed => Interlocked.Read(ref failed);
+        public long Rows => Interlocked.Read(ref rows);
+        public int LagCount
+        {
+            get
+            {
+                lock (lags)
+                {
+                    return lags.Count;
+                }
+            }
+        }
+
+        public double LagPercentile(double p) => Percentile(lags, p);
+
+        public double PopLagPercentile(double p) => Percentile(popLags, p);
+
+        private static double Percentile(List<double> values, double p)
+        {
+            lock (values)
+            {
+                if (values.Count == 0)
+                {
+                    return double.NaN;
+                }
+
+                var sorted = values.Order().ToList();
+                return sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
+            }
+        }
+
+        public void Reset()
+        {
+            Interlocked.Exchange(ref polled, 0);
+            Interlocked.Exchange(ref unreachable, 0);
+            Interlocked.Exchange(ref failed, 0);
+            Interlocked.Exchange(ref rows, 0);
+            lock (lags)
+            {
+                lags.Clear();
+            }
+
+            lock (popLags)
+            {
+                popLags.Clear();
+            }
+        }
+
+        public void Dispose() => listener.Dispose();
+    }
+
+    /// <summary>A private snmpd on a free UDP port of every loopback address, community <c>public</c>.</summary>
+    private sealed class Snmpd : IDisposable
+    {
+        private readonly Process process;
+        private readonly string directory;
+
+        private Snmpd(Process process, string directory, int port)
+        {
+            this.process = process;
+            this.directory = directory;
+            Port = port;
+        }
+
+        public int Port { get; }
+
+        public static Snmpd Start()
+        {
+            int port;
+            using (var probe = new UdpClient(new IPEndPoint(IPAddress.Any, 0)))
+            {
+                port = ((IPEndPoint)probe.Client.LocalEndPoint!).Port;
+            }
+
+            var directory = Directory.CreateTempSubdirectory("nms-bench-snmpd-").FullName;
+            var conf = Path.Combine(directory, "snmpd.conf");
+            File.WriteAllText(conf, $"agentAddress udp:0.0.0.0:{port}\nrocommunity public 127.0.0.0/8\nsysName nms-bench\n");
+            var info = new ProcessStartInfo("snmpd") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+            foreach (var arg in new[] { "-f", "-Lf", Path.Combine(directory, "snmpd.log"), "-C", "-c", conf, "-p", Path.Combine(directory, "snmpd.pid"), "-M", "/dev/null", "-m", "" })
+            {
+                info.ArgumentList.Add(arg);
+            }
+
+            var process = Process.Start(info)!;
+            Thread.Sleep(500);
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException("snmpd exited: " + File.ReadAllText(Path.Combine(directory, "snmpd.log")));
+            }
+
+            return new Snmpd(process, directory, port);
+        }
+
+        public void Dispose()
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+                process.WaitForExit();
+            }
+
+            process.Dispose();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+}

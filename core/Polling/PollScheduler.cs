@@ -1,0 +1,180 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Nms.Core.Configuration;
+using Nms.Core.Queues;
+using Npgsql;
+
+namespace Nms.Core.Polling;
+
+/// <summary>What one scheduler tick did.</summary>
+public sealed record SchedulerTickResult(int Popped, int Batches, long Backlog, TimeSpan OldestDueLag, TimeSpan Duration);
+
+/// <summary>A device popped from the deadline table, with the deadline it was due at.</summary>
+public sealed record PoppedDevice(long DeviceId, DateTimeOffset DueAt, string Ip, int Port, string Plugin);
+
+/// <summary>
+/// The seed's Scheduler over the DeadlineQueue: pops due devices in chunks (each pop moves their deadline
+/// forward in the same statement), and enqueues them as poll batches. Safe to run on many instances at once.
+/// </summary>
+public sealed partial class PollScheduler(
+    NpgsqlDataSource dataSource,
+    IQueueSender queues,
+    QueueNames queueNames,
+    PollingOptions options,
+    PollingInstruments instruments,
+    TimeProvider time,
+    ILogger<PollScheduler> logger)
+{
+    private const int MaxConcurrentSends = 8;
+    private static readonly TimeSpan SlowTick = TimeSpan.FromSeconds(2);
+
+    public async Task<SchedulerTickResult> TickAsync(CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var budget = TimeSpan.FromMilliseconds(Math.Max(1, options.TickBudgetMilliseconds));
+        var chunkSize = Math.Max(1, options.PopChunkSize);
+        int popped = 0, batches = 0;
+        var popTime = TimeSpan.Zero;
+        var enqueueTime = TimeSpan.Zero;
+        DateTimeOffset now;
+        bool outOfBudget;
+        while (true)
+        {
+            now = time.GetUtcNow();
+            var step = Stopwatch.GetTimestamp();
+            var chunk = await PopAsync(now, chunkSize, cancellationToken);
+            popTime += Stopwatch.GetElapsedTime(step);
+            popped += chunk.Count;
+            foreach (var device in chunk)
+            {
+                instruments.SchedulerLag.Record((now - device.DueAt).TotalSeconds);
+            }
+
+            instruments.DevicesPopped.Add(chunk.Count);
+            step = Stopwatch.GetTimestamp();
+            batches += await EnqueueAsync(chunk, now, cancellationToken);
+            enqueueTime += Stopwatch.GetElapsedTime(step);
+            outOfBudget = chunk.Count == chunkSize && Stopwatch.GetElapsedTime(started) >= budget;
+            if (chunk.Count < chunkSize || outOfBudget)
+            {
+                break;
+            }
+        }
+
+        // The backlog as of the last pop: zero unless the budget ran out with devices still due.
+        var (backlog, oldest) = outOfBudget ? await BacklogAsync(now, cancellationToken) : (0L, null);
+        var lag = oldest is { } due ? time.GetUtcNow() - due : TimeSpan.Zero;
+        instruments.ReportBacklog(backlog, lag.TotalSeconds);
+        var duration = Stopwatch.GetElapsedTime(started);
+        if (backlog > 0)
+        {
+            LogBacklog(backlog, lag.TotalSeconds, popped, duration.TotalMilliseconds);
+        }
+        else if (duration > SlowTick)
+        {
+            LogSlowTick(popped, batches, duration.TotalMilliseconds, popTime.TotalMilliseconds, enqueueTime.TotalMilliseconds);
+        }
+        else if (popped > 0)
+        {
+            LogTick(popped, batches, duration.TotalMilliseconds);
+        }
+
+        return new SchedulerTickResult(popped, batches, backlog, lag, duration);
+    }
+
+    /// <summary>Pops up to <paramref name="limit"/> devices due at <paramref name="now"/>, moving their deadlines forward.</summary>
+    public async Task<IReadOnlyList<PoppedDevice>> PopAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(PollingSql.PopDue);
+        command.Parameters.Add(new NpgsqlParameter { Value = now.UtcDateTime });
+        command.Parameters.Add(new NpgsqlParameter { Value = limit });
+        var devices = new List<PoppedDevice>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            devices.Add(new PoppedDevice(
+                reader.GetInt64(0),
+                new DateTimeOffset(reader.GetDateTime(1), TimeSpan.Zero),
+                reader.GetString(2),
+                reader.GetInt32(3),
+                reader.GetString(4)));
+        }
+
+        devices.Sort((a, b) => a.DueAt.CompareTo(b.DueAt));
+        return devices;
+    }
+
+    private async Task<int> EnqueueAsync(IReadOnlyList<PoppedDevice> devices, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (devices.Count == 0)
+        {
+            return 0;
+        }
+
+        var batches = devices
+            .Chunk(Math.Max(1, options.BatchSize))
+            .Select(chunk => new PollBatchMessage(
+                Guid.NewGuid(),
+                now,
+                chunk.Select(d => new PollTarget(d.DeviceId, d.Ip, d.Port, d.Plugin, d.DueAt)).ToList()))
+            .ToList();
+        // Whatever is not confirmed sent (a failed send, or sends never started after one failed or the
+        // host stopped) gets its deadlines back, so it is popped again next tick rather than skipped.
+        var sent = new System.Collections.Concurrent.ConcurrentDictionary<Guid, bool>();
+        try
+        {
+            await Parallel.ForEachAsync(
+                batches,
+                new ParallelOptions { MaxDegreeOfParallelism = MaxConcurrentSends, CancellationToken = cancellationToken },
+                async (batch, ct) =>
+                {
+                    await queues.SendAsync(queueNames.Poll, batch, ct);
+                    sent[batch.BatchId] = true;
+                    LogEnqueued(batch.BatchId, batch.Devices.Count);
+                });
+        }
+        catch (Exception ex)
+        {
+            var unsent = batches.Where(b => !sent.ContainsKey(b.BatchId)).SelectMany(b => b.Devices).ToList();
+            LogEnqueueFailed(ex, batches.Count - sent.Count, unsent.Count);
+            await UnpopAsync(unsent, CancellationToken.None);
+            throw;
+        }
+
+        return batches.Count;
+    }
+
+    private async Task UnpopAsync(IReadOnlyList<PollTarget> devices, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(PollingSql.Unpop);
+        command.Parameters.Add(new NpgsqlParameter { Value = devices.Select(d => d.DeviceId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = devices.Select(d => d.DueAt.UtcDateTime).ToArray() });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private async Task<(long Count, DateTimeOffset? Oldest)> BacklogAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(PollingSql.Backlog);
+        command.Parameters.Add(new NpgsqlParameter { Value = now.UtcDateTime });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var count = reader.GetInt64(0);
+        DateTimeOffset? oldest = reader.IsDBNull(1) ? null : new DateTimeOffset(reader.GetDateTime(1), TimeSpan.Zero);
+        return (count, oldest);
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Batches} poll batches with {Devices} devices could not be enqueued; their deadlines are given back")]
+    private partial void LogEnqueueFailed(Exception exception, int batches, int devices);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Enqueued poll batch {BatchId} with {Devices} devices")]
+    private partial void LogEnqueued(Guid batchId, int devices);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Scheduler tick popped {Popped} devices into {Batches} batches in {DurationMs:F0} ms")]
+    private partial void LogTick(int popped, int batches, double durationMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Slow scheduler tick: {Popped} devices into {Batches} batches in {DurationMs:F0} ms (pop {PopMs:F0} ms, enqueue {EnqueueMs:F0} ms)")]
+    private partial void LogSlowTick(int popped, int batches, double durationMs, double popMs, double enqueueMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Scheduler backlog: {Backlog} devices still due, oldest {LagSeconds:F1} s late, after popping {Popped} in {DurationMs:F0} ms")]
+    private partial void LogBacklog(long backlog, double lagSeconds, int popped, double durationMs);
+}

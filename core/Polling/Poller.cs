@@ -1,0 +1,257 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Nms.Core.Configuration;
+using Nms.Core.Data;
+using Nms.Core.Entities;
+using Nms.Core.Health;
+using Nms.Core.Metrics;
+using Nms.Core.Plugins;
+using Nms.Core.Queues;
+using Npgsql;
+
+namespace Nms.Core.Polling;
+
+/// <summary>What one poll batch came to.</summary>
+public sealed record PollOutcome(int Skipped, int Unreachable, int Failed, int Polled, int Samples, int MetricMessages, int FailureMessages);
+
+/// <summary>
+/// The seed's Poller: re-reads the batch's devices (skipping any deleted or deactivated since the pop),
+/// checks reachability once for the batch, runs each plugin once for its group of reachable devices,
+/// and sends results to the <c>metrics</c> queue and failures to the <c>failures</c> queue, split to fit the queue limit.
+/// </summary>
+public sealed partial class Poller(
+    NmsDataSources data,
+    ReachabilityChecker reachability,
+    IPluginRunner plugins,
+    CredentialReader credentials,
+    IQueueSender queues,
+    QueueNames queueNames,
+    PollingOptions options,
+    HealthOptions health,
+    PollingInstruments instruments,
+    TimeProvider time,
+    ILogger<Poller> logger)
+{
+    private const int MaxConcurrentSends = 8;
+
+    public async Task<PollOutcome> PollAsync(PollBatchMessage batch, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var startedAt = time.GetUtcNow();
+        var devices = await LoadActiveAsync(batch.Devices.Select(d => d.DeviceId).Distinct().ToArray(), cancellationToken);
+        var dueAt = batch.Devices.GroupBy(d => d.DeviceId).ToDictionary(g => g.Key, g => g.Min(d => d.DueAt));
+        var skipped = batch.Devices.Select(d => d.DeviceId).Distinct().Count() - devices.Count;
+        foreach (var device in devices)
+        {
+            if (dueAt.TryGetValue(device.Id, out var due))
+            {
+                instruments.PollLag.Record((startedAt - due).TotalSeconds);
+            }
+        }
+
+        var failures = new List<FailureEvent>();
+        var unreachable = await reachability.UnreachableAsync(
+            devices.Select(d => new ReachabilityTarget(d.Id, d.Ip, d.Port, d.Plugin)).ToList(), cancellationToken);
+        foreach (var id in unreachable)
+        {
+            failures.Add(Failure(batch.BatchId, id, FailureEvent.PingReason, $"no answer to {reachability.Mode} reachability check"));
+        }
+
+        var groups = devices.Where(d => !unreachable.Contains(d.Id)).GroupBy(d => d.Plugin, StringComparer.Ordinal).ToList();
+        var results = await Task.WhenAll(groups.Select(g => PollGroupAsync(batch.BatchId, g.Key, g.ToList(), cancellationToken)));
+        var samples = results.SelectMany(r => r.Samples).ToList();
+        var succeeded = results.SelectMany(r => r.Succeeded).ToArray();
+        failures.AddRange(results.SelectMany(r => r.Failures));
+
+        var metricMessages = await SendMetricsAsync(batch.BatchId, samples, cancellationToken);
+        var failureMessages = await SendFailuresAsync(failures, cancellationToken);
+        if (health.SuccessfulPollClearsFailures && succeeded.Length > 0)
+        {
+            await ClearFailureCountsAsync(succeeded, cancellationToken);
+        }
+
+        var pollFailed = failures.Count - unreachable.Count;
+        instruments.DevicesPolled.Add(succeeded.Length);
+        instruments.DevicesUnreachable.Add(unreachable.Count);
+        instruments.DevicesFailed.Add(pollFailed);
+        LogPolled(batch.BatchId, devices.Count, succeeded.Length, unreachable.Count, pollFailed, skipped, samples.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return new PollOutcome(skipped, unreachable.Count, pollFailed, succeeded.Length, samples.Count, metricMessages, failureMessages);
+    }
+
+    private async Task<GroupResult> PollGroupAsync(Guid batchId, string plugin, IReadOnlyList<DeviceRow> devices, CancellationToken cancellationToken)
+    {
+        IReadOnlyDictionary<long, PluginCredential> secrets;
+        try
+        {
+            secrets = await credentials.ReadAsync(
+                devices.Where(d => d.CredentialProfileId is not null).Select(d => d.CredentialProfileId!.Value).Distinct().ToList(), cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Never the exception's text: it could describe the sealed secret.
+            LogCredentialsFailed(batchId, plugin, ex.GetType().Name);
+            return GroupResult.AllFailed(devices.Select(d => Failure(batchId, d.Id, FailureEvent.PollReason, "credentials could not be read")));
+        }
+
+        var request = new PluginRequest(
+            PluginContract.Version,
+            PluginContract.PollMode,
+            options.TimeoutMilliseconds,
+            devices.Select(d => new PluginTarget(
+                d.Id.ToString(CultureInfo.InvariantCulture),
+                d.Ip,
+                d.Port,
+                Credential: d.CredentialProfileId is { } cid && secrets.TryGetValue(cid, out var credential) ? credential : null,
+                HostKey: d.HostKey)).ToList());
+        var run = await plugins.RunAsync(plugin, request, cancellationToken);
+        LogPluginRun(batchId, plugin, devices.Count, run.Succeeded, run.Duration.TotalMilliseconds);
+        if (!run.Succeeded)
+        {
+            return GroupResult.AllFailed(devices.Select(d => Failure(batchId, d.Id, FailureEvent.PollReason, run.Error ?? "plugin failed")));
+        }
+
+        var polledAt = time.GetUtcNow();
+        var byId = new Dictionary<string, PluginResult>(StringComparer.Ordinal);
+        foreach (var result in run.Response!.Results)
+        {
+            if (result is not null)
+            {
+                byId.TryAdd(result.Id, result);
+            }
+        }
+
+        var samples = new List<MetricSample>();
+        var succeeded = new List<long>();
+        var failures = new List<FailureEvent>();
+        foreach (var device in devices)
+        {
+            if (!byId.TryGetValue(device.Id.ToString(CultureInfo.InvariantCulture), out var result))
+            {
+                failures.Add(Failure(batchId, device.Id, FailureEvent.PollReason, $"plugin '{plugin}' returned no result for the device"));
+            }
+            else if (!result.Success)
+            {
+                failures.Add(Failure(batchId, device.Id, FailureEvent.PollReason, Truncate(result.Error ?? "plugin reported failure")));
+            }
+            else
+            {
+                succeeded.Add(device.Id);
+                foreach (var metric in result.Metrics ?? [])
+                {
+                    if (metric is not null && !string.IsNullOrEmpty(metric.Name) && double.IsFinite(metric.Value))
+                    {
+                        samples.Add(new MetricSample(device.Id, metric.Name, metric.Value,
+                            metric.Labels is { Count: > 0 } labels ? labels : null, metric.Ts ?? polledAt));
+                    }
+                }
+            }
+        }
+
+        return new GroupResult(samples, succeeded, failures);
+    }
+
+    private async Task<IReadOnlyList<DeviceRow>> LoadActiveAsync(long[] ids, CancellationToken cancellationToken)
+    {
+        var devices = new List<DeviceRow>();
+        if (ids.Length == 0)
+        {
+            return devices;
+        }
+
+        await using var command = data.Api.CreateCommand(PollingSql.LoadDevices);
+        command.Parameters.Add(new NpgsqlParameter { Value = ids });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            if (reader.GetString(4) != "active")
+            {
+                continue;
+            }
+
+            devices.Add(new DeviceRow(
+                reader.GetInt64(0),
+                reader.GetString(1),
+                reader.GetInt32(2),
+                reader.GetString(3),
+                reader.IsDBNull(5) ? null : reader.GetInt64(5),
+                reader.IsDBNull(6) ? null : reader.GetString(6)));
+        }
+
+        return devices;
+    }
+
+    private async Task<int> SendMetricsAsync(Guid pollBatchId, IReadOnlyList<MetricSample> samples, CancellationToken cancellationToken)
+    {
+        var parts = QueueMessageSplitter.Split(samples, tooLarge: (sample, size) => LogSampleTooLarge(pollBatchId, sample.DeviceId, sample.Name, size));
+        await SendAllAsync(queueNames.Metrics, parts.Select(part => new MetricsBatchMessage(Guid.NewGuid(), part)), message =>
+            LogMetricsSent(pollBatchId, message.BatchId, message.Samples.Count), cancellationToken);
+        return parts.Count;
+    }
+
+    private async Task<int> SendFailuresAsync(IReadOnlyList<FailureEvent> failures, CancellationToken cancellationToken)
+    {
+        await SendAllAsync(queueNames.Failures, failures, _ => { }, cancellationToken);
+        return failures.Count;
+    }
+
+    /// <summary>A batch's messages go out concurrently: one at a time, a 64-device batch spends most of its time waiting on the queue service.</summary>
+    private Task SendAllAsync<T>(string queue, IEnumerable<T> messages, Action<T> sent, CancellationToken cancellationToken) =>
+        Parallel.ForEachAsync(
+            messages,
+            new ParallelOptions { MaxDegreeOfParallelism = MaxConcurrentSends, CancellationToken = cancellationToken },
+            async (message, ct) =>
+            {
+                await queues.SendAsync(queue, message, ct);
+                sent(message);
+            });
+
+    private async Task ClearFailureCountsAsync(long[] ids, CancellationToken cancellationToken)
+    {
+        await using var command = data.Api.CreateCommand(PollingSql.ClearFailureCounts);
+        command.Parameters.Add(new NpgsqlParameter { Value = ids });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private FailureEvent Failure(Guid batchId, long deviceId, string reason, string error) =>
+        new(EventId(batchId, deviceId, reason), deviceId, reason, Truncate(error), time.GetUtcNow());
+
+    /// <summary>
+    /// Deterministic per (poll batch, device, reason): a redelivered poll batch produces the same event ids,
+    /// so the health consumer counts each failure once.
+    /// </summary>
+    internal static Guid EventId(Guid batchId, long deviceId, string reason)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{batchId:N}/{deviceId}/{reason}")));
+        var bytes = hash.AsSpan(0, 16).ToArray();
+        bytes[7] = (byte)((bytes[7] & 0x0F) | 0x80); // version 8 (custom), in Guid's little-endian layout
+        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80); // RFC 4122 variant
+        return new Guid(bytes);
+    }
+
+    private static string Truncate(string error) => error.Length > 1_000 ? error[..1_000] : error;
+
+    private sealed record DeviceRow(long Id, string Ip, int Port, string Plugin, long? CredentialProfileId, string? HostKey);
+
+    private sealed record GroupResult(IReadOnlyList<MetricSample> Samples, IReadOnlyList<long> Succeeded, IReadOnlyList<FailureEvent> Failures)
+    {
+        public static GroupResult AllFailed(IEnumerable<FailureEvent> failures) => new([], [], failures.ToList());
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Poll batch {BatchId}: {Devices} devices, {Polled} polled, {Unreachable} unreachable, {Failed} failed, {Skipped} skipped, {Samples} samples in {DurationMs:F0} ms")]
+    private partial void LogPolled(Guid batchId, int devices, int polled, int unreachable, int failed, int skipped, int samples, double durationMs);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Poll batch {BatchId}: plugin {Plugin} ran for {Devices} devices, succeeded {Succeeded}, in {DurationMs:F0} ms")]
+    private partial void LogPluginRun(Guid batchId, string plugin, int devices, bool succeeded, double durationMs);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Poll batch {BatchId}: credentials for plugin {Plugin} could not be read ({ErrorType})")]
+    private partial void LogCredentialsFailed(Guid batchId, string plugin, string errorType);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Poll batch {BatchId}: sample {Name} of device {DeviceId} is {Bytes} bytes, too large for a queue message; dropped")]
+    private partial void LogSampleTooLarge(Guid batchId, long deviceId, string name, int bytes);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Poll batch {BatchId}: sent metrics batch {MetricsBatchId} with {Samples} samples")]
+    private partial void LogMetricsSent(Guid batchId, Guid metricsBatchId, int samples);
+}

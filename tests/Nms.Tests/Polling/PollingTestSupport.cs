@@ -1,0 +1,280 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using Nms.Core.Configuration;
+using Nms.Core.Data;
+using Nms.Core.Queues;
+using Nms.Tests.Infrastructure;
+using Npgsql;
+
+namespace Nms.Tests.Polling;
+
+/// <summary>
+/// A fresh migrated database (<see cref="TestDatabase"/>) with the app's two pools, plus the SQL helpers
+/// polling tests need to put devices in it without the entities code.
+/// </summary>
+public sealed class PollingDatabase : IAsyncLifetime
+{
+    private TestDatabase? database;
+
+    public NmsDataSources Data { get; private set; } = null!;
+
+    public string ConnectionString => database!.ConnectionString;
+
+    public TestDatabase Database => database!;
+
+    public async Task InitializeAsync()
+    {
+        database = await TestDatabase.CreateAsync();
+        Data = NmsDataSources.Create(database.ConnectionString, database.ConnectionString);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Data.DisposeAsync();
+        await database!.DisposeAsync();
+    }
+
+    /// <summary>Inserts a device and, when active, its deadline row. Returns its id.</summary>
+    public async Task<long> InsertDeviceAsync(string ip, int port, string plugin, DateTimeOffset dueAt, int intervalSeconds = 60, string status = "active", long? credentialId = null, string? hostKey = null)
+    {
+        await using var command = Data.Api.CreateCommand("""
+            WITH d AS (
+                INSERT INTO devices (ip, port, plugin, poll_interval_seconds, status, credential_profile_id, host_key, created_at, updated_at)
+                VALUES ($1::inet, $2, $3, $4, $5, $6, $7, $8, $8)
+                RETURNING id, status
+            ), s AS (
+                INSERT INTO poll_schedule (device_id, next_due_at) SELECT id, $9 FROM d WHERE status = 'active'
+            )
+            SELECT id FROM d
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = ip });
+        command.Parameters.Add(new NpgsqlParameter { Value = port });
+        command.Parameters.Add(new NpgsqlParameter { Value = plugin });
+        command.Parameters.Add(new NpgsqlParameter { Value = intervalSeconds });
+        command.Parameters.Add(new NpgsqlParameter { Value = status });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)credentialId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)hostKey ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = dueAt.UtcDateTime });
+        command.Parameters.Add(new NpgsqlParameter { Value = dueAt.UtcDateTime });
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Inserts <paramref name="count"/> devices on 127.10.x.y in one statement, all due at <paramref name="dueAt"/>.</summary>
+    public async Task InsertManyDevicesAsync(int count, string plugin, DateTimeOffset dueAt, int intervalSeconds = 60)
+    {
+        await using var command = Data.Api.CreateCommand("""
+            WITH d AS (
+                INSERT INTO devices (ip, port, plugin, poll_interval_seconds, created_at, updated_at)
+                SELECT ('127.10.0.0'::inet + g), 161, $2, $3, $4, $4 FROM generate_series(1, $1) g
+                RETURNING id
+            )
+            INSERT INTO poll_schedule (device_id, next_due_at) SELECT id, $4 FROM d
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = count });
+        command.Parameters.Add(new NpgsqlParameter { Value = plugin });
+        command.Parameters.Add(new NpgsqlParameter { Value = intervalSeconds });
+        command.Parameters.Add(new NpgsqlParameter { Value = dueAt.UtcDateTime });
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public async Task<T> ScalarAsync<T>(string sql, params object[] parameters)
+    {
+        await using var command = Data.Api.CreateCommand(sql);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = parameter });
+        }
+
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
+    public async Task ExecuteAsync(string sql, params object[] parameters)
+    {
+        await using var command = Data.Api.CreateCommand(sql);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = parameter });
+        }
+
+        await command.ExecuteNonQueryAsync();
+    }
+}
+
+/// <summary>Captures what would go on the queues, as the JSON the real sender writes.</summary>
+public sealed class RecordingQueueSender : IQueueSender
+{
+    public ConcurrentQueue<(string Queue, byte[] Json)> Sent { get; } = new();
+
+    public Task SendAsync<T>(string queueName, T message, CancellationToken cancellationToken)
+    {
+        Sent.Enqueue((queueName, JsonSerializer.SerializeToUtf8Bytes(message, NmsJson.Queue)));
+        return Task.CompletedTask;
+    }
+
+    public IReadOnlyList<T> Messages<T>(string queue) =>
+        Sent.Where(m => m.Queue == queue).Select(m => JsonSerializer.Deserialize<T>(m.Json, NmsJson.Queue)!).ToList();
+}
+
+/// <summary>Fake plugins as tiny shell scripts in a temporary plugins directory.</summary>
+public sealed class FakePlugins : IDisposable
+{
+    public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("nms-fake-plugins-").FullName;
+
+    /// <summary>Writes an executable script named <paramref name="name"/> (the body runs under /bin/sh).</summary>
+    public void Add(string name, string body)
+    {
+        var path = Path.Combine(Directory, name);
+        File.WriteAllText(path, "#!/bin/sh\n" + body + "\n");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
+
+    /// <summary>
+    /// A plugin that answers every target with success and metrics <c>up</c>=1 and <c>port</c>=its port,
+    /// except the ids listed in <paramref name="omit"/>, which it leaves out of its output.
+    /// </summary>
+    public void AddEcho(string name, params long[] omit)
+    {
+        var skip = string.Join(' ', omit);
+        Add(name, $$$"""
+            input=$(cat)
+            printf '{"contract_version":1,"results":['
+            first=1
+            for t in $(printf '%s' "$input" | tr '{' '\n' | grep '"id"' | sed -E 's/.*"id":"([0-9]+)","ip":"([^"]+)","port":([0-9]+).*/\1:\3/'); do
+              id=${t%%:*}; port=${t##*:}
+              case " {{{skip}}} " in *" $id "*) continue;; esac
+              [ $first = 1 ] || printf ','
+              first=0
+              printf '{"id":"%s","success":true,"metrics":[{"name":"up","value":1},{"name":"port","value":%s,"labels":{"kind":"tcp"}}]}' "$id" "$port"
+            done
+            printf ']}'
+            """);
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A killed plugin may still hold the directory for a moment; the temp dir is cleaned later.
+        }
+    }
+}
+
+/// <summary>
+/// An nftables table that drops ICMP echo requests to one loopback /24, so fping sees it as down.
+/// The table name is unique per instance and the table is always deleted on dispose.
+/// </summary>
+public sealed class IcmpBlackhole : IDisposable
+{
+    public IcmpBlackhole()
+    {
+        Prefix = $"127.{Random.Shared.Next(200, 250)}.{Random.Shared.Next(1, 250)}";
+        Table = "nms_test_" + Guid.NewGuid().ToString("N")[..10];
+        Nft($"add table ip {Table}");
+        Nft($"add chain ip {Table} out {{ type filter hook output priority 0 ; policy accept ; }}");
+        Nft($"add rule ip {Table} out ip daddr {Prefix}.0/24 icmp type echo-request drop");
+    }
+
+    /// <summary>The first three octets of the dropped /24, e.g. <c>127.203.17</c>.</summary>
+    public string Prefix { get; }
+
+    public string Table { get; }
+
+    public string Address(int host) => $"{Prefix}.{host}";
+
+    public void Dispose() => Nft($"delete table ip {Table}");
+
+    private static void Nft(string arguments)
+    {
+        var info = new ProcessStartInfo("nft") { RedirectStandardError = true, UseShellExecute = false };
+        foreach (var part in SplitArgs(arguments))
+        {
+            info.ArgumentList.Add(part);
+        }
+
+        using var process = Process.Start(info)!;
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"nft {arguments} failed: {error}");
+        }
+    }
+
+    private static IEnumerable<string> SplitArgs(string arguments) => arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+}
+
+/// <summary>A private snmpd on a free UDP port of every loopback address (community <c>public</c>), and snmpwalk to read it.</summary>
+public sealed class SnmpAgent : IDisposable
+{
+    private readonly Process process;
+    private readonly string directory;
+
+    public SnmpAgent()
+    {
+        using (var probe = new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Any, 0)))
+        {
+            Port = ((System.Net.IPEndPoint)probe.Client.LocalEndPoint!).Port;
+        }
+
+        directory = System.IO.Directory.CreateTempSubdirectory("nms-snmpd-").FullName;
+        var conf = Path.Combine(directory, "snmpd.conf");
+        File.WriteAllText(conf, $"agentAddress udp:0.0.0.0:{Port}\nrocommunity public 127.0.0.0/8\n");
+        var info = new ProcessStartInfo("snmpd") { UseShellExecute = false };
+        foreach (var arg in new[] { "-f", "-Lf", Path.Combine(directory, "snmpd.log"), "-C", "-c", conf, "-p", Path.Combine(directory, "snmpd.pid"), "-M", "/dev/null", "-m", "" })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        process = Process.Start(info)!;
+    }
+
+    public int Port { get; }
+
+    /// <summary>Column values by row index, e.g. ifOperStatus (1.3.6.1.2.1.2.2.1.8) → {"1": 1, "2": 2}.</summary>
+    public async Task<IReadOnlyDictionary<string, double>> WalkAsync(string ip, string columnOid)
+    {
+        var info = new ProcessStartInfo("snmpwalk") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "-v2c", "-c", "public", "-On", "-OQ", "-Oe", "-t", "1", $"{ip}:{Port}", columnOid })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        // -On -OQ -Oe prints ".oid = value" with numeric values; the suffix after the column is the row index.
+        using var walk = Process.Start(info)!;
+        var output = await walk.StandardOutput.ReadToEndAsync();
+        await walk.WaitForExitAsync();
+        var rows = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = line.Split(" = ", 2);
+            var prefix = "." + columnOid + ".";
+            if (parts.Length == 2 && parts[0].StartsWith(prefix, StringComparison.Ordinal)
+                && double.TryParse(parts[1].Trim(), System.Globalization.CultureInfo.InvariantCulture, out var value))
+            {
+                rows[parts[0][prefix.Length..]] = value;
+            }
+        }
+
+        return rows;
+    }
+
+    public void Dispose()
+    {
+        if (!process.HasExited)
+        {
+            process.Kill();
+            process.WaitForExit();
+        }
+
+        process.Dispose();
+        System.IO.Directory.Delete(directory, recursive: true);
+    }
+}
