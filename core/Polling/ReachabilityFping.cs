@@ -17,6 +17,9 @@ public sealed partial class FpingReachability(ReachabilityOptions options, ILogg
     // Inter-packet interval: fping's default of 10 ms makes a 1,000-address run take 10 s before the timeouts.
     private const int IntervalMilliseconds = 1;
 
+    // Also across instances (several hosts in one test process, discovery and polling): one fping at a time.
+    private static readonly SemaphoreSlim ProcessWide = new(1, 1);
+
     private readonly object gate = new();
     private HashSet<string> pending = new(StringComparer.Ordinal);
     private TaskCompletionSource<IReadOnlySet<string>> pendingResult = NewResult();
@@ -79,7 +82,15 @@ public sealed partial class FpingReachability(ReachabilityOptions options, ILogg
 
             try
             {
-                result.SetResult(await RunFpingAsync(take));
+                await ProcessWide.WaitAsync();
+                try
+                {
+                    result.SetResult(await RunFpingAsync(take));
+                }
+                finally
+                {
+                    ProcessWide.Release();
+                }
             }
             catch (Exception ex)
             {

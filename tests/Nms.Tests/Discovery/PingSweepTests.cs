@@ -1,3 +1,4 @@
+using Nms.Core.Polling;
 using Microsoft.Extensions.Logging.Abstractions;
 using Nms.Core.Configuration;
 using Nms.Core.Discovery;
@@ -24,7 +25,7 @@ public sealed class PingSweepTests : IDisposable
     }
 
     private static PingSweep Sweep(string fping, int timeoutMs = 200) =>
-        new(new ReachabilityOptions { FpingPath = fping, TimeoutMilliseconds = timeoutMs, Retries = 0 }, NullLogger<PingSweep>.Instance);
+        new(new FpingReachability(new ReachabilityOptions { FpingPath = fping, TimeoutMilliseconds = timeoutMs, Retries = 0 }, NullLogger<FpingReachability>.Instance), NullLogger<PingSweep>.Instance);
 
     [Fact]
     public async Task Real_fping_reports_loopback_addresses_as_alive()
