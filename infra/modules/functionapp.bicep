@@ -117,15 +117,32 @@ var nmsSettings = {
   Nms__Plugins__Directory: '${appRoot}/plugins'
   Nms__Plugins__MaxConcurrentProcesses: string(nms.pluginMaxConcurrentProcesses)
   Nms__Plugins__RunTimeoutSeconds: string(nms.pluginRunTimeoutSeconds)
+  Nms__Plugins__MaxOutputBytes: '16777216'
   Nms__Reachability__Mode: reachabilityMode
   Nms__Reachability__FpingPath: fpingPath
+  Nms__Reachability__TimeoutMilliseconds: '500'
+  Nms__Reachability__Retries: '1'
+  Nms__Reachability__UdpPlugins: 'snmp'
   Nms__Discovery__MaxAddressesPerRun: string(nms.discoveryMaxAddressesPerRun)
   Nms__Discovery__BatchSize: string(nms.discoveryBatchSize)
+  Nms__Discovery__DefaultTimeoutMilliseconds: '2000'
+  Nms__Discovery__FailureSampleSize: '20'
   Nms__Polling__BatchSize: string(nms.pollingBatchSize)
+  Nms__Polling__PopChunkSize: '1000'
+  Nms__Polling__TickBudgetMilliseconds: '5000'
+  Nms__Polling__TimeoutMilliseconds: '5000'
   Nms__Health__WindowSeconds: string(nms.healthWindowSeconds)
   Nms__Health__Threshold: string(nms.healthThreshold)
   Nms__Health__RecoveryProbeEnabled: toLower(string(nms.healthRecoveryProbeEnabled))
+  Nms__Health__SuccessfulPollClearsFailures: 'true'
+  Nms__Health__RecoveryBackoffBaseSeconds: '60'
+  Nms__Health__RecoveryBackoffCapSeconds: '3600'
+  Nms__Health__RecoveryBatchSize: '50'
+  Nms__Health__RecoveryProbeTimeoutMilliseconds: '5000'
+  Nms__Health__FailureEventRetentionDays: '8'
   Nms__Metrics__RetentionDays: string(nms.metricsRetentionDays)
+  Nms__Metrics__PartitionDaysAhead: '3'
+  Nms__Metrics__MaxRowsPerQuery: '10000'
 }
 
 // One setting per key id, so a rotated-out key keeps opening old rows.
