@@ -10,6 +10,9 @@ public sealed class ProbeLog
 {
     public ConcurrentQueue<ProbeMessage> Received { get; } = new();
     public ConcurrentQueue<DateTimeOffset> Ticks { get; } = new();
+
+    /// <summary>The schedule occurrence each tick ran for (TimerInfo.ScheduleStatus.LastUpdated).</summary>
+    public ConcurrentQueue<DateTime> Occurrences { get; } = new();
     public int Failures;
     public int Cancelled;
     public TaskCompletionSource SlowStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -50,5 +53,9 @@ public sealed class ProbeFunctions(ProbeLog log, TimeProvider time)
     }
 
     [Function("ProbeTimer")]
-    public void Tick([TimerTrigger("%ProbeTimerSchedule%")] TimerInfo timer) => log.Ticks.Enqueue(time.GetUtcNow());
+    public void Tick([TimerTrigger("%ProbeTimerSchedule%")] TimerInfo timer)
+    {
+        log.Ticks.Enqueue(time.GetUtcNow());
+        log.Occurrences.Enqueue(timer.ScheduleStatus!.LastUpdated);
+    }
 }
