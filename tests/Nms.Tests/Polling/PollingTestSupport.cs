@@ -167,50 +167,6 @@ public sealed class FakePlugins : IDisposable
     }
 }
 
-/// <summary>
-/// An nftables table that drops ICMP echo requests to one loopback /24, so fping sees it as down.
-/// The table name is unique per instance and the table is always deleted on dispose.
-/// </summary>
-public sealed class IcmpBlackhole : IDisposable
-{
-    public IcmpBlackhole()
-    {
-        Prefix = $"127.{Random.Shared.Next(200, 250)}.{Random.Shared.Next(1, 250)}";
-        Table = "nms_test_" + Guid.NewGuid().ToString("N")[..10];
-        Nft($"add table ip {Table}");
-        Nft($"add chain ip {Table} out {{ type filter hook output priority 0 ; policy accept ; }}");
-        Nft($"add rule ip {Table} out ip daddr {Prefix}.0/24 icmp type echo-request drop");
-    }
-
-    /// <summary>The first three octets of the dropped /24, e.g. <c>127.203.17</c>.</summary>
-    public string Prefix { get; }
-
-    public string Table { get; }
-
-    public string Address(int host) => $"{Prefix}.{host}";
-
-    public void Dispose() => Nft($"delete table ip {Table}");
-
-    private static void Nft(string arguments)
-    {
-        var info = new ProcessStartInfo("nft") { RedirectStandardError = true, UseShellExecute = false };
-        foreach (var part in SplitArgs(arguments))
-        {
-            info.ArgumentList.Add(part);
-        }
-
-        using var process = Process.Start(info)!;
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"nft {arguments} failed: {error}");
-        }
-    }
-
-    private static IEnumerable<string> SplitArgs(string arguments) => arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-}
-
 /// <summary>A private snmpd on a free UDP port of every loopback address (community <c>public</c>), and snmpwalk to read it.</summary>
 public sealed class SnmpAgent : IDisposable
 {
