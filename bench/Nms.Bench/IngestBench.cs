@@ -32,7 +32,7 @@ internal static class IngestBench
         using var instruments = new PollingInstruments();
         var partitions = new MetricsPartitions(dataSource.Metrics, new MetricsOptions(), TimeProvider.System, NullLogger<MetricsPartitions>.Instance);
         await partitions.MaintainAsync(CancellationToken.None);
-        var writer = new MetricsWriter(dataSource.Metrics, partitions, instruments, TimeProvider.System, NullLogger<MetricsWriter>.Instance);
+        var writer = new MetricsWriter(dataSource.Metrics, partitions, new MetricSeriesCatalog(dataSource.Metrics), instruments, TimeProvider.System, NullLogger<MetricsWriter>.Instance);
 
         // Raw COPY first, then the writer, each into an emptied table, then raw again to see drift.
         var csv = Path.Combine(Path.GetTempPath(), $"nms-ingest-{Guid.NewGuid():N}.csv");

@@ -55,9 +55,9 @@ ALTER TABLE metric_blocks ALTER COLUMN data SET STORAGE EXTERNAL; -- already com
 CREATE TABLE metric_blocks_default PARTITION OF metric_blocks DEFAULT;
 
 -- Rollups, like RRD archives: one row per series and bucket. avg = sum / sample_count.
--- increase (counters only) is the reset-aware increase of the intervals that END in the bucket
--- (the first of them may start in the previous bucket), increase_seconds their total length:
--- rate = increase / increase_seconds, and buckets add up exactly.
+-- increase is the increase over the intervals that END in the bucket (the first of them may start
+-- in the previous bucket): nms_counter_delta for counters, the plain difference for gauges;
+-- increase_seconds is their total length. rate = increase / increase_seconds; buckets add up.
 CREATE TABLE metric_rollups_5m (
     device_id        bigint NOT NULL,
     series_id        bigint NOT NULL,
