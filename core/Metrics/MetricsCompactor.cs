@@ -199,6 +199,7 @@ public sealed partial class MetricsCompactor(
         await seen.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA2100", Justification = "MetricsSql.InsertRollups is built from constants.")]
     private static async Task InsertRollupsAsync(Chunk chunk, List<SeriesPoints> blocks, CancellationToken cancellationToken)
     {
         var ids = blocks.Select(b => b.SeriesId).ToArray();

@@ -142,7 +142,8 @@ public static class MetricsSql
             FROM d GROUP BY 1, 2, 3
             ON CONFLICT (device_id, series_id, bucket) DO UPDATE SET
                 sample_count = excluded.sample_count, min = excluded.min, max = excluded.max, sum = excluded.sum,
-                last = excluded.last, increase = excluded.increase, increase_seconds = excluded.increase_seconds        """;
+                last = excluded.last, increase = excluded.increase, increase_seconds = excluded.increase_seconds
+        """;
 
     // ---- backfill of the old store
 
