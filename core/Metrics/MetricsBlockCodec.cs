@@ -6,12 +6,16 @@ namespace Nms.Core.Metrics;
 /// One series' samples in one block, encoded as in Facebook's Gorilla paper (VLDB 2015): timestamps
 /// as delta-of-delta, values as the XOR with the previous value. Timestamps are PostgreSQL's
 /// microseconds, so the delta-of-delta buckets are wider than the paper's seconds: polls jitter by
-/// milliseconds. Samples must be in time order.
+/// milliseconds. Samples must be in time order. A device's series polled together share one
+/// timestamps block (format 3) and store only their values (format 2).
 /// </summary>
 public static class MetricsBlockCodec
 {
-    private const byte Version = 1;
+    private const byte Full = 1;
+    private const byte ValuesOnly = 2;
+    private const byte TimesOnly = 3;
 
+    /// <summary>Format 1: a series' own timestamps and its values.</summary>
     public static byte[] Encode(ReadOnlySpan<long> micros, ReadOnlySpan<double> values)
     {
         if (micros.Length != values.Length || micros.Length == 0)
@@ -19,48 +23,118 @@ public static class MetricsBlockCodec
             throw new ArgumentException("a block needs one value per timestamp and at least one sample");
         }
 
-        var bits = new BitWriter(16 + micros.Length * 3);
-        bits.Write(Version, 8);
-        bits.Write((ulong)micros.Length, 32);
+        var bits = Header(Full, micros.Length);
+        WriteTimes(ref bits, micros);
+        WriteValues(ref bits, values);
+        return bits.ToArray();
+    }
+
+    /// <summary>Format 2: values only, for a series whose timestamps are its device's shared ones (<see cref="EncodeTimes"/>).</summary>
+    public static byte[] EncodeValues(ReadOnlySpan<double> values)
+    {
+        var bits = Header(ValuesOnly, values.Length);
+        WriteValues(ref bits, values);
+        return bits.ToArray();
+    }
+
+    /// <summary>Format 3: the timestamps a device's series share in a window (metric_block_times).</summary>
+    public static byte[] EncodeTimes(ReadOnlySpan<long> micros)
+    {
+        var bits = Header(TimesOnly, micros.Length);
+        WriteTimes(ref bits, micros);
+        return bits.ToArray();
+    }
+
+    /// <summary>A block of format 1, or of format 2 with its device's shared times (format 3).</summary>
+    public static (long[] Micros, double[] Values) Decode(ReadOnlySpan<byte> data, ReadOnlySpan<byte> sharedTimes = default)
+    {
+        var bits = new BitReader(data);
+        var (format, count) = ReadHeader(ref bits);
+        long[] micros;
+        if (format == Full)
+        {
+            micros = ReadTimes(ref bits, count);
+        }
+        else if (format == ValuesOnly && !sharedTimes.IsEmpty)
+        {
+            micros = DecodeTimes(sharedTimes);
+            if (micros.Length != count)
+            {
+                throw new InvalidDataException("a values-only metrics block does not match its shared times");
+            }
+        }
+        else
+        {
+            throw new InvalidDataException(format == ValuesOnly ? "a values-only metrics block needs its shared times" : "unknown metrics block format");
+        }
+
+        return (micros, ReadValues(ref bits, count));
+    }
+
+    public static long[] DecodeTimes(ReadOnlySpan<byte> data)
+    {
+        var bits = new BitReader(data);
+        var (format, count) = ReadHeader(ref bits);
+        return format == TimesOnly ? ReadTimes(ref bits, count) : throw new InvalidDataException("not a metrics times block");
+    }
+
+    private static BitWriter Header(byte format, int count)
+    {
+        var bits = new BitWriter(16 + count * 3);
+        bits.Write(format, 8);
+        bits.Write((ulong)count, 32);
+        return bits;
+    }
+
+    private static (byte Format, int Count) ReadHeader(ref BitReader bits) => ((byte)bits.Read(8), (int)bits.Read(32));
+
+    private static void WriteTimes(ref BitWriter bits, ReadOnlySpan<long> micros)
+    {
         bits.Write((ulong)micros[0], 64);
-        bits.Write(BitConverter.DoubleToUInt64Bits(values[0]), 64);
         long previousDelta = 0;
-        var previousValue = BitConverter.DoubleToUInt64Bits(values[0]);
-        int leading = -1, trailing = 0;
         for (var i = 1; i < micros.Length; i++)
         {
             var delta = micros[i] - micros[i - 1];
             WriteDeltaOfDelta(ref bits, delta - previousDelta);
             previousDelta = delta;
-
-            var current = BitConverter.DoubleToUInt64Bits(values[i]);
-            WriteXor(ref bits, current ^ previousValue, ref leading, ref trailing);
-            previousValue = current;
         }
-
-        return bits.ToArray();
     }
 
-    public static (long[] Micros, double[] Values) Decode(ReadOnlySpan<byte> data)
+    private static long[] ReadTimes(ref BitReader bits, int count)
     {
-        var bits = new BitReader(data);
-        if (bits.Read(8) != Version)
-        {
-            throw new InvalidDataException("unknown metrics block version");
-        }
-
-        var count = (int)bits.Read(32);
         var micros = new long[count];
-        var values = new double[count];
         micros[0] = (long)bits.Read(64);
-        var value = bits.Read(64);
-        values[0] = BitConverter.UInt64BitsToDouble(value);
         long delta = 0;
-        int leading = 0, length = 0;
         for (var i = 1; i < count; i++)
         {
             delta += ReadDeltaOfDelta(ref bits);
             micros[i] = micros[i - 1] + delta;
+        }
+
+        return micros;
+    }
+
+    private static void WriteValues(ref BitWriter bits, ReadOnlySpan<double> values)
+    {
+        var previous = BitConverter.DoubleToUInt64Bits(values[0]);
+        bits.Write(previous, 64);
+        int leading = -1, trailing = 0;
+        for (var i = 1; i < values.Length; i++)
+        {
+            var current = BitConverter.DoubleToUInt64Bits(values[i]);
+            WriteXor(ref bits, current ^ previous, ref leading, ref trailing);
+            previous = current;
+        }
+    }
+
+    private static double[] ReadValues(ref BitReader bits, int count)
+    {
+        var values = new double[count];
+        var value = bits.Read(64);
+        values[0] = BitConverter.UInt64BitsToDouble(value);
+        int leading = 0, length = 0;
+        for (var i = 1; i < count; i++)
+        {
             if (bits.Read(1) == 1)
             {
                 if (bits.Read(1) == 1)
@@ -75,7 +149,7 @@ public static class MetricsBlockCodec
             values[i] = BitConverter.UInt64BitsToDouble(value);
         }
 
-        return (micros, values);
+        return values;
     }
 
     // Buckets: 0; +-8 ms; +-0.5 s; +-35 min; anything.

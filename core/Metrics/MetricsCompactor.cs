@@ -87,6 +87,7 @@ public sealed partial class MetricsCompactor(
     public async Task<CompactionResult> CompactWindowAsync(DateTimeOffset windowStart, CancellationToken cancellationToken)
     {
         await partitions.EnsureAsync(partitions.Blocks, [windowStart], cancellationToken);
+        await partitions.EnsureAsync(partitions.BlockTimes, [windowStart], cancellationToken);
         await partitions.EnsureAsync(partitions.Rollups5m, [windowStart], cancellationToken);
         await partitions.EnsureAsync(partitions.Rollups1h, [windowStart], cancellationToken);
 
@@ -125,14 +126,16 @@ public sealed partial class MetricsCompactor(
             return new CompactionResult(0, 0, 0);
         }
 
-        await MergeExistingBlocksAsync(chunk, series, cancellationToken);
+        var sharedTimes = await SharedTimesAsync(chunk, cancellationToken);
+        await MergeExistingBlocksAsync(chunk, series, sharedTimes, cancellationToken);
         var blocks = series.Values.ToList();
         foreach (var block in blocks)
         {
             block.Points.Sort((a, b) => a.Micros.CompareTo(b.Micros));
         }
 
-        await InsertBlocksAsync(chunk, blocks, cancellationToken);
+        await InsertNewSharedTimesAsync(chunk, blocks, sharedTimes, cancellationToken);
+        await InsertBlocksAsync(chunk, blocks, sharedTimes, cancellationToken);
         await InsertRollupsAsync(chunk, blocks, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return new CompactionResult(0, blocks.Sum(b => b.Points.Count), blocks.Count);
@@ -160,8 +163,55 @@ public sealed partial class MetricsCompactor(
         return series;
     }
 
+    /// <summary>The chunk's devices' shared timestamps already stored for this window (a late batch), as bytes and decoded.</summary>
+    private static async Task<Dictionary<long, (byte[] Data, long[] Micros)>> SharedTimesAsync(Chunk chunk, CancellationToken cancellationToken)
+    {
+        var shared = new Dictionary<long, (byte[], long[])>();
+        await using var select = chunk.Command(MetricsSql.BlockTimes);
+        select.Parameters.Add(new NpgsqlParameter { Value = chunk.WindowStart.UtcDateTime });
+        await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var data = (byte[])reader.GetValue(1);
+            shared[reader.GetInt64(0)] = (data, MetricsBlockCodec.DecodeTimes(data));
+        }
+
+        return shared;
+    }
+
+    /// <summary>Per device without shared times yet: the timestamps most of its series have, if two or more share them.</summary>
+    private static async Task InsertNewSharedTimesAsync(Chunk chunk, List<SeriesPoints> blocks, Dictionary<long, (byte[] Data, long[] Micros)> shared, CancellationToken cancellationToken)
+    {
+        var added = new List<(long Device, byte[] Data)>();
+        foreach (var device in blocks.GroupBy(b => b.DeviceId).Where(d => !shared.ContainsKey(d.Key)))
+        {
+            var common = device
+                .Select(b => b.Points.Select(p => p.Micros).ToArray())
+                .GroupBy(m => m, TimesComparer.Instance)
+                .OrderByDescending(g => g.Count())
+                .First();
+            if (common.Count() >= 2)
+            {
+                var data = MetricsBlockCodec.EncodeTimes(common.Key);
+                shared[device.Key] = (data, common.Key);
+                added.Add((device.Key, data));
+            }
+        }
+
+        if (added.Count == 0)
+        {
+            return;
+        }
+
+        await using var insert = new NpgsqlCommand(MetricsSql.InsertBlockTimes, chunk.Connection);
+        insert.Parameters.Add(new NpgsqlParameter { Value = added.Select(a => a.Device).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter { Value = chunk.WindowStart.UtcDateTime });
+        insert.Parameters.Add(new NpgsqlParameter { Value = added.Select(a => a.Data).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
+        await insert.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     /// <summary>A late batch: the window's block of a series is decoded into its new rows and replaced.</summary>
-    private static async Task MergeExistingBlocksAsync(Chunk chunk, Dictionary<long, SeriesPoints> series, CancellationToken cancellationToken)
+    private static async Task MergeExistingBlocksAsync(Chunk chunk, Dictionary<long, SeriesPoints> series, Dictionary<long, (byte[] Data, long[] Micros)> sharedTimes, CancellationToken cancellationToken)
     {
         await using var take = chunk.Command(MetricsSql.TakeBlocks);
         take.Parameters.Add(new NpgsqlParameter { Value = series.Keys.ToArray() });
@@ -169,8 +219,9 @@ public sealed partial class MetricsCompactor(
         await using var reader = await take.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            var (micros, values) = MetricsBlockCodec.Decode((byte[])reader.GetValue(1));
-            var points = series[reader.GetInt64(0)].Points;
+            var owner = series[reader.GetInt64(0)];
+            var (micros, values) = MetricsBlockCodec.Decode((byte[])reader.GetValue(1), sharedTimes.TryGetValue(owner.DeviceId, out var times) ? times.Data : default);
+            var points = owner.Points;
             for (var i = 0; i < micros.Length; i++)
             {
                 points.Add(new MetricsTime.Point(micros[i], values[i]));
@@ -178,9 +229,9 @@ public sealed partial class MetricsCompactor(
         }
     }
 
-    private static async Task InsertBlocksAsync(Chunk chunk, List<SeriesPoints> blocks, CancellationToken cancellationToken)
+    private static async Task InsertBlocksAsync(Chunk chunk, List<SeriesPoints> blocks, Dictionary<long, (byte[] Data, long[] Micros)> sharedTimes, CancellationToken cancellationToken)
     {
-        var encoded = blocks.Select(b => MetricsBlockCodec.Encode(b.Points.Select(p => p.Micros).ToArray(), b.Points.Select(p => p.Value).ToArray())).ToArray();
+        var encoded = blocks.Select(b => Encode(b, sharedTimes.TryGetValue(b.DeviceId, out var times) ? times.Micros : null)).ToArray();
         await using var insert = new NpgsqlCommand(MetricsSql.InsertBlocks, chunk.Connection);
         insert.Parameters.Add(new NpgsqlParameter { Value = blocks.Select(b => b.DeviceId).ToArray() });
         insert.Parameters.Add(new NpgsqlParameter { Value = blocks.Select(b => b.SeriesId).ToArray() });
@@ -197,6 +248,15 @@ public sealed partial class MetricsCompactor(
         seen.Parameters.Add(new NpgsqlParameter { Value = blocks.Select(b => b.SeriesId).ToArray() });
         seen.Parameters.Add(new NpgsqlParameter { Value = blocks.Select(b => MetricsTime.FromMicros(b.Points[^1].Micros)).ToArray() });
         await seen.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static byte[] Encode(SeriesPoints block, long[]? sharedTimes)
+    {
+        var micros = block.Points.Select(p => p.Micros).ToArray();
+        var values = block.Points.Select(p => p.Value).ToArray();
+        return sharedTimes is not null && micros.AsSpan().SequenceEqual(sharedTimes)
+            ? MetricsBlockCodec.EncodeValues(values)
+            : MetricsBlockCodec.Encode(micros, values);
     }
 
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA2100", Justification = "MetricsSql.InsertRollups is built from constants.")]
@@ -271,6 +331,20 @@ public sealed partial class MetricsCompactor(
             command.Parameters.Add(new NpgsqlParameter { Value = FromDevice });
             command.Parameters.Add(new NpgsqlParameter { Value = ToDevice });
             return command;
+        }
+    }
+
+    private sealed class TimesComparer : IEqualityComparer<long[]>
+    {
+        public static readonly TimesComparer Instance = new();
+
+        public bool Equals(long[]? x, long[]? y) => x.AsSpan().SequenceEqual(y);
+
+        public int GetHashCode(long[] obj)
+        {
+            var hash = new HashCode();
+            hash.AddBytes(System.Runtime.InteropServices.MemoryMarshal.AsBytes(obj.AsSpan()));
+            return hash.ToHashCode();
         }
     }
 

@@ -242,7 +242,7 @@ public sealed class MetricsQuery(NmsDataSources data, MetricsOptions options, Ti
             while (await reader.ReadAsync(cancellationToken))
             {
                 var list = points[reader.GetInt64(0)];
-                var (micros, values) = MetricsBlockCodec.Decode((byte[])reader.GetValue(1));
+                var (micros, values) = MetricsBlockCodec.Decode((byte[])reader.GetValue(1), reader.IsDBNull(2) ? default : (byte[])reader.GetValue(2));
                 for (var i = 0; i < micros.Length; i++)
                 {
                     if (micros[i] >= fromMicros && micros[i] < toMicros)

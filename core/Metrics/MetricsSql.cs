@@ -93,6 +93,17 @@ public static class MetricsSql
         ORDER BY series_id, window_start DESC
         """;
 
+    /// <summary>The shared timestamps of devices [$1, $2) in window $3.</summary>
+    public const string BlockTimes = """
+        SELECT device_id, data FROM metric_block_times
+        WHERE device_id >= $1 AND device_id < $2 AND window_start = $3
+        """;
+
+    public const string InsertBlockTimes = """
+        INSERT INTO metric_block_times (device_id, window_start, data)
+        SELECT d, $2, data FROM unnest($1::bigint[], $3::bytea[]) AS u(d, data)
+        """;
+
     public const string InsertBlocks = """
         INSERT INTO metric_blocks (device_id, series_id, window_start, start_ts, end_ts, sample_count, last_value, data)
         SELECT d, s, $3, st, et, c, lv, data
@@ -209,12 +220,13 @@ public static class MetricsSql
         WHERE device_id = $1 AND series_id = ANY($2) AND ts >= $3 AND ts < $4
         """;
 
-    /// <summary>Blocks of some series overlapping [$3, $4) ($5: the window length, for partition pruning).</summary>
+    /// <summary>Blocks of some series overlapping [$3, $4) with their device's shared times ($5: the window length, for partition pruning).</summary>
     public const string Blocks = """
-        SELECT series_id, data
-        FROM metric_blocks
-        WHERE device_id = $1 AND series_id = ANY($2) AND window_start > $3 - $5 AND window_start < $4
-          AND end_ts >= $3 AND start_ts < $4
+        SELECT b.series_id, b.data, t.data
+        FROM metric_blocks b
+        LEFT JOIN metric_block_times t ON t.device_id = b.device_id AND t.window_start = b.window_start
+        WHERE b.device_id = $1 AND b.series_id = ANY($2) AND b.window_start > $3 - $5 AND b.window_start < $4
+          AND b.end_ts >= $3 AND b.start_ts < $4
         """;
 
     /// <summary>

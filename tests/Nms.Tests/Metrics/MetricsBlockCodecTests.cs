@@ -64,4 +64,18 @@ public sealed class MetricsBlockCodecTests
 
         Assert.Throws<InvalidDataException>(() => MetricsBlockCodec.Decode(encoded.AsSpan(0, encoded.Length / 2)));
     }
+
+    [Fact]
+    public void Values_stored_without_times_decode_with_their_devices_shared_times()
+    {
+        var micros = Enumerable.Range(0, 120).Select(i => Start + i * 60_000_000L + i * 7919 % 1_500_000).ToArray();
+        var values = Enumerable.Range(0, 120).Select(i => i * 3.5).ToArray();
+
+        var (m, v) = MetricsBlockCodec.Decode(MetricsBlockCodec.EncodeValues(values), MetricsBlockCodec.EncodeTimes(micros));
+
+        Assert.Equal(micros, m);
+        Assert.Equal(values, v);
+        Assert.Throws<InvalidDataException>(() => MetricsBlockCodec.Decode(MetricsBlockCodec.EncodeValues(values)));
+        Assert.Throws<InvalidDataException>(() => MetricsBlockCodec.Decode(MetricsBlockCodec.EncodeValues(values), MetricsBlockCodec.EncodeTimes(micros[1..])));
+    }
 }
