@@ -14,7 +14,8 @@ namespace Nms.Bench;
 /// <summary>
 /// <c>ingest</c>: the metrics writers' rows/s against <c>psql \copy</c> of the same rows, in the same run,
 /// into the same (truncated) table. The writer gets batches the size the poller sends (split at 45 KB of JSON).
-/// Options: --rows (default 500000), --concurrency (parallel writer calls, default 4 = the local host's queue batch).
+/// Options: --rows (default 500000), --concurrency (parallel writer calls, default 4 = the local host's queue
+/// batch; a list such as 1,4 measures each), --rounds (3). Today's writer runs beside v2's.
 /// </summary>
 internal static class IngestBench
 {
@@ -22,13 +23,13 @@ internal static class IngestBench
     {
         var options = new BenchArgs(args);
         var rows = options.Int("rows", 500_000);
-        var concurrency = options.Int("concurrency", 4);
+        var concurrencies = options.Get("concurrency", "4").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray();
         var rounds = options.Int("rounds", 3);
         await using var db = await BenchDatabase.CreateAsync();
         var now = DateTimeOffset.UtcNow;
         var samples = Samples(rows, now);
         var batches = QueueMessageSplitter.Split(samples, options.Int("max-json-bytes", QueueMessageSplitter.MaxJsonBytes)).Select(part => new MetricsBatchMessage(Guid.NewGuid(), part)).ToList();
-        Console.WriteLine($"ingest: {rows:N0} rows in {batches.Count:N0} batches of ~{rows / batches.Count} rows, writer concurrency {concurrency}, best of {rounds} interleaved rounds");
+        Console.WriteLine($"ingest: {rows:N0} rows in {batches.Count:N0} batches of ~{rows / batches.Count} rows, writer concurrency {string.Join(" and ", concurrencies)}, best of {rounds} interleaved rounds");
 
         await using var dataSource = NmsDataSources.Create(db.ConnectionString, db.ConnectionString);
         using var instruments = new PollingInstruments();
@@ -47,9 +48,9 @@ internal static class IngestBench
 
         // Warm up the JIT, the pools and the series cache (the steady state: series are known).
         var warmup = batches.Take(50).ToList();
-        await TimeAsync(b => writer.WriteAsync(b, CancellationToken.None), Fresh(warmup), concurrency);
-        await TimeAsync(legacyAsync.WriteAsync, Fresh(warmup), concurrency);
-        await TimeAsync(legacySync.WriteAsync, Fresh(warmup), concurrency);
+        await TimeAsync(b => writer.WriteAsync(b, CancellationToken.None), Fresh(warmup), 4);
+        await TimeAsync(legacyAsync.WriteAsync, Fresh(warmup), 4);
+        await TimeAsync(legacySync.WriteAsync, Fresh(warmup), 4);
         var seriesIds = await catalog.IdsAsync(samples, CancellationToken.None);
 
         var oldCsv = await CsvAsync(samples.Select(x => string.Create(CultureInfo.InvariantCulture,
@@ -59,32 +60,46 @@ internal static class IngestBench
         try
         {
             var runs = new Dictionary<string, List<TimeSpan>>();
-            void Add(string name, TimeSpan t) => (runs.TryGetValue(name, out var l) ? l : runs[name] = []).Add(t);
-            for (var round = 0; round < rounds; round++)
+            var busy = new Dictionary<string, List<double>>();
+            async Task Measure(string name, Func<Task<TimeSpan>> run)
             {
                 await TruncateAsync(dataSource);
-                Add("old raw", await TimeRawCopyAsync(db.ConnectionString, oldCsv, "metrics (device_id, name, labels, value, ts)"));
-                await TruncateAsync(dataSource);
-                Add("old async", await TimeAsync(legacyAsync.WriteAsync, Fresh(batches), concurrency));
-                await TruncateAsync(dataSource);
-                Add("old sync", await TimeAsync(legacySync.WriteAsync, Fresh(batches), concurrency));
-                await TruncateAsync(dataSource);
-                Add("new raw", await TimeRawCopyAsync(db.ConnectionString, newCsv, "metric_samples (device_id, series_id, ts, value)"));
-                await TruncateAsync(dataSource);
-                Add("new writer", await TimeAsync(b => writer.WriteAsync(b, CancellationToken.None), Fresh(batches), concurrency));
-                await CheckCountAsync(dataSource, "metric_samples", rows);
+                var meter = new CpuMeter();
+                var elapsed = await run();
+                (runs.TryGetValue(name, out var l) ? l : runs[name] = []).Add(elapsed);
+                (busy.TryGetValue(name, out var b) ? b : busy[name] = []).Add(meter.MachineBusy);
+            }
+
+            for (var round = 0; round < rounds; round++)
+            {
+                await Measure("old raw", () => TimeRawCopyAsync(db.ConnectionString, oldCsv, "metrics (device_id, name, labels, value, ts)"));
+                await Measure("new raw", () => TimeRawCopyAsync(db.ConnectionString, newCsv, "metric_samples (device_id, series_id, ts, value)"));
+                foreach (var c in concurrencies)
+                {
+                    await Measure($"old async {c}", () => TimeAsync(legacyAsync.WriteAsync, Fresh(batches), c));
+                    await Measure($"old sync {c}", () => TimeAsync(legacySync.WriteAsync, Fresh(batches), c));
+                    await Measure($"new writer {c}", () => TimeAsync(b => writer.WriteAsync(b, CancellationToken.None), Fresh(batches), c));
+                    await CheckCountAsync(dataSource, "metric_samples", rows);
+                }
             }
 
             double Rate(string name) => rows / runs[name].Min().TotalSeconds;
             void Line(string label, string name, string? against = null) => Console.WriteLine(
-                $"| {label} | {Rate(name):N0} rows/s | {(against is null ? "" : $"{Rate(name) / Rate(against):P0}")} | {string.Join(", ", runs[name].Select(r => r.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture)))} s |");
-            Console.WriteLine("| into | rows/s (best) | of raw COPY | runs |");
-            Console.WriteLine("| --- | --- | --- | --- |");
+                $"| {label} | {Rate(name):N0} rows/s | {(against is null ? "" : $"{Rate(name) / Rate(against):P0}")} | {string.Join(", ", runs[name].Select(r => r.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture)))} s | {busy[name].Average():P0} |");
+            Console.WriteLine("| into | rows/s (best) | of raw COPY | runs | machine busy (both cores, every process) |");
+            Console.WriteLine("| --- | --- | --- | --- | --- |");
             Line("today's `metrics`: psql \\copy", "old raw");
-            Line("today's writer (async row writes, as on main)", "old async", "old raw");
-            Line("today's writer with synchronous row writes (as when README's 84% was taken)", "old sync", "old raw");
+            foreach (var c in concurrencies)
+            {
+                Line($"today's writer, {c} at once (async row writes, as on main)", $"old async {c}", "old raw");
+                Line($"today's writer, {c} at once, synchronous row writes (as in 2838a75)", $"old sync {c}", "old raw");
+            }
+
             Line("v2 `metric_samples`: psql \\copy", "new raw");
-            Line("v2 writer (series ids cached, async row writes)", "new writer", "new raw");
+            foreach (var c in concurrencies)
+            {
+                Line($"v2 writer, {c} at once (series ids cached)", $"new writer {c}", "new raw");
+            }
         }
         finally
         {

@@ -24,7 +24,7 @@ public sealed partial class MetricsWriter(
     public async Task<int> WriteAsync(MetricsBatchMessage batch, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var samples = batch.Samples ?? [];
+        var samples = WithValidNames(batch);
         await partitions.EnsureHotDaysAsync(samples.Select(s => DateOnly.FromDateTime(s.Ts.UtcDateTime)), cancellationToken);
         var seriesIds = await catalog.IdsAsync(samples, cancellationToken);
 
@@ -64,6 +64,22 @@ public sealed partial class MetricsWriter(
         LogWritten(batch.BatchId, samples.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return samples.Count;
     }
+
+    /// <summary>A sample whose name the series dictionary cannot hold is dropped (and logged), not the batch.</summary>
+    private List<MetricSample> WithValidNames(MetricsBatchMessage batch)
+    {
+        var samples = (batch.Samples ?? []).ToList();
+        var dropped = samples.RemoveAll(s => string.IsNullOrEmpty(s.Name) || s.Name.Length > MetricsRequest.MaxNameLength);
+        if (dropped > 0)
+        {
+            LogBadNames(batch.BatchId, dropped);
+        }
+
+        return samples;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Metrics batch {BatchId}: {Dropped} samples dropped, their names are empty or longer than 256 characters")]
+    private partial void LogBadNames(Guid batchId, int dropped);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Metrics batch {BatchId} already written; nothing to do")]
     private partial void LogDuplicate(Guid batchId);

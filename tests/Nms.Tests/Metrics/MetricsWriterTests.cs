@@ -53,6 +53,17 @@ public sealed class MetricsWriterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_sample_with_an_overlong_name_is_dropped_and_the_rest_of_its_batch_written()
+    {
+        var written = await store.WriteAsync(
+            new MetricSample(1, new string('x', 257), 1, null, Now),
+            new MetricSample(1, "cpu", 2, null, Now));
+
+        Assert.Equal(1, written);
+        Assert.Equal("cpu", await store.Db.ScalarAsync<string>("SELECT string_agg(name, ',') FROM metric_series"));
+    }
+
+    [Fact]
     public async Task The_same_batch_delivered_twice_is_written_once()
     {
         var batch = Batch(20);
