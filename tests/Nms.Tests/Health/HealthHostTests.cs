@@ -85,6 +85,49 @@ public sealed class HealthHostTests
     }
 
     [Fact]
+    public async Task Failures_from_before_an_operator_reactivation_do_not_count_against_the_device()
+    {
+        await using var app = await TestApp.StartAsync(o => o.Settings["Nms:Health:Threshold"] = "3");
+        var device = await AddDeviceAsync(app.Database, "127.20.6.1");
+        foreach (var seconds in new[] { 50, 45, 40 })
+        {
+            await app.SendAsync(app.Queues.Failures, Failure(device, TimeSpan.FromSeconds(seconds), FailureEvent.PollReason));
+        }
+
+        await TestApp.EventuallyAsync(async () => await StatusAsync(app.Database, device) == "inactive", "three poll failures to deactivate the device");
+
+        // The agent is back; an operator reactivates the device over the API with an operator key.
+        using var operatorClient = await ClientWithRoleAsync(app, "operator");
+        var patchedAt = DateTimeOffset.UtcNow;
+        using var patched = await operatorClient.PatchAsJsonAsync($"devices/{device}", new { status = "active" });
+        Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+
+        // Failures of the outage that ended, still on the queue (or redelivered), arrive after the PATCH.
+        var stale = new[] { 25, 20, 15 }
+            .Select(seconds => new FailureEvent(Guid.NewGuid(), device, FailureEvent.PollReason, "snmp timeout", patchedAt - TimeSpan.FromSeconds(seconds)))
+            .ToList();
+        foreach (var failure in stale)
+        {
+            await app.SendAsync(app.Queues.Failures, failure);
+        }
+
+        // The consumer records every event id it has decided on, in the transaction of its decision.
+        await TestApp.EventuallyAsync(
+            async () => await app.Database.ScalarAsync<long>("SELECT count(*) FROM failure_events WHERE event_id = ANY($1)", stale.Select(f => f.EventId).ToArray()) == stale.Count,
+            "the consumer to process the three stale failures");
+        Assert.Equal("active", await StatusAsync(app.Database, device));
+        Assert.True(await ScheduledAsync(app.Database, device));
+        Assert.Equal(0, await app.Database.ScalarAsync<int>("SELECT failure_count FROM devices WHERE id = $1", device));
+    }
+
+    private static async Task<HttpClient> ClientWithRoleAsync(TestApp app, string role)
+    {
+        using var created = await app.Client.PostAsJsonAsync("api_keys", new { name = $"health-{role}", role });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        return app.CreateClient((await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString());
+    }
+
+    [Fact]
     public async Task Redelivered_failure_event_on_the_queue_is_counted_once()
     {
         await using var app = await TestApp.StartAsync();
@@ -125,9 +168,7 @@ public sealed class HealthHostTests
         await app.SendAsync(app.Queues.Failures, Failure(down, TimeSpan.Zero, FailureEvent.PollReason));
         await TestApp.EventuallyAsync(async () => await StatusAsync(app.Database, down) == "inactive", "the device to be deactivated");
 
-        using var created = await app.Client.PostAsJsonAsync("api_keys", new { name = "health-reader", role = "reader" });
-        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        using var reader = app.CreateClient((await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString());
+        using var reader = await ClientWithRoleAsync(app, "reader");
         using var response = await reader.GetAsync("device_health?limit=5");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
