@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Nms.Core.Configuration;
 using Nms.Core.Discovery;
+using Nms.Tests.Infrastructure;
 
 namespace Nms.Tests.Discovery;
 
@@ -125,8 +126,9 @@ public sealed class DiscoveryRunTests(DiscoveryRunTests.Fixture fixture) : IClas
         var first = await host.WaitForCompletionAsync(await host.StartRunOkAsync(profile));
         var before = await host.DevicesInAsync("127.77.4.0/24");
         // A device an operator deactivated stays deactivated: discovery does not reactivate or reset it.
-        await host.ExecuteAsync("UPDATE devices SET status = 'inactive', hostname = 'renamed' WHERE ip = '127.77.4.10'::inet");
-        await host.ExecuteAsync("DELETE FROM poll_schedule WHERE device_id = (SELECT id FROM devices WHERE ip = '127.77.4.10'::inet)");
+        var operatorsChoice = await host.ScalarAsync<long>("SELECT id FROM devices WHERE ip = '127.77.4.10'::inet");
+        await host.Db.DeactivateByOperatorAsync(operatorsChoice);
+        await host.ExecuteAsync("UPDATE devices SET hostname = 'renamed' WHERE id = $1", operatorsChoice);
 
         var second = await host.WaitForCompletionAsync(await host.StartRunOkAsync(profile));
 

@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Nms.Core.Health;
 using Nms.Tests.Infrastructure;
-using Npgsql;
 
 namespace Nms.Tests.Health;
 
@@ -14,19 +13,8 @@ namespace Nms.Tests.Health;
 /// </summary>
 public sealed class HealthHostTests
 {
-    private static async Task<long> AddDeviceAsync(TestDatabase database, string ip, string plugin = "snmp", int port = 161)
-    {
-        await using var command = database.DataSource.CreateCommand("""
-            INSERT INTO devices (ip, port, plugin, poll_interval_seconds, created_at, updated_at)
-            VALUES ($1::inet, $2, $3, 60, now(), now()) RETURNING id
-            """);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = ip });
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = port });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = plugin });
-        var id = (long)(await command.ExecuteScalarAsync())!;
-        await database.ExecuteAsync("INSERT INTO poll_schedule (device_id, next_due_at) VALUES ($1, now() + interval '1 hour')", id);
-        return id;
-    }
+    private static Task<long> AddDeviceAsync(TestDatabase database, string ip, string plugin = "snmp", int port = 161) =>
+        database.DataSource.AddDeviceAsync(ip, port, plugin, dueAt: DateTimeOffset.UtcNow.AddHours(1));
 
     private static Task<string> StatusAsync(TestDatabase database, long id) =>
         database.ScalarAsync<string>("SELECT status FROM devices WHERE id = $1", id);
@@ -149,11 +137,15 @@ public sealed class HealthHostTests
     {
         await using var app = await TestApp.StartAsync();
         var device = await AddDeviceAsync(app.Database, "127.20.2.1");
-        await app.Database.ExecuteAsync("DELETE FROM devices WHERE id = $1", device);
+        await app.Database.DataSource.DeleteDeviceAsync(device);
+        var failure = Failure(device, TimeSpan.Zero);
 
-        await app.SendAsync(app.Queues.Failures, Failure(device, TimeSpan.Zero));
+        await app.SendAsync(app.Queues.Failures, failure);
 
-        await TestApp.EventuallyAsync(async () => (await app.Queue(app.Queues.Failures).GetPropertiesAsync()).Value.ApproximateMessagesCount == 0, "the event to be consumed");
+        // The consumer's own evidence: its log line for the event it dropped.
+        await TestApp.EventuallyAsync(
+            () => Task.FromResult(app.Logs.Lines.Any(line => line.Contains($"Failure event {failure.EventId} for device {device} dropped: {FailureOutcome.UnknownDevice}", StringComparison.Ordinal))),
+            "the event to be consumed");
         Assert.Empty((await app.Queue(app.Queues.Failures + "-poison").PeekMessagesAsync(1)).Value);
         Assert.DoesNotContain(app.Logs.Lines, line => line.StartsWith("Error", StringComparison.Ordinal));
     }
