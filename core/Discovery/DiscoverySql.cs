@@ -1,6 +1,6 @@
 namespace Nms.Core.Discovery;
 
-/// <summary>Every statement of the discovery feature, positional parameters only.</summary>
+/// <summary>The discovery feature's statements, positional parameters only; devices are provisioned by <see cref="Devices.DeviceLifecycle"/>.</summary>
 public static class DiscoverySql
 {
     /// <summary>$1 profile id.</summary>

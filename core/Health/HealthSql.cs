@@ -1,7 +1,8 @@
 namespace Nms.Core.Health;
 
 /// <summary>
-/// Every statement of the health feature. Times are always parameters (the caller's
+/// The health feature's own statements; its changes to a device (counts, deactivation, reactivation,
+/// probe bookkeeping) are <see cref="Devices.DeviceLifecycle"/>'s. Times are always parameters (the caller's
 /// <see cref="TimeProvider"/>), never <c>now()</c>, so tests control the clock.
 /// </summary>
 public static class HealthSql
