@@ -64,8 +64,14 @@ public sealed record PluginResult(
     string? HostKey = null,
     IReadOnlyList<PluginMetric>? Metrics = null);
 
+/// <summary>
+/// One value read. <c>Kind</c> is "gauge" or "counter" (absent: counter if the name ends in _total, else gauge);
+/// <c>CounterBits</c> is 32 or 64 for counters (absent: 64), so rates can tell a 32-bit wrap from a reset.
+/// </summary>
 public sealed record PluginMetric(
     string Name,
     double Value,
     IReadOnlyDictionary<string, string>? Labels = null,
-    DateTimeOffset? Ts = null);
+    DateTimeOffset? Ts = null,
+    string? Kind = null,
+    int? CounterBits = null);

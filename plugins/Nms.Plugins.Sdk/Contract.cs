@@ -14,6 +14,7 @@ public static class ContractInfo
 
 public static class Protocols
 {
+    public const string SnmpV1 = "snmp_v1";
     public const string SnmpV2c = "snmp_v2c";
     public const string SnmpV3 = "snmp_v3";
     public const string Ssh = "ssh";
@@ -66,11 +67,17 @@ public sealed record PluginResult(
     public static PluginResult Fail(string id, string error) => new(id, false, Error: error);
 }
 
+/// <summary>
+/// One value read. <c>Kind</c> is "gauge" or "counter" (absent: counter if the name ends in _total, else gauge);
+/// <c>CounterBits</c> is 32 or 64 for counters (absent: 64), so rates can tell a 32-bit wrap from a reset.
+/// </summary>
 public sealed record PluginMetric(
     string Name,
     double Value,
     IReadOnlyDictionary<string, string>? Labels = null,
-    DateTimeOffset? Ts = null);
+    DateTimeOffset? Ts = null,
+    string? Kind = null,
+    int? CounterBits = null);
 
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,

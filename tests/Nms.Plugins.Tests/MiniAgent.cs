@@ -3,8 +3,9 @@ using Nms.Plugins.Snmp.Codec;
 namespace Nms.Plugins.Tests;
 
 /// <summary>
-/// A small SNMPv2c agent over a fixed MIB, for cases a fresh snmpd cannot show (hrProcessorLoad only appears after
-/// snmpd's first minute, interfaces without ifName).
+/// A small SNMPv1/v2c agent over a fixed MIB, for cases a fresh snmpd cannot show (hrProcessorLoad only appears after
+/// snmpd's first minute, interfaces without ifName, a v1 agent whose MIB ends early). Over v1 it answers as RFC 1157
+/// and RFC 3584 say: Counter64 objects are invisible, an absent object or the end of the MIB is noSuchName.
 /// </summary>
 public sealed class MiniAgent : IDisposable
 {
@@ -15,8 +16,20 @@ public sealed class MiniAgent : IDisposable
     {
         _mib = new SortedDictionary<ObjectIdentifier, SnmpValue>(mib.ToDictionary(e => ObjectIdentifier.Parse(e.Oid), e => e.Value));
         _agent = ScriptedAgent.V2c(request =>
-            [new CommunityMessage(request.Community, new Pdu(PduType.Response, request.Pdu.RequestId, 0, 0, Answer(request.Pdu))).Encode()]);
+        {
+            Requests.Add(request.Pdu.Type);
+            var v1 = request.Version == CommunityVersion.V1;
+            var view = v1 ? new SortedDictionary<ObjectIdentifier, SnmpValue>(_mib.Where(e => e.Value.Type != SnmpType.Counter64).ToDictionary()) : _mib;
+            var answer = Answer(view, request.Pdu);
+            var missing = answer.FindIndex(v => v.Value.IsException);
+            var pdu = v1 && missing >= 0
+                ? new Pdu(PduType.Response, request.Pdu.RequestId, 2, missing + 1, request.Pdu.VarBinds)
+                : new Pdu(PduType.Response, request.Pdu.RequestId, 0, 0, answer);
+            return [new CommunityMessage(request.Community, pdu, request.Version).Encode()];
+        });
     }
+
+    public System.Collections.Concurrent.ConcurrentBag<PduType> Requests { get; } = [];
 
     public int Port => _agent.Port;
 
@@ -28,26 +41,28 @@ public sealed class MiniAgent : IDisposable
 
     public static SnmpValue Counter32(ulong value) => new(SnmpType.Counter32, Unsigned: value);
 
+    public static SnmpValue Gauge32(ulong value) => new(SnmpType.Gauge32, Unsigned: value);
+
     public static SnmpValue Ticks(ulong value) => new(SnmpType.TimeTicks, Unsigned: value);
 
-    private List<VarBind> Answer(Pdu pdu)
+    private static List<VarBind> Answer(SortedDictionary<ObjectIdentifier, SnmpValue> mib, Pdu pdu)
     {
         var oids = pdu.VarBinds.Select(v => v.Oid).ToList();
         switch (pdu.Type)
         {
             case PduType.Get:
-                return oids.Select(o => new VarBind(o, _mib.TryGetValue(o, out var v) ? v : new SnmpValue(SnmpType.NoSuchObject))).ToList();
+                return oids.Select(o => new VarBind(o, mib.TryGetValue(o, out var v) ? v : new SnmpValue(SnmpType.NoSuchObject))).ToList();
             case PduType.GetNext:
-                return oids.Select(Next).ToList();
+                return oids.Select(o => Next(mib, o)).ToList();
             default:
                 var nonRepeaters = Math.Min(pdu.ErrorStatus, oids.Count);
-                var result = oids.Take(nonRepeaters).Select(Next).ToList();
+                var result = oids.Take(nonRepeaters).Select(o => Next(mib, o)).ToList();
                 var cursors = oids.Skip(nonRepeaters).ToArray();
                 for (var r = 0; r < pdu.ErrorIndex && cursors.Length > 0; r++)
                 {
                     for (var c = 0; c < cursors.Length; c++)
                     {
-                        var next = Next(cursors[c]);
+                        var next = Next(mib, cursors[c]);
                         result.Add(next);
                         cursors[c] = next.Oid;
                     }
@@ -57,9 +72,9 @@ public sealed class MiniAgent : IDisposable
         }
     }
 
-    private VarBind Next(ObjectIdentifier oid)
+    private static VarBind Next(SortedDictionary<ObjectIdentifier, SnmpValue> mib, ObjectIdentifier oid)
     {
-        foreach (var (key, value) in _mib)
+        foreach (var (key, value) in mib)
         {
             if (key > oid)
             {

@@ -41,8 +41,9 @@ public sealed class SessionTests
             new CommunityMessage(request.Community, request.Pdu with { Type = PduType.Response, ErrorStatus = 5, ErrorIndex = 1 }).Encode(),
         ]);
         using var session = agent.Session();
-        var error = await Assert.ThrowsAsync<SnmpException>(() => session.GetAsync([SysName], CancellationToken.None));
+        var error = await Assert.ThrowsAsync<SnmpErrorStatusException>(() => session.GetAsync([SysName], CancellationToken.None));
         Assert.Contains("genErr", error.Message, StringComparison.Ordinal);
+        Assert.Equal((5, 1), (error.Status, error.Index));
     }
 
     [Fact]
