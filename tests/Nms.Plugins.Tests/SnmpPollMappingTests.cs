@@ -1,7 +1,7 @@
 using Nms.Plugins.Sdk;
 using Nms.Plugins.Snmp.Codec;
 using Xunit;
-using static Nms.Plugins.Tests.MiniAgent;
+using static Nms.Testing.MiniAgent;
 
 namespace Nms.Plugins.Tests;
 

@@ -1,6 +1,6 @@
 using Nms.Plugins.Snmp.Codec;
 
-namespace Nms.Plugins.Tests;
+namespace Nms.Testing;
 
 /// <summary>
 /// A small SNMPv1/v2c agent over a fixed MIB, for cases a fresh snmpd cannot show (hrProcessorLoad only appears after
@@ -9,18 +9,20 @@ namespace Nms.Plugins.Tests;
 /// </summary>
 public sealed class MiniAgent : IDisposable
 {
-    private readonly SortedDictionary<ObjectIdentifier, SnmpValue> _mib;
+    private readonly Mib _mib;
+    private readonly Mib _v1View;
     private readonly ScriptedAgent _agent;
 
     public MiniAgent(IEnumerable<(string Oid, SnmpValue Value)> mib)
     {
-        _mib = new SortedDictionary<ObjectIdentifier, SnmpValue>(mib.ToDictionary(e => ObjectIdentifier.Parse(e.Oid), e => e.Value));
+        var all = mib.Select(e => (Oid: ObjectIdentifier.Parse(e.Oid), e.Value)).ToList();
+        _mib = new Mib(all);
+        _v1View = new Mib(all.Where(e => e.Value.Type != SnmpType.Counter64));
         _agent = ScriptedAgent.V2c(request =>
         {
             Requests.Add(request.Pdu.Type);
             var v1 = request.Version == CommunityVersion.V1;
-            var view = v1 ? new SortedDictionary<ObjectIdentifier, SnmpValue>(_mib.Where(e => e.Value.Type != SnmpType.Counter64).ToDictionary()) : _mib;
-            var answer = Answer(view, request.Pdu);
+            var answer = Answer(v1 ? _v1View : _mib, request.Pdu);
             var missing = answer.FindIndex(v => v.Value.IsException);
             var pdu = v1 && missing >= 0
                 ? new Pdu(PduType.Response, request.Pdu.RequestId, 2, missing + 1, request.Pdu.VarBinds)
@@ -45,24 +47,24 @@ public sealed class MiniAgent : IDisposable
 
     public static SnmpValue Ticks(ulong value) => new(SnmpType.TimeTicks, Unsigned: value);
 
-    private static List<VarBind> Answer(SortedDictionary<ObjectIdentifier, SnmpValue> mib, Pdu pdu)
+    private static List<VarBind> Answer(Mib mib, Pdu pdu)
     {
         var oids = pdu.VarBinds.Select(v => v.Oid).ToList();
         switch (pdu.Type)
         {
             case PduType.Get:
-                return oids.Select(o => new VarBind(o, mib.TryGetValue(o, out var v) ? v : new SnmpValue(SnmpType.NoSuchObject))).ToList();
+                return oids.Select(mib.Get).ToList();
             case PduType.GetNext:
-                return oids.Select(o => Next(mib, o)).ToList();
+                return oids.Select(mib.Next).ToList();
             default:
                 var nonRepeaters = Math.Min(pdu.ErrorStatus, oids.Count);
-                var result = oids.Take(nonRepeaters).Select(o => Next(mib, o)).ToList();
+                var result = oids.Take(nonRepeaters).Select(mib.Next).ToList();
                 var cursors = oids.Skip(nonRepeaters).ToArray();
                 for (var r = 0; r < pdu.ErrorIndex && cursors.Length > 0; r++)
                 {
                     for (var c = 0; c < cursors.Length; c++)
                     {
-                        var next = Next(mib, cursors[c]);
+                        var next = mib.Next(cursors[c]);
                         result.Add(next);
                         cursors[c] = next.Oid;
                     }
@@ -72,18 +74,32 @@ public sealed class MiniAgent : IDisposable
         }
     }
 
-    private static VarBind Next(SortedDictionary<ObjectIdentifier, SnmpValue> mib, ObjectIdentifier oid)
-    {
-        foreach (var (key, value) in mib)
-        {
-            if (key > oid)
-            {
-                return new VarBind(key, value);
-            }
-        }
+    public void Dispose() => _agent.Dispose();
+}
 
-        return new VarBind(oid, new SnmpValue(SnmpType.EndOfMibView));
+/// <summary>A sorted MIB view with binary-search GET and GETNEXT.</summary>
+internal sealed class Mib
+{
+    private readonly ObjectIdentifier[] _oids;
+    private readonly SnmpValue[] _values;
+
+    public Mib(IEnumerable<(ObjectIdentifier Oid, SnmpValue Value)> entries)
+    {
+        var sorted = entries.OrderBy(e => e.Oid).ToArray();
+        _oids = sorted.Select(e => e.Oid).ToArray();
+        _values = sorted.Select(e => e.Value).ToArray();
     }
 
-    public void Dispose() => _agent.Dispose();
+    public VarBind Get(ObjectIdentifier oid)
+    {
+        var i = Array.BinarySearch(_oids, oid);
+        return new VarBind(oid, i >= 0 ? _values[i] : new SnmpValue(SnmpType.NoSuchObject));
+    }
+
+    public VarBind Next(ObjectIdentifier oid)
+    {
+        var i = Array.BinarySearch(_oids, oid);
+        var next = i >= 0 ? i + 1 : ~i;
+        return next < _oids.Length ? new VarBind(_oids[next], _values[next]) : new VarBind(oid, new SnmpValue(SnmpType.EndOfMibView));
+    }
 }
