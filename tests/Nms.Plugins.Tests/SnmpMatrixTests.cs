@@ -130,6 +130,27 @@ public sealed class SnmpMatrixTests(SnmpMatrixFixture fixture) : IClassFixture<S
     }
 
     [Fact]
+    public async Task A_v1_v2c_and_v3_poll_over_udp6_reads_the_agent_on_its_ipv6_address()
+    {
+        var (user, _, _) = SnmpMatrixFixture.Users.Single(u => u.User.Name == "m-sha256-aes128");
+        using var agent6 = await SnmpdProcess.StartAsync(new SnmpdOptions
+        {
+            Addresses = ["::1"],
+            Community = SnmpMatrixFixture.Community,
+            SysName = "nms-matrix-agent6",
+            Users = [user],
+        });
+        PluginTarget Target(string id, PluginCredential credential) => new(id, "::1", agent6.Port, Credential: credential, Credentials: [credential]);
+        var targets = new[] { Target("v1", Community(Protocols.SnmpV1)), Target("v2c", Community(Protocols.SnmpV2c)), Target("v3", V3(user, "sha256", "aes128")) };
+        var poll = await Plugins.RunAsync("snmp", "poll", Plugins.Request("poll", 3000, targets));
+        var discovery = await Plugins.RunAsync("snmp", "discovery", Plugins.Request("discovery", 3000, targets));
+        Expect.Ran(poll);
+        Expect.Ran(discovery);
+        Assert.All(poll.Response.Results, r => Assert.True(r.Success && r.Metrics!.Any(m => m.Name == "if_in_octets_total"), $"{r.Id}: {r.Error}"));
+        Assert.All(discovery.Response.Results, r => Assert.Equal("nms-matrix-agent6", r.Hostname));
+    }
+
+    [Fact]
     public async Task An_unsupported_protocol_name_fails_the_target_naming_it_instead_of_downgrading()
     {
         var (user, _, _) = SnmpMatrixFixture.Users.Single(u => u.User.Name == "m-sha1-aes256");

@@ -62,7 +62,8 @@ public sealed class SnmpdProcess : DaemonProcess
             .AppendLine(CultureInfo.InvariantCulture, $"[snmp] persistentDir {persistent}")
             .AppendLine(CultureInfo.InvariantCulture, $"sysName {options.SysName}")
             .AppendLine("sysLocation nms test")
-            .AppendLine(CultureInfo.InvariantCulture, $"rocommunity {options.Community} 127.0.0.0/8");
+            .AppendLine(CultureInfo.InvariantCulture, $"rocommunity {options.Community} 127.0.0.0/8")
+            .AppendLine(CultureInfo.InvariantCulture, $"rocommunity6 {options.Community} ::1/128");
         foreach (var user in options.Users)
         {
             var priv = user.PrivProtocol is null ? "" : $" {user.PrivProtocol} \"{user.PrivPassword}\"";
@@ -74,7 +75,7 @@ public sealed class SnmpdProcess : DaemonProcess
         await File.WriteAllTextAsync(configPath, config.ToString(), cancellationToken).ConfigureAwait(false);
         var listen = options.Addresses.Count == 0
             ? $"udp:0.0.0.0:{port}"
-            : string.Join(',', options.Addresses.Select(a => $"udp:{a}:{port}"));
+            : string.Join(',', options.Addresses.Select(a => IPAddress.Parse(a).AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"udp6:[{a}]:{port}" : $"udp:{a}:{port}"));
         string[] arguments = ["-f", "-Lo", "-C", "-m", "", "-I", "-smux", "-p", Path.Combine(directory, "snmpd.pid"), "-c", configPath, listen];
 
         var agent = new SnmpdProcess(directory, options, port, arguments);
