@@ -7,7 +7,8 @@ using System.Text;
 
 namespace Nms.Plugins.Snmp.Codec;
 
-public sealed record SnmpSessionOptions(TimeSpan TryTimeout, int Retries = 2, int MaxRepetitions = 10, int MaxWalkRows = 100_000);
+/// <summary><c>MaxRequests</c>: how many requests (not counting retransmissions) the session may send in all.</summary>
+public sealed record SnmpSessionOptions(TimeSpan TryTimeout, int Retries = 2, int MaxRepetitions = 10, int MaxWalkRows = 100_000, int MaxRequests = int.MaxValue);
 
 /// <summary>One agent, one UDP socket; requests are strictly sequential.</summary>
 public sealed class SnmpSession : IDisposable
@@ -35,6 +36,7 @@ public sealed class SnmpSession : IDisposable
     private long _engineTimeAt;
     private UsmKeys? _keys;
     private bool _privacyAnswered;
+    private int _requests;
 
     public SnmpSession(IPEndPoint endpoint, SnmpCredentials credentials, SnmpSessionOptions options)
     {
@@ -178,6 +180,11 @@ public sealed class SnmpSession : IDisposable
     private async Task<IReadOnlyList<VarBind>> RequestAsync(
         PduType type, int errorStatusOrNonRepeaters, int errorIndexOrMaxRepetitions, IReadOnlyList<ObjectIdentifier> oids, CancellationToken cancellationToken)
     {
+        if (++_requests > _options.MaxRequests)
+        {
+            throw new SnmpException($"request budget of {_options.MaxRequests} requests for this device exhausted");
+        }
+
         var varBinds = oids.Select(o => new VarBind(o)).ToArray();
         var requestId = NextRequestId();
         var pdu = new Pdu(type, requestId, errorStatusOrNonRepeaters, errorIndexOrMaxRepetitions, varBinds);

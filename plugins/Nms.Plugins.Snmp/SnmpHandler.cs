@@ -7,6 +7,9 @@ namespace Nms.Plugins.Snmp;
 
 public sealed class SnmpHandler : IPluginHandler
 {
+    /// <summary>A profile that names no budget gets this many requests per device poll.</summary>
+    private const int DefaultProfileRequests = 100;
+
     private static readonly ObjectIdentifier[] DiscoveryOids = [Oids.SysName, Oids.SysDescr, Oids.SysObjectId, Oids.SysUpTime];
 
     public async Task<PluginResult> DiscoverAsync(PluginTarget target, TimeSpan attemptTimeout, CancellationToken cancellationToken)
@@ -57,6 +60,12 @@ public sealed class SnmpHandler : IPluginHandler
 
         try
         {
+            if (target.PollProfile is { } profile)
+            {
+                using var profiled = new SnmpSession(endpoint, ToSnmpCredentials(credential), Options(timeout) with { MaxRequests = profile.MaxRequests ?? DefaultProfileRequests });
+                return new PluginResult(target.Id, true, Metrics: await ProfilePoll.PollAsync(profiled, profile, cancellationToken).ConfigureAwait(false));
+            }
+
             using var session = new SnmpSession(endpoint, ToSnmpCredentials(credential), Options(timeout));
             var metrics = new List<PluginMetric>();
             var scalars = await session.GetAsync(Oids.PollScalars, cancellationToken).ConfigureAwait(false);

@@ -27,6 +27,9 @@ public sealed record SnmpdOptions
     public string SysName { get; init; } = "nms-test-agent";
 
     public IReadOnlyList<SnmpV3User> Users { get; init; } = [];
+
+    /// <summary>More snmpd.conf lines, e.g. <c>extend</c> commands for objects beyond the standard MIBs.</summary>
+    public IReadOnlyList<string> ExtraConfig { get; init; } = [];
 }
 
 /// <summary>A real net-snmp agent in the foreground, with its own config and persistent directory.</summary>
@@ -69,6 +72,11 @@ public sealed class SnmpdProcess : DaemonProcess
             var priv = user.PrivProtocol is null ? "" : $" {user.PrivProtocol} \"{user.PrivPassword}\"";
             config.AppendLine(CultureInfo.InvariantCulture, $"createUser {user.Name} {user.AuthProtocol} \"{user.AuthPassword}\"{priv}");
             config.AppendLine(CultureInfo.InvariantCulture, $"rouser {user.Name} {(user.PrivProtocol is null ? "auth" : "priv")}");
+        }
+
+        foreach (var line in options.ExtraConfig)
+        {
+            config.AppendLine(line);
         }
 
         var configPath = Path.Combine(directory, "snmpd.conf");
