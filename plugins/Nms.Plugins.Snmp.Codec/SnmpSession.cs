@@ -54,8 +54,10 @@ public sealed class SnmpSession : IDisposable
     public bool IsV1 => _credentials is CommunityCredentials { Version: CommunityVersion.V1 };
 
     /// <summary>
-    /// GET; over SNMPv1 an absent object fails the whole request with noSuchName naming it, so it is asked
-    /// again without that object, which then reads as noSuchObject as in SNMPv2 (RFC 3584 4.4).
+    /// GET. Over SNMPv1 an absent object fails the whole request with noSuchName naming only the first one, so the
+    /// objects are read with one GETNEXT from each one's predecessor instead (x.0 from x, x.n from x.(n-1)): an
+    /// object that comes back is there, anything else reads noSuchObject as in SNMPv2 (RFC 3584 4.4). Only where a
+    /// child of the predecessor could hide the object is it asked again with GET, one by one.
     /// </summary>
     public async Task<IReadOnlyList<VarBind>> GetAsync(IReadOnlyList<ObjectIdentifier> oids, CancellationToken cancellationToken)
     {
@@ -66,26 +68,63 @@ public sealed class SnmpSession : IDisposable
         }
 
         var result = oids.Select(o => new VarBind(o, new SnmpValue(SnmpType.NoSuchObject))).ToArray();
-        var asked = Enumerable.Range(0, oids.Count).ToList();
+        var predecessors = oids.Select(Predecessor).ToArray();
+        // In OID order, so the object noSuchName names (the first that fails) is the one with the least predecessor.
+        var asked = Enumerable.Range(0, oids.Count).Where(i => predecessors[i] is not null).OrderBy(i => predecessors[i]).ToList();
+        var byGet = Enumerable.Range(0, oids.Count).Where(i => predecessors[i] is null).ToList();
         while (asked.Count > 0)
         {
             try
             {
-                var answer = await RequestAsync(PduType.Get, 0, 0, asked.Select(i => oids[i]).ToArray(), cancellationToken).ConfigureAwait(false);
+                var answer = await GetNextAsync(asked.Select(i => predecessors[i]!).ToArray(), cancellationToken).ConfigureAwait(false);
                 for (var k = 0; k < asked.Count; k++)
                 {
-                    result[asked[k]] = answer[k];
+                    var i = asked[k];
+                    if (answer[k].Oid == oids[i])
+                    {
+                        result[i] = answer[k];
+                    }
+                    else if (answer[k].Oid.StartsWith(predecessors[i]!) && answer[k].Oid != predecessors[i])
+                    {
+                        byGet.Add(i);
+                    }
                 }
 
                 break;
             }
             catch (SnmpErrorStatusException ex) when (ex.Status == SnmpErrorStatusException.NoSuchName && ex.Index >= 1 && ex.Index <= asked.Count)
             {
-                asked.RemoveAt(ex.Index - 1);
+                // Nothing follows that predecessor: nor anything at or after it.
+                var end = predecessors[asked[ex.Index - 1]]!;
+                asked.RemoveAll(i => predecessors[i]! >= end);
+            }
+        }
+
+        foreach (var i in byGet)
+        {
+            try
+            {
+                result[i] = (await RequestAsync(PduType.Get, 0, 0, [oids[i]], cancellationToken).ConfigureAwait(false))[0];
+            }
+            catch (SnmpErrorStatusException ex) when (ex.Status == SnmpErrorStatusException.NoSuchName)
+            {
             }
         }
 
         return result;
+    }
+
+    /// <summary>x for x.0, x.(n-1) for x.n; null where that would not be an OID.</summary>
+    private static ObjectIdentifier? Predecessor(ObjectIdentifier oid)
+    {
+        var components = oid.Components.ToArray();
+        if (components[^1] > 0)
+        {
+            components[^1]--;
+            return new ObjectIdentifier(components);
+        }
+
+        return components.Length > 2 ? new ObjectIdentifier(components[..^1]) : null;
     }
 
     public Task<IReadOnlyList<VarBind>> GetNextAsync(IReadOnlyList<ObjectIdentifier> oids, CancellationToken cancellationToken) =>
