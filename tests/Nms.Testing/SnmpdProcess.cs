@@ -52,9 +52,10 @@ public sealed class SnmpdProcess : DaemonProcess
     public static async Task<SnmpdProcess> StartAsync(SnmpdOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.Addresses.Any(a => !IPAddress.TryParse(a, out var ip) || !IPAddress.IsLoopback(ip)))
+        // Loopback, or IPv6 unique-local addresses a test has added to lo itself.
+        if (options.Addresses.Any(a => !IPAddress.TryParse(a, out var ip) || !(IPAddress.IsLoopback(ip) || ip.IsIPv6UniqueLocal)))
         {
-            throw new ArgumentException("snmpd test agents listen on loopback addresses only", nameof(options));
+            throw new ArgumentException("snmpd test agents listen on loopback (or unique-local IPv6 on lo) addresses only", nameof(options));
         }
 
         var port = options.Port ?? FreePort.Udp();
@@ -66,7 +67,8 @@ public sealed class SnmpdProcess : DaemonProcess
             .AppendLine(CultureInfo.InvariantCulture, $"sysName {options.SysName}")
             .AppendLine("sysLocation nms test")
             .AppendLine(CultureInfo.InvariantCulture, $"rocommunity {options.Community} 127.0.0.0/8")
-            .AppendLine(CultureInfo.InvariantCulture, $"rocommunity6 {options.Community} ::1/128");
+            .AppendLine(CultureInfo.InvariantCulture, $"rocommunity6 {options.Community} ::1/128")
+            .AppendLine(CultureInfo.InvariantCulture, $"rocommunity6 {options.Community} fc00::/7");
         foreach (var user in options.Users)
         {
             var priv = user.PrivProtocol is null ? "" : $" {user.PrivProtocol} \"{user.PrivPassword}\"";

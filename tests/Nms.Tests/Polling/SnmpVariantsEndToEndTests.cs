@@ -29,14 +29,7 @@ public sealed class SnmpVariantsEndToEndTests
             SysName = "variants-agent",
             Users = [Md5Des, Sha512Aes256],
         });
-        await using var app = await TestApp.StartAsync(o =>
-        {
-            o.EnabledTimers.Add("PollScheduler");
-            o.Settings["NmsSchedulerSchedule"] = "*/1 * * * * *";
-            o.Settings["Nms:Plugins:Directory"] = TestEnvironment.PluginsDirectory;
-            o.Settings["Nms:Polling:TimeoutMilliseconds"] = "2000";
-            o.Settings["Nms:Reachability:Mode"] = "icmp";
-        });
+        await using var app = await StartAppAsync();
 
         var variants = new (string Ip, object Credential, bool Counter32)[]
         {
@@ -48,18 +41,7 @@ public sealed class SnmpVariantsEndToEndTests
         var devices = new List<(long Id, string Ip)>();
         foreach (var (ip, credential, _) in variants)
         {
-            var credentialId = await CreateAsync(app, "credential_profiles", credential);
-            var profileId = await CreateAsync(app, "discovery_profiles", new
-            {
-                name = $"e2e-{ip}",
-                target = ip,
-                port = agent.Port,
-                plugin = "snmp",
-                credential_profile_ids = new[] { credentialId },
-                timeout_ms = 2000,
-                poll_interval_seconds = 10,
-            });
-            var run = await RunAsync(app, profileId);
+            var run = await DiscoverAsync(app, ip, agent.Port, await CreateAsync(app, "credential_profiles", credential), timeoutMs: 2000);
             Assert.True(run.Provisioned == 1, $"{ip}: {run.Responded} responded, {run.Failed} failed");
             devices.Add((await app.Database.ScalarAsync<long>("SELECT id FROM devices WHERE ip = $1::inet", ip), ip));
         }
@@ -75,6 +57,52 @@ public sealed class SnmpVariantsEndToEndTests
             var names = latest.EnumerateArray().Select(m => m.GetProperty("name").GetString()).ToHashSet();
             Assert.Superset(new HashSet<string?> { "sys_uptime_seconds", "if_admin_status", "if_oper_status", "if_speed_bits", "if_in_unicast_packets_total", "memory_total_bytes", "load_1m" }, names);
         }
+    }
+
+    [Fact]
+    public async Task Ipv6_devices_on_lo_are_discovered_from_a_range_and_polled_over_udp6()
+    {
+        string[] live = ["fd15:15::a1", "fd15:15::a2"];
+        await using var addresses = await LoopbackIpv6.AddAsync(live);
+        using var agent = await SnmpdProcess.StartAsync(new SnmpdOptions { Addresses = live, Community = Community, SysName = "variants-agent6" });
+        await using var app = await StartAppAsync();
+        var credentialId = await CreateAsync(app, "credential_profiles", new { name = "e2e-v6", protocol = "snmp_v2c", community = Community });
+
+        var run = await DiscoverAsync(app, "fd15:15::a1-fd15:15::a3", agent.Port, credentialId, timeoutMs: 1000);
+
+        Assert.Equal((3, 2, 1), (run.Targets, run.Provisioned, run.Failed));
+        foreach (var ip in live)
+        {
+            var id = await app.Database.ScalarAsync<long>("SELECT id FROM devices WHERE ip = $1::inet", ip);
+            await TestApp.EventuallyAsync(async () =>
+                JsonDocument.Parse(await app.Client.GetStringAsync($"devices/{id}/metrics/latest")).RootElement.GetProperty("metrics")
+                    .EnumerateArray().Any(m => m.GetProperty("name").GetString() == "if_in_octets_total"), $"{ip} polled", TimeSpan.FromSeconds(45));
+        }
+    }
+
+    private static Task<TestApp> StartAppAsync() => TestApp.StartAsync(o =>
+    {
+        o.EnabledTimers.Add("PollScheduler");
+        o.Settings["NmsSchedulerSchedule"] = "*/1 * * * * *";
+        o.Settings["Nms:Plugins:Directory"] = TestEnvironment.PluginsDirectory;
+        o.Settings["Nms:Polling:TimeoutMilliseconds"] = "2000";
+        o.Settings["Nms:Reachability:Mode"] = "icmp";
+    });
+
+    /// <summary>A discovery profile for the target through the API, run to completion; its devices poll every 10 s.</summary>
+    private static async Task<DiscoveryRunView> DiscoverAsync(TestApp app, string target, int port, long credentialId, int timeoutMs)
+    {
+        var profileId = await CreateAsync(app, "discovery_profiles", new
+        {
+            name = $"e2e-{target}",
+            target,
+            port,
+            plugin = "snmp",
+            credential_profile_ids = new[] { credentialId },
+            timeout_ms = timeoutMs,
+            poll_interval_seconds = 10,
+        });
+        return await RunAsync(app, profileId);
     }
 
     private static async Task<long> CreateAsync(TestApp app, string collection, object body)
@@ -96,5 +124,46 @@ public sealed class SnmpVariantsEndToEndTests
             return run.Status == "completed";
         }, $"discovery run {runId}", TimeSpan.FromSeconds(60));
         return run;
+    }
+}
+
+/// <summary>IPv6 addresses the test adds to lo (root), removed again on dispose.</summary>
+internal sealed class LoopbackIpv6 : IAsyncDisposable
+{
+    private readonly IReadOnlyList<string> addresses;
+
+    private LoopbackIpv6(IReadOnlyList<string> addresses) => this.addresses = addresses;
+
+    public static async Task<LoopbackIpv6> AddAsync(IReadOnlyList<string> addresses)
+    {
+        var added = new LoopbackIpv6(addresses);
+        foreach (var address in addresses)
+        {
+            await IpAsync("-6", "addr", "replace", $"{address}/128", "dev", "lo", "nodad");
+        }
+
+        return added;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var address in addresses)
+        {
+            await IpAsync("-6", "addr", "del", $"{address}/128", "dev", "lo");
+        }
+    }
+
+    private static async Task IpAsync(params string[] arguments)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("ip") { RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, $"ip {string.Join(' ', arguments)}: {error}");
     }
 }
