@@ -6,6 +6,8 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Nms.Core.Configuration;
+using Nms.Core.Credentials;
+using Nms.Core.Diagnostics;
 using Nms.Core.Entities;
 using Nms.Core.Polling;
 using Nms.Functions.LocalHost;
@@ -167,7 +169,7 @@ internal static class PollingBench
         {
             listener.InstrumentPublished = (instrument, l) =>
             {
-                if (instrument.Meter.Name == PollingInstruments.MeterName)
+                if (instrument.Meter.Name == NmsInstruments.MeterName)
                 {
                     l.EnableMeasurementEvents(instrument);
                 }

@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -9,7 +10,7 @@ namespace Nms.Core.Data;
 /// Applies the embedded <c>Migrations/NNN_name.sql</c> files in order, each in its own transaction,
 /// under a session advisory lock so scaled-out instances starting together do not race.
 /// </summary>
-public sealed partial class MigrationRunner(NpgsqlDataSource dataSource, ILogger<MigrationRunner> logger)
+public sealed partial class MigrationRunner([FromKeyedServices(NmsDataSources.ApiKey)] NpgsqlDataSource dataSource, ILogger<MigrationRunner> logger)
 {
     // The lock key is any constant shared by every instance of this app.
     private const string LockSql = "SELECT pg_advisory_lock(5136160953608519)";

@@ -1,8 +1,10 @@
 using System.Buffers.Text;
 using System.Net;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Nms.Core.Api;
+using Nms.Core.Data;
 using Nms.Core.Plugins;
 using Npgsql;
 using static Nms.Core.Entities.EntityValidation;
@@ -16,7 +18,7 @@ namespace Nms.Core.Entities;
 /// seed's in-memory device cache and its change broadcast.
 /// </summary>
 public sealed class DeviceService(
-    NpgsqlDataSource dataSource,
+    [FromKeyedServices(NmsDataSources.ApiKey)] NpgsqlDataSource dataSource,
     IPluginRunner plugins,
     TimeProvider time,
     ILogger<DeviceService> logger)

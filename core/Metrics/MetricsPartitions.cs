@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Nms.Core.Configuration;
+using Nms.Core.Data;
 using Npgsql;
 
 namespace Nms.Core.Metrics;
@@ -10,7 +12,7 @@ namespace Nms.Core.Metrics;
 /// and dropped after <see cref="MetricsOptions.RetentionDays"/>. The writer also ensures the days it writes
 /// exist (once per day per process), so the first write after startup never waits for the maintenance timer.
 /// </summary>
-public sealed partial class MetricsPartitions(NpgsqlDataSource dataSource, MetricsOptions options, TimeProvider time, ILogger<MetricsPartitions> logger)
+public sealed partial class MetricsPartitions([FromKeyedServices(NmsDataSources.MetricsKey)] NpgsqlDataSource dataSource, MetricsOptions options, TimeProvider time, ILogger<MetricsPartitions> logger)
 {
     private readonly ConcurrentDictionary<DateOnly, Task> ensured = new();
 

@@ -2,8 +2,10 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Nms.Core.Polling;
+using Nms.Core.Data;
+using Nms.Core.Diagnostics;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -15,9 +17,9 @@ namespace Nms.Core.Metrics;
 /// transaction, and a batch whose id is already claimed writes nothing.
 /// </summary>
 public sealed partial class MetricsWriter(
-    NpgsqlDataSource metricsDataSource,
+    [FromKeyedServices(NmsDataSources.MetricsKey)] NpgsqlDataSource metricsDataSource,
     MetricsPartitions partitions,
-    PollingInstruments instruments,
+    NmsInstruments instruments,
     TimeProvider time,
     ILogger<MetricsWriter> logger)
 {

@@ -2,8 +2,9 @@ using System.Text.Json.Serialization;
 
 namespace Nms.Plugins.Sdk;
 
-// Mirror of core/Plugins/PluginContract.cs: plugins must not depend on the app, and the
-// source-generated serializer below is what keeps them trimmable for Native AOT.
+// The one definition of the plugin wire contract, used by the plugins and by the app (Nms.Core
+// references this project). It depends on nothing but the BCL, and the source-generated
+// serializer below is what keeps plugins trimmable for Native AOT.
 
 public static class ContractInfo
 {
@@ -66,11 +67,15 @@ public sealed record PluginResult(
     public static PluginResult Fail(string id, string error) => new(id, false, Error: error);
 }
 
+/// <param name="Kind"><c>gauge</c> or <c>counter</c>; absent: <c>counter</c> when the name ends in <c>_total</c>, else <c>gauge</c>.</param>
+/// <param name="CounterBits">32 or 64, counters only; absent: 64.</param>
 public sealed record PluginMetric(
     string Name,
     double Value,
     IReadOnlyDictionary<string, string>? Labels = null,
-    DateTimeOffset? Ts = null);
+    DateTimeOffset? Ts = null,
+    string? Kind = null,
+    int? CounterBits = null);
 
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,

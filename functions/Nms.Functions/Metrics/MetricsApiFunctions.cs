@@ -1,10 +1,9 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Nms.Core.Api;
-using Nms.Core.Configuration;
 using Nms.Core.Metrics;
+using Nms.Functions.Http;
 
 namespace Nms.Functions.Metrics;
 
@@ -18,9 +17,9 @@ public sealed class MetricsApiFunctions(MetricsQuery query)
         string id,
         CancellationToken cancellationToken)
     {
-        var deviceId = DeviceId(id);
+        var deviceId = ApiHttp.Id(id, "device");
         var range = query.ParseRange(request.Query["name"], request.Query["from"], request.Query["to"], request.Query["step"]);
-        return new JsonResult(await query.SeriesAsync(deviceId, range, cancellationToken), NmsJson.Api);
+        return ApiHttp.Ok(await query.SeriesAsync(deviceId, range, cancellationToken));
     }
 
     [Function("DeviceMetricsLatest")]
@@ -30,12 +29,7 @@ public sealed class MetricsApiFunctions(MetricsQuery query)
         string id,
         CancellationToken cancellationToken)
     {
-        var deviceId = DeviceId(id);
-        return new JsonResult(await query.LatestAsync(deviceId, request.Query["since"], cancellationToken), NmsJson.Api);
+        var deviceId = ApiHttp.Id(id, "device");
+        return ApiHttp.Ok(await query.LatestAsync(deviceId, request.Query["since"], cancellationToken));
     }
-
-    private static long DeviceId(string id) =>
-        long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0
-            ? value
-            : throw ProblemException.NotFound($"Device '{id}' does not exist.");
 }

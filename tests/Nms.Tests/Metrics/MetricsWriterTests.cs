@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Nms.Core.Configuration;
+using Nms.Core.Diagnostics;
 using Nms.Core.Metrics;
 using Nms.Core.Polling;
 using Nms.Tests.Polling;
@@ -13,7 +14,7 @@ public sealed class MetricsWriterTests : IAsyncLifetime, IDisposable
 
     private readonly PollingDatabase db = new();
     private readonly FakeTimeProvider time = new(Now);
-    private readonly PollingInstruments instruments = new();
+    private readonly NmsInstruments instruments = new();
 
     public Task InitializeAsync() => db.InitializeAsync();
 
