@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.DependencyInjection;
 using Nms.Core.Data;
+using Nms.Core.Plugins;
 using Nms.Plugins.Sdk;
 using Npgsql;
 
@@ -25,7 +26,7 @@ public sealed record CredentialSecretFields(
 }
 
 /// <summary>Reads credential profiles and opens their secrets, in memory only, for a plugin's stdin.</summary>
-public sealed class CredentialReader([FromKeyedServices(NmsDataSources.ApiKey)] NpgsqlDataSource dataSource, SecretSealer sealer)
+public sealed class CredentialReader([FromKeyedServices(NmsDataSources.ApiKey)] NpgsqlDataSource dataSource, SecretSealer sealer) : IPluginCredentials
 {
     /// <summary>How settings and sealed secret fields are stored: snake_case, nulls left out (the plugin contract's own style).</summary>
     public static JsonSerializerOptions StorageJson { get; } = new(JsonSerializerDefaults.Web)

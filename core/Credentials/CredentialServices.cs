@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Nms.Core.Plugins;
 
 namespace Nms.Core.Credentials;
 
@@ -9,6 +10,7 @@ public static class CredentialServices
     {
         services.AddSingleton<SecretSealer>();
         services.AddSingleton<CredentialReader>();
+        services.AddSingleton<IPluginCredentials>(sp => sp.GetRequiredService<CredentialReader>());
         services.AddSingleton<CredentialProfileService>();
         return services;
     }

@@ -1,10 +1,18 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
-using Nms.Core.Credentials;
 using Nms.Plugins.Sdk;
 using Npgsql;
 
 namespace Nms.Core.Plugins;
+
+/// <summary>
+/// Opens credential profiles for a plugin's stdin, in memory only (implemented by the Credentials feature,
+/// so running a plugin does not depend on how secrets are stored). Null-free: ids that do not exist are left out.
+/// </summary>
+public interface IPluginCredentials
+{
+    Task<IReadOnlyDictionary<long, PluginCredential>> ReadAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken);
+}
 
 /// <summary>One target of a plugin call: a device or an address, and the credential profiles it may use, in order.</summary>
 public sealed record PluginCallTarget(string Id, string Ip, int Port, IReadOnlyList<long> CredentialIds, string? HostKey = null)
@@ -24,7 +32,7 @@ public sealed record PluginOutcome(PluginCallTarget Target, PluginResult? Result
 /// and judge its answer target by target. A plugin's failure, or a secret that cannot be opened, is an
 /// outcome per target, never an exception; only database errors and cancellation propagate.
 /// </summary>
-public sealed partial class PluginTargetRunner(IPluginRunner runner, CredentialReader credentials, ILogger<PluginTargetRunner> logger)
+public sealed partial class PluginTargetRunner(IPluginRunner runner, IPluginCredentials credentials, ILogger<PluginTargetRunner> logger)
 {
     /// <summary>The longest error text an outcome carries.</summary>
     public const int MaxErrorLength = 1_000;
