@@ -10,8 +10,9 @@ namespace Nms.Tests.Reachability;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class ReachabilityTests
 {
+    // A listening or closed loopback port answers at once; tcp mode gets a timeout a loaded machine cannot miss.
     private static ReachabilityOptions Options(string mode = "icmp") =>
-        new() { Mode = mode, FpingPath = TestEnvironment.Fping, TimeoutMilliseconds = 300, Retries = 0 };
+        new() { Mode = mode, FpingPath = TestEnvironment.Fping, TimeoutMilliseconds = mode == "tcp" ? 5_000 : 300, Retries = 0 };
 
     private static FpingReachability Fping(ReachabilityOptions? options = null) =>
         new(options ?? Options(), NullLogger<FpingReachability>.Instance);
