@@ -45,6 +45,7 @@ public static class NmsCoreServices
         services.AddNmsEntities();
         services.AddNmsDiscovery();
         services.AddNmsPolling(configuration);
+        services.AddNmsAlerting();
         if (options.Database.MigrateOnStartup)
         {
             services.AddHostedService<MigrateOnStartup>();

@@ -14,6 +14,7 @@ public sealed class NmsOptions
     public PollingOptions Polling { get; set; } = new();
     public HealthOptions Health { get; set; } = new();
     public MetricsOptions Metrics { get; set; } = new();
+    public AlertingOptions Alerting { get; set; } = new();
 }
 
 public sealed class DatabaseOptions
@@ -87,4 +88,16 @@ public sealed class MetricsOptions
     public int RetentionDays { get; set; } = 30;
     public int PartitionDaysAhead { get; set; } = 3;
     public int MaxRowsPerQuery { get; set; } = 10_000;
+}
+
+public sealed class AlertingOptions
+{
+    /// <summary>Resolved alerts (with their events and notifications) are kept this long.</summary>
+    public int HistoryRetentionDays { get; set; } = 30;
+
+    /// <summary>How long one delivery to a receiver may take before it counts as failed.</summary>
+    public int DeliveryTimeoutSeconds { get; set; } = 10;
+
+    /// <summary>Alerts per notification (a group larger than this is cut, with a count of the rest).</summary>
+    public int MaxAlertsPerNotification { get; set; } = 100;
 }

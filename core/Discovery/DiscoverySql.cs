@@ -90,7 +90,7 @@ public static class DiscoverySql
     /// <summary>
     /// $1 ips (inet[]), $2 hostnames, $3 descriptions, $4 credential ids (bigint[], nullable elements),
     /// $5 host keys, $6 port, $7 plugin, $8 discovery profile id, $9 poll interval seconds, $10 now.
-    /// The unique (ip, port) index decides: a known device is left exactly as it is. Rows go in ip
+    /// The unique (ip, port) index decides: a known device is left exactly as it is (tags included). Rows go in ip
     /// order so concurrent batches with overlapping addresses wait on each other instead of
     /// deadlocking. Each new device gets a first due time spread over [now, now + interval), so a
     /// subnet found at once is not polled in one burst. Returns the ids of the new devices.
@@ -107,6 +107,10 @@ public static class DiscoverySql
             ORDER BY ip
             ON CONFLICT (ip, port) DO NOTHING
             RETURNING id, poll_interval_seconds
+        ), tagged AS (
+            -- The profile's tags go onto the devices it provisions (not onto devices already known).
+            INSERT INTO device_tags (device_id, key, value)
+            SELECT i.id, t.key, t.value FROM inserted i JOIN discovery_profile_tags t ON t.discovery_profile_id = $8
         )
         INSERT INTO poll_schedule (device_id, next_due_at)
         SELECT id, $10 + floor(random() * poll_interval_seconds * 1000) * interval '1 millisecond'

@@ -124,7 +124,7 @@ public sealed record Device(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt);
 
-public sealed record DeviceQuery(string? Status = null, string? Plugin = null, string? Q = null, string? Cursor = null, int? Limit = null);
+public sealed record DeviceQuery(string? Status = null, string? Plugin = null, string? Q = null, string? Cursor = null, int? Limit = null, string? Tag = null);
 
 /// <summary>A device found by discovery (or any other caller that provisions in its own transaction).</summary>
 public sealed record DeviceProvision(

@@ -104,9 +104,11 @@ var nmsSettings = {
   NmsPollQueue: queues.poll
   NmsMetricsQueue: queues.metrics
   NmsFailuresQueue: queues.failures
+  NmsNotificationsQueue: queues.notifications
   NmsSchedulerSchedule: timers.scheduler
   NmsMaintenanceSchedule: timers.maintenance
   NmsRecoverySchedule: timers.recovery
+  NmsAlertingSchedule: timers.alerting
   Nms__Database__ApiConnectionString: apiConnectionString
   Nms__Database__MetricsConnectionString: metricsConnectionString
   // Safe with many instances: MigrationRunner serialises on a PostgreSQL advisory lock.
@@ -143,6 +145,9 @@ var nmsSettings = {
   Nms__Metrics__RetentionDays: string(nms.metricsRetentionDays)
   Nms__Metrics__PartitionDaysAhead: '3'
   Nms__Metrics__MaxRowsPerQuery: '10000'
+  Nms__Alerting__HistoryRetentionDays: '30'
+  Nms__Alerting__DeliveryTimeoutSeconds: '10'
+  Nms__Alerting__MaxAlertsPerNotification: '100'
 }
 
 // One setting per key id, so a rotated-out key keeps opening old rows.

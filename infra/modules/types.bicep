@@ -8,6 +8,7 @@ type queueNames = {
   poll: string
   metrics: string
   failures: string
+  notifications: string
 }
 
 @export()
@@ -16,6 +17,7 @@ type schedules = {
   scheduler: string
   maintenance: string
   recovery: string
+  alerting: string
 }
 
 @export()

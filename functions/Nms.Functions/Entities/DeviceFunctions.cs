@@ -24,7 +24,8 @@ public sealed class DeviceFunctions(DeviceService devices)
             EntityHttp.QueryString(request, "plugin"),
             EntityHttp.QueryString(request, "q"),
             EntityHttp.QueryString(request, "cursor"),
-            EntityHttp.QueryInt(request, "limit"));
+            EntityHttp.QueryInt(request, "limit"),
+            EntityHttp.QueryString(request, "tag"));
         return EntityHttp.Ok(await devices.ListAsync(query, cancellationToken));
     }
 

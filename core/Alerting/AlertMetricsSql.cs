@@ -1,0 +1,80 @@
+namespace Nms.Core.Alerting;
+
+/// <summary>
+/// Every statement of alerting that reads metrics, in one place so it can be retargeted.
+/// Today they read the <c>metrics</c> table main has (device_id, name, labels, value, ts). When the
+/// v2 store lands (CONTRACTS.md) the samples CTE becomes metric_series JOIN metric_samples and the
+/// reset rule below becomes <c>nms_counter_delta(prev, cur, counter_bits)</c>; nothing else changes.
+/// Windows never exceed 3 hours: the part v2 guarantees to keep in its hot table.
+/// Each observation statement returns (rule_id, device_id, labels::text, value, firing, recovered, reason)
+/// only for series whose condition holds or that have an open alert, so a healthy fleet costs no rows.
+/// </summary>
+internal static class AlertMetricsSql
+{
+    /// <summary>$1 metric name: has any plugin reported it (within the retained data)?</summary>
+    public const string MetricReported = "SELECT EXISTS (SELECT 1 FROM metrics WHERE name = $1)";
+
+    /// <summary>$1 now. Threshold rules: last value, avg/min/max over the window, or a reset-aware per-second rate (first to last sample in the window, as Prometheus rate() without extrapolation).</summary>
+    public const string ThresholdObservations = $"""
+        WITH rules AS (
+            SELECT * FROM alert_rules WHERE enabled AND kind = 'threshold'
+        ), samples AS (
+            SELECT r.id AS rule_id, m.device_id, m.labels, m.ts, m.value
+            FROM rules r
+            JOIN metrics m ON m.name = r.metric AND m.labels @> r.labels
+                          AND m.ts > $1 - make_interval(secs => r.window_seconds) AND m.ts <= $1
+            JOIN devices d ON d.id = m.device_id AND {AlertingSql.RuleScope}
+        ), deltas AS (
+            SELECT rule_id, device_id, labels, ts, value,
+                   -- A decrease is a counter reset: the counter restarted from zero, so the increase is the new value.
+                   CASE WHEN lag(value) OVER w IS NULL THEN NULL
+                        WHEN value >= lag(value) OVER w THEN value - lag(value) OVER w
+                        ELSE value END AS delta
+            FROM samples
+            WINDOW w AS (PARTITION BY rule_id, device_id, labels ORDER BY ts)
+        ), aggregated AS (
+            SELECT rule_id, device_id, labels,
+                   (array_agg(value ORDER BY ts DESC))[1] AS last_value,
+                   avg(value) AS avg_value, min(value) AS min_value, max(value) AS max_value,
+                   sum(delta) AS increase, extract(epoch FROM max(ts) - min(ts)) AS span_seconds
+            FROM deltas
+            GROUP BY rule_id, device_id, labels
+        ), valued AS (
+            SELECT a.rule_id, a.device_id, a.labels, r.op, r.threshold, r.recovery_op, r.recovery_threshold, r.fn, r.metric,
+                   CASE r.fn WHEN 'value' THEN a.last_value WHEN 'avg' THEN a.avg_value WHEN 'min' THEN a.min_value WHEN 'max' THEN a.max_value
+                             WHEN 'rate' THEN CASE WHEN a.span_seconds > 0 THEN a.increase / a.span_seconds END END AS value
+            FROM aggregated a JOIN rules r ON r.id = a.rule_id
+        )
+        SELECT rule_id, device_id, labels::text, value,
+               COALESCE(nms_alert_compare(value, op, threshold), false) AS firing,
+               COALESCE(nms_alert_compare(value, recovery_op, recovery_threshold), false) AS recovered,
+               fn || '(' || metric || ') = ' || round(value::numeric, 3) || ' (fires ' || op || ' ' || threshold || ', resolves ' || recovery_op || ' ' || recovery_threshold || ')'
+        FROM valued v
+        WHERE COALESCE(nms_alert_compare(value, op, threshold), false)
+           OR EXISTS (SELECT 1 FROM alert_instances i WHERE i.rule_id = v.rule_id AND i.device_id = v.device_id AND i.labels = v.labels AND i.state <> 'resolved')
+        """;
+
+    /// <summary>$1 now. Interface down: the latest if_oper_status is not up (1) while the latest if_admin_status of the same labels is up.</summary>
+    public const string InterfaceDownObservations = $"""
+        WITH rules AS (
+            SELECT * FROM alert_rules WHERE enabled AND kind = 'interface_down'
+        ), latest AS (
+            SELECT DISTINCT ON (r.id, m.device_id, m.name, m.labels) r.id AS rule_id, m.device_id, m.name, m.labels, m.value
+            FROM rules r
+            JOIN metrics m ON m.name IN ('if_oper_status', 'if_admin_status') AND m.labels @> r.labels
+                          AND m.ts > $1 - make_interval(secs => r.window_seconds) AND m.ts <= $1
+            JOIN devices d ON d.id = m.device_id AND {AlertingSql.RuleScope}
+            ORDER BY r.id, m.device_id, m.name, m.labels, m.ts DESC
+        ), interfaces AS (
+            SELECT o.rule_id, o.device_id, o.labels, o.value, (o.value <> 1 AND a.value = 1) AS down
+            FROM latest o
+            JOIN latest a ON a.rule_id = o.rule_id AND a.device_id = o.device_id AND a.labels = o.labels AND a.name = 'if_admin_status'
+            WHERE o.name = 'if_oper_status'
+        )
+        SELECT rule_id, device_id, labels::text, value, down, NOT down,
+               'interface ' || COALESCE(labels ->> 'interface', labels::text) || ' oper status ' || value || ' while admin status is up'
+        FROM interfaces f
+        WHERE down
+           OR EXISTS (SELECT 1 FROM alert_instances i WHERE i.rule_id = f.rule_id AND i.device_id = f.device_id AND i.labels = f.labels AND i.state <> 'resolved')
+        """;
+}
