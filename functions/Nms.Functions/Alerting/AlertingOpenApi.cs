@@ -74,38 +74,39 @@ internal sealed class AlertingOpenApi : IOpenApiPaths
 
     private static void Schemas(OpenApiBuilder api)
     {
-        var tags = Array(String("key=value"));
-        var severity = Enum([.. AlertKinds.Severities]);
-        var op = Enum([.. AlertKinds.Operators]);
-        api.Schema("TagsRequest", Object(("tags", tags, true)));
-        api.Schema("TagList", Object(("tags", tags, true)));
-        var labels = new JsonObject { ["type"] = "object", ["additionalProperties"] = String() };
-        var ruleFields = new (string, JsonObject, bool)[]
-        {
+        // Each use needs its own node: a JSON node has one parent.
+        static JsonObject Tags() => Array(String("key=value"));
+        static JsonObject Severity() => Enum([.. AlertKinds.Severities]);
+        static JsonObject Op() => Enum([.. AlertKinds.Operators]);
+        static JsonObject Labels() => new() { ["type"] = "object", ["additionalProperties"] = String() };
+        api.Schema("TagsRequest", Object(("tags", Tags(), true)));
+        api.Schema("TagList", Object(("tags", Tags(), true)));
+        static (string, JsonObject, bool)[] RuleFields() =>
+        [
             ("name", String("Unique"), true),
             ("kind", Enum([.. AlertKinds.All]), true),
-            ("severity", severity, true),
+            ("severity", Severity(), true),
             ("enabled", Boolean("Default true"), false),
             ("scope_tags", Array(String("key=value")), false),
             ("scope_device_ids", Array(Id()), false),
             ("for_seconds", Integer(0, AlertRuleService.MaxForSeconds, "Pending duration before firing, default 0"), false),
             ("failure_count", Integer(1, 1000, "device_down: also fire after this many consecutive failed polls/pings"), false),
             ("metric", String("threshold: the metric name"), false),
-            ("labels", labels, false),
+            ("labels", Labels(), false),
             ("fn", Enum([.. AlertKinds.Functions]), false),
             ("window_seconds", Integer(10, AlertRuleService.MaxWindowSeconds), false),
-            ("op", op, false),
+            ("op", Op(), false),
             ("threshold", Number(), false),
-            ("recovery_op", op, false),
+            ("recovery_op", Op(), false),
             ("recovery_threshold", Number(), false),
             ("allow_unknown_metric", Boolean("Accept a metric no plugin has reported"), false),
             ("channel_ids", Array(Id()), false),
-        };
-        api.Schema("AlertRuleRequest", Object(ruleFields));
-        api.Schema("AlertRule", Object([("id", Id(), true), .. ruleFields, ("created_at", DateTime(), true), ("updated_at", DateTime(), true)]));
+        ];
+        api.Schema("AlertRuleRequest", Object(RuleFields()));
+        api.Schema("AlertRule", Object([("id", Id(), true), .. RuleFields(), ("created_at", DateTime(), true), ("updated_at", DateTime(), true)]));
 
-        var channelSettings = new (string, JsonObject, bool)[]
-        {
+        static (string, JsonObject, bool)[] ChannelSettings() =>
+        [
             ("name", String("Unique"), true),
             ("kind", Enum([.. ChannelKinds.All]), true),
             ("smtp_host", String(), false),
@@ -115,16 +116,16 @@ internal sealed class AlertingOpenApi : IOpenApiPaths
             ("email_from", String(), false),
             ("email_to", Array(String()), false),
             ("route_all", Boolean("Select alerts by min_severity and match_tags, besides rules naming this channel"), false),
-            ("min_severity", severity, false),
-            ("match_tags", tags, false),
+            ("min_severity", Severity(), false),
+            ("match_tags", Tags(), false),
             ("send_resolved", Boolean("Default true"), false),
             ("repeat_interval_seconds", Integer(60, 2_592_000, "Default 14400 (4 h)"), false),
-        };
-        api.Schema("NotificationChannelRequest", Object([.. channelSettings,
+        ];
+        api.Schema("NotificationChannelRequest", Object([.. ChannelSettings(),
             ("url", WriteOnlyString("webhook, slack, teams: the receiver URL (secret)"), false),
             ("signing_secret", WriteOnlyString("webhook: HMAC-SHA256 key, at least 16 characters"), false),
             ("smtp_password", WriteOnlyString("email, with smtp_user"), false)]));
-        api.Schema("NotificationChannel", Object([("id", Id(), true), .. channelSettings,
+        api.Schema("NotificationChannel", Object([("id", Id(), true), .. ChannelSettings(),
             ("secret_key_id", String(), true),
             ("last_delivered_at", DateTime(), false),
             ("last_delivery_error", String(), false),
@@ -133,8 +134,8 @@ internal sealed class AlertingOpenApi : IOpenApiPaths
             ("updated_at", DateTime(), true)]));
         api.Schema("TestNotificationResult", Object(("delivered", Boolean(), true), ("error", String(), false)));
 
-        var windowFields = new (string, JsonObject, bool)[]
-        {
+        static (string, JsonObject, bool)[] WindowFields() =>
+        [
             ("name", String("Unique"), true),
             ("kind", Enum("one_off", "weekly", "cron"), true),
             ("starts_at", DateTime(), false),
@@ -144,23 +145,23 @@ internal sealed class AlertingOpenApi : IOpenApiPaths
             ("cron", String("cron: NCRONTAB (5 or 6 fields) in time_zone"), false),
             ("duration_seconds", Integer(60, MaintenanceService.MaxDurationSeconds), false),
             ("time_zone", String("IANA name, default UTC"), false),
-            ("scope_tags", tags, false),
+            ("scope_tags", Tags(), false),
             ("scope_device_ids", Array(Id()), false),
             ("suppress_deactivation", Boolean("Reserved: the health monitor does not read it yet"), false),
-        };
-        api.Schema("MaintenanceWindowRequest", Object(windowFields));
-        api.Schema("MaintenanceWindow", Object([("id", Id(), true), .. windowFields, ("active_now", Boolean(), true), ("created_at", DateTime(), true), ("updated_at", DateTime(), true)]));
+        ];
+        api.Schema("MaintenanceWindowRequest", Object(WindowFields()));
+        api.Schema("MaintenanceWindow", Object([("id", Id(), true), .. WindowFields(), ("active_now", Boolean(), true), ("created_at", DateTime(), true), ("updated_at", DateTime(), true)]));
 
         api.Schema("Alert", Object(
             ("id", Id(), true),
             ("rule_id", Id(), true),
             ("rule_name", String(), true),
             ("kind", Enum([.. AlertKinds.All]), true),
-            ("severity", severity, true),
+            ("severity", Severity(), true),
             ("device_id", Id(), true),
             ("device_ip", String(), true),
             ("device_hostname", String(), false),
-            ("labels", labels, true),
+            ("labels", Labels(), true),
             ("state", Enum([.. AlertKinds.States]), true),
             ("value", Number(), false),
             ("reason", String(), false),
