@@ -55,6 +55,7 @@ public sealed partial class AlertEvaluator(
         var activeWindows = await maintenance.ActiveWindowIdsAsync(connection, now, cancellationToken);
 
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await EntityDb.ExecuteAsync(connection, transaction, AlertingSql.EvaluationWorkMem, cancellationToken);
         var rules = (await EntityDb.QueryAsync(connection, transaction, AlertingSql.EvaluatedRules, r => new RuleTiming(r.GetInt64(0), r.GetString(2), r.GetInt32(3)), cancellationToken))
             .ToDictionary(r => r.Id);
         var observations = new List<Observation>();

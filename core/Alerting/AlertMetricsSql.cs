@@ -8,6 +8,8 @@ namespace Nms.Core.Alerting;
 /// Windows never exceed 3 hours: the part v2 guarantees to keep in its hot table.
 /// Each observation statement returns (rule_id, device_id, labels::text, value, firing, recovered, reason)
 /// only for series whose condition holds or that have an open alert, so a healthy fleet costs no rows.
+/// Samples are read per (rule, device in scope) through the (device_id, name, ts) index (the LATERAL
+/// joins), so the cost follows devices × rules, not how much history the table holds.
 /// </summary>
 internal static class AlertMetricsSql
 {
@@ -19,11 +21,15 @@ internal static class AlertMetricsSql
         WITH rules AS (
             SELECT * FROM alert_rules WHERE enabled AND kind = 'threshold'
         ), samples AS (
-            SELECT r.id AS rule_id, m.device_id, m.labels, m.ts, m.value
+            SELECT r.id AS rule_id, d.id AS device_id, m.labels, m.ts, m.value
             FROM rules r
-            JOIN metrics m ON m.name = r.metric AND m.labels @> r.labels
-                          AND m.ts > $1 - make_interval(secs => r.window_seconds) AND m.ts <= $1
-            JOIN devices d ON d.id = m.device_id AND {AlertingSql.RuleScope}
+            JOIN devices d ON {AlertingSql.RuleScope}
+            CROSS JOIN LATERAL (
+                SELECT m.labels, m.ts, m.value FROM metrics m
+                WHERE m.device_id = d.id AND m.name = r.metric AND m.ts > $1 - make_interval(secs => r.window_seconds) AND m.ts <= $1
+                  AND m.labels @> r.labels
+                OFFSET 0 -- keeps the subquery per (rule, device): an index range scan each, never a scan of the table
+            ) AS m
         ), deltas AS (
             SELECT rule_id, device_id, labels, ts, value,
                    -- A decrease is a counter reset: the counter restarted from zero, so the increase is the new value.
@@ -45,13 +51,13 @@ internal static class AlertMetricsSql
                              WHEN 'rate' THEN CASE WHEN a.span_seconds > 0 THEN a.increase / a.span_seconds END END AS value
             FROM aggregated a JOIN rules r ON r.id = a.rule_id
         )
-        SELECT rule_id, device_id, labels::text, value,
-               COALESCE(nms_alert_compare(value, op, threshold), false) AS firing,
-               COALESCE(nms_alert_compare(value, recovery_op, recovery_threshold), false) AS recovered,
-               fn || '(' || metric || ') = ' || round(value::numeric, 3) || ' (fires ' || op || ' ' || threshold || ', resolves ' || recovery_op || ' ' || recovery_threshold || ')'
+        SELECT v.rule_id, v.device_id, v.labels::text, v.value,
+               COALESCE(nms_alert_compare(v.value, v.op, v.threshold), false) AS firing,
+               COALESCE(nms_alert_compare(v.value, v.recovery_op, v.recovery_threshold), false) AS recovered,
+               v.fn || '(' || v.metric || ') = ' || round(v.value::numeric, 3) || ' (fires ' || v.op || ' ' || v.threshold || ', resolves ' || v.recovery_op || ' ' || v.recovery_threshold || ')'
         FROM valued v
-        WHERE COALESCE(nms_alert_compare(value, op, threshold), false)
-           OR EXISTS (SELECT 1 FROM alert_instances i WHERE i.rule_id = v.rule_id AND i.device_id = v.device_id AND i.labels = v.labels AND i.state <> 'resolved')
+        LEFT JOIN ({AlertingSql.OpenKeys}) o ON o.rule_id = v.rule_id AND o.device_id = v.device_id AND o.labels = v.labels
+        WHERE COALESCE(nms_alert_compare(v.value, v.op, v.threshold), false) OR o.rule_id IS NOT NULL
         """;
 
     /// <summary>$1 now. Interface down: the latest if_oper_status is not up (1) while the latest if_admin_status of the same labels is up.</summary>
@@ -59,22 +65,26 @@ internal static class AlertMetricsSql
         WITH rules AS (
             SELECT * FROM alert_rules WHERE enabled AND kind = 'interface_down'
         ), latest AS (
-            SELECT DISTINCT ON (r.id, m.device_id, m.name, m.labels) r.id AS rule_id, m.device_id, m.name, m.labels, m.value
+            SELECT DISTINCT ON (r.id, d.id, m.name, m.labels) r.id AS rule_id, d.id AS device_id, m.name, m.labels, m.value
             FROM rules r
-            JOIN metrics m ON m.name IN ('if_oper_status', 'if_admin_status') AND m.labels @> r.labels
-                          AND m.ts > $1 - make_interval(secs => r.window_seconds) AND m.ts <= $1
-            JOIN devices d ON d.id = m.device_id AND {AlertingSql.RuleScope}
-            ORDER BY r.id, m.device_id, m.name, m.labels, m.ts DESC
+            JOIN devices d ON {AlertingSql.RuleScope}
+            CROSS JOIN LATERAL (
+                SELECT m.name, m.labels, m.ts, m.value FROM metrics m
+                WHERE m.device_id = d.id AND m.name IN ('if_oper_status', 'if_admin_status')
+                  AND m.ts > $1 - make_interval(secs => r.window_seconds) AND m.ts <= $1 AND m.labels @> r.labels
+                OFFSET 0
+            ) AS m
+            ORDER BY r.id, d.id, m.name, m.labels, m.ts DESC
         ), interfaces AS (
             SELECT o.rule_id, o.device_id, o.labels, o.value, (o.value <> 1 AND a.value = 1) AS down
             FROM latest o
             JOIN latest a ON a.rule_id = o.rule_id AND a.device_id = o.device_id AND a.labels = o.labels AND a.name = 'if_admin_status'
             WHERE o.name = 'if_oper_status'
         )
-        SELECT rule_id, device_id, labels::text, value, down, NOT down,
-               'interface ' || COALESCE(labels ->> 'interface', labels::text) || ' oper status ' || value || ' while admin status is up'
+        SELECT f.rule_id, f.device_id, f.labels::text, f.value, f.down, NOT f.down,
+               'interface ' || COALESCE(f.labels ->> 'interface', f.labels::text) || ' oper status ' || f.value || ' while admin status is up'
         FROM interfaces f
-        WHERE down
-           OR EXISTS (SELECT 1 FROM alert_instances i WHERE i.rule_id = f.rule_id AND i.device_id = f.device_id AND i.labels = f.labels AND i.state <> 'resolved')
+        LEFT JOIN ({AlertingSql.OpenKeys}) o ON o.rule_id = f.rule_id AND o.device_id = f.device_id AND o.labels = f.labels
+        WHERE f.down OR o.rule_id IS NOT NULL
         """;
 }

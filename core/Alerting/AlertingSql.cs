@@ -4,7 +4,13 @@ namespace Nms.Core.Alerting;
 internal static class AlertingSql
 {
     /// <summary>Rule r applies to device d: listed ids, or all the tags, or (both empty) every device.</summary>
-    public const string RuleScope = "(cardinality(r.scope_device_ids) = 0 OR d.id = ANY (r.scope_device_ids)) AND nms_device_has_tags(d.id, r.scope_tags)";
+    public const string RuleScope = "(cardinality(r.scope_device_ids) = 0 OR d.id = ANY (r.scope_device_ids)) AND (cardinality(r.scope_tags) = 0 OR nms_device_has_tags(d.id, r.scope_tags))";
+
+    /// <summary>The keys of open alerts, joined (not probed row by row) so a fleet with many open alerts costs one hash join.</summary>
+    public const string OpenKeys = "SELECT rule_id, device_id, labels FROM alert_instances WHERE state <> 'resolved'";
+
+    /// <summary>The evaluation sorts and aggregates the window's samples in memory rather than on disk.</summary>
+    public const string EvaluationWorkMem = "SET LOCAL work_mem = '64MB'";
 
     // ---- tags -------------------------------------------------------------------------------------
 
@@ -67,19 +73,19 @@ internal static class AlertingSql
             JOIN devices d ON {RuleScope}
             WHERE r.enabled AND r.kind = 'device_down'
         )
-        SELECT rule_id, device_id, jsonb_build_object()::text, failure_count::double precision, down, NOT down, reason
-        FROM observed o
-        WHERE down
-           OR EXISTS (SELECT 1 FROM alert_instances i WHERE i.rule_id = o.rule_id AND i.device_id = o.device_id AND i.state <> 'resolved')
+        SELECT b.rule_id, b.device_id, jsonb_build_object()::text, b.failure_count::double precision, b.down, NOT b.down, b.reason
+        FROM observed b
+        LEFT JOIN ({OpenKeys}) o ON o.rule_id = b.rule_id AND o.device_id = b.device_id
+        WHERE b.down OR o.rule_id IS NOT NULL
         """;
 
     public const string OpenInstances = "SELECT id, rule_id, device_id, labels::text, state, pending_since FROM alert_instances WHERE state <> 'resolved'";
 
     /// <summary>$1 ids of the maintenance windows active now. The devices they cover.</summary>
-    public const string DevicesInMaintenance = """
+    public const string DevicesInMaintenance = $"""
         SELECT DISTINCT d.id
         FROM maintenance_windows r
-        JOIN devices d ON (cardinality(r.scope_device_ids) = 0 OR d.id = ANY (r.scope_device_ids)) AND nms_device_has_tags(d.id, r.scope_tags)
+        JOIN devices d ON {RuleScope}
         WHERE r.id = ANY ($1)
         """;
 
@@ -119,7 +125,7 @@ internal static class AlertingSql
     /// <summary>Channel c takes alerts of instance i (rule r): named by the rule, or selected by severity and the device's tags.</summary>
     private const string Routed = """
         (c.id = ANY (r.channel_ids)
-         OR (c.route_all AND nms_severity_rank(r.severity) >= nms_severity_rank(c.min_severity) AND nms_device_has_tags(i.device_id, c.match_tags)))
+         OR (c.route_all AND nms_severity_rank(r.severity) >= nms_severity_rank(c.min_severity) AND (cardinality(c.match_tags) = 0 OR nms_device_has_tags(i.device_id, c.match_tags))))
         """;
 
     /// <summary>$1 instance ids, $2 transitions (firing/resolved), $3 evaluation id, $4 now. The outbox rows of this evaluation's transitions.</summary>

@@ -1,0 +1,180 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Logging.Abstractions;
+using Nms.Core.Alerting;
+using Nms.Core.Configuration;
+using Nms.Core.Data;
+using Nms.Core.Queues;
+using Npgsql;
+
+namespace Nms.Bench;
+
+/// <summary>
+/// One alert evaluation (the timer's whole work: observations over devices and metrics, the state
+/// machine, writes and outbox, the relay) for N devices × 5 rules on real PostgreSQL, with 3 hours
+/// of metrics at 60 s per series (today's partition). Needs an admin connection (NMS_BENCH_PG_ADMIN; ./nms bench
+/// alerting starts a private cluster when it is unset); creates and drops its own database.
+/// </summary>
+public static class AlertingBench
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var admin = Environment.GetEnvironmentVariable("NMS_BENCH_PG_ADMIN") ?? "Host=127.0.0.1;Port=55432;Username=nms;Password=nms;Database=postgres";
+        var devices = Arg(args, "--devices", 10_000);
+        var runs = Arg(args, "--runs", 10);
+        var name = $"nms_bench_alerting_{Environment.ProcessId}";
+        await AdminAsync(admin, $"CREATE DATABASE {name}");
+        try
+        {
+            var connectionString = new NpgsqlConnectionStringBuilder(admin) { Database = name, MaxPoolSize = 8 }.ConnectionString;
+            await using var sources = NmsDataSources.Create(connectionString, connectionString);
+            await new MigrationRunner(sources.Api, NullLogger<MigrationRunner>.Instance).MigrateAsync(CancellationToken.None);
+            var seeding = Stopwatch.StartNew();
+            var rows = await SeedAsync(sources.Api, devices);
+            Console.WriteLine($"alerting: {devices:N0} devices x 5 rules, {rows:N0} metric rows (3 h at 60 s: what the v2 hot table keeps), seeded in {seeding.Elapsed.TotalSeconds:N1} s, {Environment.ProcessorCount} cores");
+
+            if (args.Contains("--explain"))
+            {
+                await ExplainAsync(sources.Api);
+            }
+
+            var queue = new CountingQueue();
+            var evaluator = new AlertEvaluator(sources, queue, QueueNames.From(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build()),
+                new MaintenanceService(sources.Api, TimeProvider.System, NullLogger<MaintenanceService>.Instance), new AlertingOptions(), TimeProvider.System, NullLogger<AlertEvaluator>.Instance);
+
+            var first = await TimeAsync(evaluator);
+            Console.WriteLine($"  first evaluation (alerts created)   {first.Elapsed.TotalMilliseconds,8:N0} ms   {first.Result.Observations} observations, {first.Result.Created} new alerts, {first.Result.Notifications} outbox rows, {queue.Count} groups enqueued");
+            var steady = new List<double>();
+            for (var i = 0; i < runs; i++)
+            {
+                steady.Add((await TimeAsync(evaluator)).Elapsed.TotalMilliseconds);
+            }
+
+            steady.Sort();
+            Console.WriteLine($"  steady evaluation (nothing changes) median {steady[steady.Count / 2],6:N0} ms   max {steady[^1]:N0} ms   ({runs} runs)");
+
+            await ExecuteAsync(sources.Api, "UPDATE devices SET status = 'inactive', deactivation_reason = 'ping', deactivation_error = 'timeout' WHERE id % 5 = 0 AND status = 'active'");
+            var storm = await TimeAsync(evaluator);
+            Console.WriteLine($"  storm: 20% of devices down at once  {storm.Elapsed.TotalMilliseconds,8:N0} ms   {storm.Result.Created} new alerts, {storm.Result.Notifications} outbox rows");
+            await ExecuteAsync(sources.Api, "UPDATE devices SET status = 'active', deactivation_reason = NULL, deactivation_error = NULL, failure_count = 0");
+            var recovery = await TimeAsync(evaluator);
+            Console.WriteLine($"  recovery: all of them back          {recovery.Elapsed.TotalMilliseconds,8:N0} ms   {recovery.Result.Changed} alerts changed, {recovery.Result.Notifications} outbox rows");
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            await AdminAsync(admin, $"DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+        }
+
+        return 0;
+    }
+
+    private static async Task<(TimeSpan Elapsed, EvaluationResult Result)> TimeAsync(AlertEvaluator evaluator)
+    {
+        var clock = Stopwatch.StartNew();
+        var result = await evaluator.EvaluateAsync(CancellationToken.None);
+        return (clock.Elapsed, result);
+    }
+
+    /// <summary>Devices (half tagged site=ams1), 1% deactivated, 1% failing; CPU gauges (2% hot) and two octet counters per device; 5 rules, 2 channels.</summary>
+    private static async Task<long> SeedAsync(NpgsqlDataSource db, int devices)
+    {
+        string[] statements =
+        [
+            "SELECT nms_ensure_metrics_partition(current_date), nms_ensure_metrics_partition(current_date - 1)",
+            $"""
+            INSERT INTO devices (ip, port, plugin, poll_interval_seconds, created_at, updated_at)
+            SELECT '127.40.0.0'::inet + g, 161, 'snmp', 60, now(), now() FROM generate_series(1, {devices}) AS g
+            """,
+            "INSERT INTO device_tags (device_id, key, value) SELECT id, 'site', CASE WHEN id % 2 = 0 THEN 'ams1' ELSE 'fra1' END FROM devices",
+            "UPDATE devices SET status = 'inactive', deactivation_reason = 'poll', deactivation_error = 'snmp timeout', deactivated_at = now() WHERE id % 100 = 1",
+            "UPDATE devices SET failure_count = 3, last_failure_reason = 'ping' WHERE id % 100 = 2",
+            """
+            INSERT INTO metrics (device_id, name, labels, value, ts)
+            SELECT d.id, 'cpu_load_percent', '{}', CASE WHEN d.id % 50 = 3 THEN 95 ELSE 20 + (d.id + m) % 30 END, now() - m * interval '1 minute'
+            FROM devices d CROSS JOIN generate_series(0, 179) AS m
+            """,
+            """
+            INSERT INTO metrics (device_id, name, labels, value, ts)
+            SELECT d.id, 'if_in_octets_total', jsonb_build_object('interface', 'eth' || i, 'if_index', i::text),
+                   (180 - m) * 60 * CASE WHEN d.id % 100 = 4 THEN 5e6 ELSE 1e4 END, now() - m * interval '1 minute'
+            FROM devices d CROSS JOIN generate_series(1, 2) AS i CROSS JOIN generate_series(0, 179) AS m
+            """,
+            "ANALYZE",
+        ];
+        foreach (var sql in statements)
+        {
+            await ExecuteAsync(db, sql);
+        }
+
+        var channel = await new ChannelService(db, new Core.Entities.SecretSealer(new CryptoOptions { ActiveKeyId = "b", Keys = { ["b"] = Convert.ToBase64String(new byte[32]) } }),
+            TimeProvider.System, NullLogger<ChannelService>.Instance).CreateAsync(new ChannelRequest(Name: "ops", Kind: "webhook", Url: "http://127.0.0.1:9/", SigningSecret: "bench-signing-secret"), CancellationToken.None);
+        var rules = new AlertRuleService(db, TimeProvider.System, NullLogger<AlertRuleService>.Instance);
+        AlertRuleRequest[] definitions =
+        [
+            new(Name: "down", Kind: "device_down", Severity: "critical", ChannelIds: [channel.Id]),
+            new(Name: "ams1 failing", Kind: "device_down", Severity: "warning", ScopeTags: ["site=ams1"], FailureCount: 2, ChannelIds: [channel.Id]),
+            new(Name: "cpu hot", Kind: "threshold", Severity: "warning", Metric: "cpu_load_percent", Op: ">", Threshold: 90, RecoveryOp: "<", RecoveryThreshold: 80, WindowSeconds: 120, ChannelIds: [channel.Id]),
+            new(Name: "cpu busy 5m", Kind: "threshold", Severity: "info", Metric: "cpu_load_percent", Fn: "avg", WindowSeconds: 300, Op: ">", Threshold: 85, ChannelIds: [channel.Id]),
+            new(Name: "link busy", Kind: "threshold", Severity: "warning", Metric: "if_in_octets_total", Fn: "rate", WindowSeconds: 300, Op: ">", Threshold: 1e6, ChannelIds: [channel.Id]),
+        ];
+        foreach (var rule in definitions)
+        {
+            await rules.CreateAsync(rule, CancellationToken.None);
+        }
+
+        await using var count = db.CreateCommand("SELECT count(*) FROM metrics");
+        return (long)(await count.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>--explain: the plan and time of each observation statement, to see where an evaluation spends it.</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA2100", Justification = "The app's own statements.")]
+    private static async Task ExplainAsync(NpgsqlDataSource db)
+    {
+        foreach (var (label, sql) in new[] { ("device down", AlertingSql.DeviceDownObservations), ("interface down", AlertMetricsSql.InterfaceDownObservations), ("threshold", AlertMetricsSql.ThresholdObservations) })
+        {
+            await using var command = db.CreateCommand("EXPLAIN (ANALYZE, COSTS OFF) " + sql);
+            command.Parameters.Add(new NpgsqlParameter { Value = DateTimeOffset.UtcNow });
+            await using var reader = await command.ExecuteReaderAsync();
+            Console.WriteLine($"--- {label}");
+            while (await reader.ReadAsync())
+            {
+                Console.WriteLine(reader.GetString(0));
+            }
+        }
+    }
+
+    private sealed class CountingQueue : IQueueSender
+    {
+        public int Count;
+
+        public Task SendAsync<T>(string queueName, T message, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref Count);
+            return Task.CompletedTask;
+        }
+    }
+
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA2100", Justification = "Statements written here.")]
+    private static async Task ExecuteAsync(NpgsqlDataSource db, string sql)
+    {
+        await using var command = db.CreateCommand(sql);
+        command.CommandTimeout = 600;
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static int Arg(string[] args, string name, int fallback)
+    {
+        var index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA2100", Justification = "Database names made here.")]
+    private static async Task AdminAsync(string admin, string sql)
+    {
+        await using var connection = new NpgsqlConnection(admin);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+}
