@@ -17,13 +17,14 @@ public sealed record AlertPlan(IReadOnlyList<NewInstance> Created, IReadOnlyList
 /// The state machine, as a pure function: pending → firing after the rule's <c>for</c>, firing →
 /// resolved only when the recovery condition holds (hysteresis: between the two thresholds nothing
 /// changes), a pending alert whose condition stops is dropped (it never was an alert). An open alert
-/// with no observation (device out of scope or deleted, no data in the window) resolves.
+/// with no observation (device out of scope or deleted, no data in the window) or whose rule was
+/// disabled resolves.
 /// </summary>
 public static class AlertTransitions
 {
     public static AlertPlan Plan(IEnumerable<Observation> observations, IEnumerable<OpenInstance> open, IReadOnlyDictionary<long, RuleTiming> rules, DateTimeOffset now)
     {
-        var openByKey = open.Where(i => rules.ContainsKey(i.RuleId)).ToDictionary(i => (i.RuleId, i.DeviceId, i.Labels));
+        var openByKey = open.ToDictionary(i => (i.RuleId, i.DeviceId, i.Labels));
         var created = new List<NewInstance>();
         var changed = new List<InstanceChange>();
         var dropped = new List<long>();
@@ -62,7 +63,7 @@ public static class AlertTransitions
             }
         }
 
-        // Nothing observed: pending alerts go, firing ones resolve.
+        // Nothing observed (or the rule was disabled): pending alerts go, firing ones resolve.
         foreach (var instance in openByKey.Values)
         {
             if (instance.State == AlertStates.Pending)
@@ -71,7 +72,8 @@ public static class AlertTransitions
             }
             else
             {
-                changed.Add(new InstanceChange(instance.Id, AlertStates.Resolved, null, "condition no longer observed (device out of scope or no data)"));
+                var why = rules.ContainsKey(instance.RuleId) ? "condition no longer observed (device out of scope or no data)" : "rule disabled";
+                changed.Add(new InstanceChange(instance.Id, AlertStates.Resolved, null, why));
             }
         }
 

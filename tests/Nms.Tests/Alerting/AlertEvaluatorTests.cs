@@ -268,6 +268,22 @@ public sealed class AlertEvaluatorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Disabling_a_rule_resolves_its_firing_alerts_and_raises_no_new_ones()
+    {
+        var channel = await db.ChannelAsync("a", "http://127.0.0.1:1/a");
+        var rule = await DeviceDownAsync(channel);
+        await db.DeactivateAsync(await db.AddDeviceAsync("10.0.14.1"));
+        await db.EvaluateAsync();
+
+        await db.Rules.ReplaceAsync(rule.Id, new AlertRuleRequest(Name: "down", Kind: "device_down", Severity: "critical", Enabled: false, ChannelIds: [channel]), CancellationToken.None);
+        await db.DeactivateAsync(await db.AddDeviceAsync("10.0.14.2"));
+        await db.EvaluateAsync();
+
+        Assert.Equal([$"firing@{channel}", $"resolved@{channel}"], await db.OutboxAsync());
+        Assert.Equal("rule disabled", Assert.Single((await db.Alerts.ListAsync(new AlertQuery(), CancellationToken.None)).Items).Reason);
+    }
+
+    [Fact]
     public async Task Acknowledging_records_who_when_and_why()
     {
         await DeviceDownAsync();

@@ -66,11 +66,11 @@ public sealed class AlertTransitionsTests
     }
 
     [Fact]
-    public void Alerts_of_disabled_or_deleted_rules_are_left_alone()
+    public void A_disabled_rule_raises_nothing_new_and_its_firing_alerts_resolve()
     {
         var plan = AlertTransitions.Plan([Seen(9, true, false)], [Open(5, 9, AlertStates.Firing, TimeSpan.FromMinutes(5))], Rules, Now);
 
         Assert.Empty(plan.Created);
-        Assert.Empty(plan.Changed);
+        Assert.Equal(new InstanceChange(5, AlertStates.Resolved, null, "rule disabled"), Assert.Single(plan.Changed));
     }
 }
