@@ -1,9 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using Nms.Core.Alerting;
 using Nms.Core.Configuration;
 using Nms.Core.Data;
+using Nms.Core.Devices;
 using Nms.Core.Queues;
 using Npgsql;
 
@@ -53,10 +55,12 @@ public static class AlertingBench
             steady.Sort();
             Console.WriteLine($"  steady evaluation (nothing changes) median {steady[steady.Count / 2],6:N0} ms   max {steady[^1]:N0} ms   ({runs} runs)");
 
-            await ExecuteAsync(sources.Api, "UPDATE devices SET status = 'inactive', deactivation_reason = 'ping', deactivation_error = 'timeout' WHERE id % 5 = 0 AND status = 'active'");
+            await LifecycleAsync(sources.Api, "SELECT id FROM devices WHERE id % 5 = 0 AND status = 'active'", (c, t, id, now) =>
+                DeviceLifecycle.DeactivateForFailuresAsync(c, t, id, "ping", "timeout", now, now.AddHours(1), CancellationToken.None));
             var storm = await TimeAsync(evaluator);
             Console.WriteLine($"  storm: 20% of devices down at once  {storm.Elapsed.TotalMilliseconds,8:N0} ms   {storm.Result.Created} new alerts, {storm.Result.Notifications} outbox rows");
-            await ExecuteAsync(sources.Api, "UPDATE devices SET status = 'active', deactivation_reason = NULL, deactivation_error = NULL, failure_count = 0");
+            await LifecycleAsync(sources.Api, "SELECT id FROM devices WHERE status = 'inactive'", (c, t, id, now) =>
+                DeviceLifecycle.ReactivateByOperatorAsync(c, t, id, 60, now, CancellationToken.None));
             var recovery = await TimeAsync(evaluator);
             Console.WriteLine($"  recovery: all of them back          {recovery.Elapsed.TotalMilliseconds,8:N0} ms   {recovery.Result.Changed} alerts changed, {recovery.Result.Notifications} outbox rows");
         }
@@ -82,13 +86,7 @@ public static class AlertingBench
         string[] statements =
         [
             "SELECT nms_ensure_metrics_partition(current_date), nms_ensure_metrics_partition(current_date - 1)",
-            $"""
-            INSERT INTO devices (ip, port, plugin, poll_interval_seconds, created_at, updated_at)
-            SELECT '127.40.0.0'::inet + g, 161, 'snmp', 60, now(), now() FROM generate_series(1, {devices}) AS g
-            """,
             "INSERT INTO device_tags (device_id, key, value) SELECT id, 'site', CASE WHEN id % 2 = 0 THEN 'ams1' ELSE 'fra1' END FROM devices",
-            "UPDATE devices SET status = 'inactive', deactivation_reason = 'poll', deactivation_error = 'snmp timeout', deactivated_at = now() WHERE id % 100 = 1",
-            "UPDATE devices SET failure_count = 3, last_failure_reason = 'ping' WHERE id % 100 = 2",
             """
             INSERT INTO metrics (device_id, name, labels, value, ts)
             SELECT d.id, 'cpu_load_percent', '{}', CASE WHEN d.id % 50 = 3 THEN 95 ELSE 20 + (d.id + m) % 30 END, now() - m * interval '1 minute'
@@ -102,10 +100,29 @@ public static class AlertingBench
             """,
             "ANALYZE",
         ];
+        await using (var connection = await db.OpenConnectionAsync())
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            var base40 = IPAddress.Parse("127.40.0.0").GetAddressBytes();
+            var provisions = Enumerable.Range(1, devices)
+                .Select(i => new DeviceProvision(new IPAddress([base40[0], base40[1], (byte)(i >> 8), (byte)i]), 161, "snmp", 60))
+                .ToList();
+            await DeviceLifecycle.ProvisionManyAsync(connection, transaction, provisions, DateTimeOffset.UtcNow, CancellationToken.None);
+            await transaction.CommitAsync();
+        }
+
         foreach (var sql in statements)
         {
             await ExecuteAsync(db, sql);
         }
+
+        await LifecycleAsync(db, "SELECT id FROM devices WHERE id % 100 = 1", (c, t, id, now) =>
+            DeviceLifecycle.DeactivateForFailuresAsync(c, t, id, "poll", "snmp timeout", now, now.AddHours(1), CancellationToken.None));
+        await LifecycleAsync(db, "SELECT id FROM devices WHERE id % 100 = 2", async (c, t, id, now) =>
+        {
+            await DeviceLifecycle.RecordFailureCountAsync(c, t, id, 3, now, "ping", "no reply", newest: true, now, CancellationToken.None);
+            return true;
+        });
 
         var channel = await new ChannelService(db, new Core.Entities.SecretSealer(new CryptoOptions { ActiveKeyId = "b", Keys = { ["b"] = Convert.ToBase64String(new byte[32]) } }),
             TimeProvider.System, NullLogger<ChannelService>.Instance).CreateAsync(new ChannelRequest(Name: "ops", Kind: "webhook", Url: "http://127.0.0.1:9/", SigningSecret: "bench-signing-secret"), CancellationToken.None);
@@ -142,6 +159,30 @@ public static class AlertingBench
                 Console.WriteLine(reader.GetString(0));
             }
         }
+    }
+
+    /// <summary>Device changes the way the app makes them: through the lifecycle, one transaction for the lot.</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA2100", Justification = "Statements written here.")]
+    private static async Task LifecycleAsync(NpgsqlDataSource db, string selectIds, Func<NpgsqlConnection, NpgsqlTransaction, long, DateTimeOffset, Task<bool>> change)
+    {
+        await using var connection = await db.OpenConnectionAsync();
+        var ids = new List<long>();
+        await using (var select = new NpgsqlCommand(selectIds, connection))
+        await using (var reader = await select.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                ids.Add(reader.GetInt64(0));
+            }
+        }
+
+        await using var transaction = await connection.BeginTransactionAsync();
+        foreach (var id in ids)
+        {
+            await change(connection, transaction, id, DateTimeOffset.UtcNow);
+        }
+
+        await transaction.CommitAsync();
     }
 
     private sealed class CountingQueue : IQueueSender

@@ -1,5 +1,6 @@
 using Nms.Core.Alerting;
 using Npgsql;
+using Nms.Tests.Infrastructure;
 
 namespace Nms.Tests.Alerting;
 
@@ -55,8 +56,8 @@ public sealed class AlertEvaluatorTests : IAsyncLifetime
         await RuleAsync(new AlertRuleRequest(Name: "down", Kind: "device_down", Severity: "critical", FailureCount: 2));
         var manual = await db.AddDeviceAsync("10.0.1.1");
         var failing = await db.AddDeviceAsync("10.0.1.2");
-        await db.DeactivateAsync(manual, "manual");
-        await db.Database.ExecuteAsync("UPDATE devices SET failure_count = 2, last_failure_reason = 'ping' WHERE id = $1", failing);
+        await db.Database.DataSource.DeactivateByOperatorAsync(manual);
+        await db.Database.DataSource.RecordFailureCountAsync(failing, 2, db.Time.GetUtcNow(), "ping");
 
         await db.EvaluateAsync();
 

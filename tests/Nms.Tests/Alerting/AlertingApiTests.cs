@@ -90,7 +90,7 @@ public sealed class AlertingApiTests : IAsyncLifetime
         using var plugins = new TestPlugins();
         plugins.AddSnmp();
         await using var host = await DiscoveryHost.StartAsync(plugins.Directory);
-        var known = await host.ScalarAsync<long>($"INSERT INTO devices (ip, port, plugin, poll_interval_seconds, created_at, updated_at) VALUES ('127.23.1.6', {agents.Port}, 'snmp', 60, now(), now()) RETURNING id");
+        var known = await host.Db.AddDeviceAsync("127.23.1.6", agents.Port, "snmp");
         var profile = await host.InsertProfileAsync("tagged", "127.23.1.5-127.23.1.6", agents.Port, [await host.InsertSnmpCredentialAsync("c", community)]);
         using var set = await host.Client.PutAsJsonAsync($"discovery_profiles/{profile}/tags", new { tags = new[] { "site=ams1", "found-by=discovery" } });
         Assert.Equal(HttpStatusCode.OK, set.StatusCode);
@@ -168,7 +168,8 @@ public sealed class AlertingApiTests : IAsyncLifetime
         var operatorClient = await ClientAsync("operator", "night-shift");
         await SendAsync(HttpMethod.Post, "alert_rules", new { name = "down", kind = "device_down", severity = "critical" });
         var device = await app.AddDeviceAsync("127.23.3.1");
-        await app.Database.ExecuteAsync("UPDATE devices SET status = 'inactive', deactivation_reason = 'ping' WHERE id = $1", device);
+        await app.Database.DataSource.InTransactionAsync((connection, transaction) =>
+            Core.Devices.DeviceLifecycle.DeactivateForFailuresAsync(connection, transaction, device, "ping", "no reply", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddHours(1), CancellationToken.None));
         await app.Services.GetRequiredService<Core.Alerting.AlertEvaluator>().EvaluateAsync(CancellationToken.None);
         var (_, alerts) = await SendAsync(HttpMethod.Get, "alerts?state=firing&severity=critical", client: reader);
         var alert = Assert.Single(alerts.GetProperty("items").EnumerateArray()).GetProperty("id").GetInt64();

@@ -1,9 +1,11 @@
+using System.Net;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Nms.Core.Alerting;
 using Nms.Core.Configuration;
 using Nms.Core.Data;
+using Nms.Core.Devices;
 using Nms.Core.Entities;
 using Nms.Core.Queues;
 using Nms.Tests.Infrastructure;
@@ -70,11 +72,12 @@ public sealed class AlertingDatabase : IAsyncDisposable
 
     public static async Task<AlertingDatabase> CreateAsync() => new(await TestDatabase.CreateAsync());
 
-    public async Task<long> AddDeviceAsync(string ip, params string[] tags)
+    public Task<long> AddDeviceAsync(string ip, params string[] tags) => AddNamedDeviceAsync(ip, hostname: null, tags);
+
+    /// <summary>Provisioned through the device lifecycle, as the app does, then tagged.</summary>
+    public async Task<long> AddNamedDeviceAsync(string ip, string? hostname, params string[] tags)
     {
-        var id = await Database.ScalarAsync<long>("""
-            INSERT INTO devices (ip, port, plugin, poll_interval_seconds, created_at, updated_at) VALUES ($1::inet, 161, 'snmp', 60, now(), now()) RETURNING id
-            """, ip);
+        var id = await Database.DataSource.AddDeviceAsync(new DeviceProvision(IPAddress.Parse(ip), 161, "snmp", 60, Hostname: hostname));
         if (tags.Length > 0)
         {
             await Tags.SetDeviceTagsAsync(id, new TagsRequest(tags), CancellationToken.None);
@@ -83,12 +86,12 @@ public sealed class AlertingDatabase : IAsyncDisposable
         return id;
     }
 
-    /// <summary>As the health monitor leaves a device it deactivated.</summary>
+    /// <summary>Deactivated as the health monitor does it (reason ping/poll), through the device lifecycle.</summary>
     public Task DeactivateAsync(long device, string reason = "poll") =>
-        Database.ExecuteAsync("UPDATE devices SET status = 'inactive', deactivation_reason = $2, deactivation_error = 'snmp timeout', deactivated_at = now() WHERE id = $1", device, reason);
+        Database.DataSource.InTransactionAsync((connection, transaction) =>
+            DeviceLifecycle.DeactivateForFailuresAsync(connection, transaction, device, reason, "snmp timeout", Time.GetUtcNow(), Time.GetUtcNow().AddHours(1), CancellationToken.None));
 
-    public Task ReactivateAsync(long device) =>
-        Database.ExecuteAsync("UPDATE devices SET status = 'active', deactivation_reason = NULL, deactivation_error = NULL, failure_count = 0 WHERE id = $1", device);
+    public Task ReactivateAsync(long device) => Database.DataSource.ReactivateByOperatorAsync(device, 60, Time.GetUtcNow());
 
     /// <summary>A sample at the fake clock's now, as the metrics writer stores it.</summary>
     public Task SampleAsync(long device, string name, double value, string labels = "{}") =>

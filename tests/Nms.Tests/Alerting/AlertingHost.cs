@@ -35,14 +35,9 @@ public static class AlertingHost
     public static async Task<long> DeviceDownRuleAsync(this TestApp app, params long[] channels) =>
         (await app.PostAsync("alert_rules", new { name = "device down", kind = "device_down", severity = "critical", channel_ids = channels })).GetProperty("id").GetInt64();
 
-    public static async Task<long> AddDeviceAsync(this TestApp app, string ip, int port = 161, long? credential = null, int interval = 60) =>
-        await app.Database.ScalarAsync<long>("""
-            WITH d AS (
-                INSERT INTO devices (ip, port, plugin, credential_profile_id, poll_interval_seconds, created_at, updated_at)
-                VALUES ($1::inet, $2, 'snmp', $3, $4, now(), now()) RETURNING id
-            ), s AS (INSERT INTO poll_schedule (device_id, next_due_at) SELECT id, now() FROM d)
-            SELECT id FROM d
-            """, ip, port, credential is null ? DBNull.Value : credential.Value, interval);
+    /// <summary>An snmp device provisioned through the lifecycle, due now.</summary>
+    public static Task<long> AddDeviceAsync(this TestApp app, string ip, int port = 161, long? credential = null, int interval = 60) =>
+        app.Database.DataSource.AddDeviceAsync(ip, port, "snmp", DateTimeOffset.UtcNow, interval, credential);
 
     public static async Task TagAsync(this TestApp app, long device, params string[] tags)
     {

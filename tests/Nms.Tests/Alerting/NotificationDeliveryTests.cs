@@ -21,8 +21,7 @@ public sealed class NotificationDeliveryTests : IAsyncLifetime
     private async Task<NotificationMessage> FireAsync(long channel, string hostname = "core-sw1")
     {
         await db.Rules.CreateAsync(new AlertRuleRequest(Name: $"down-{channel}", Kind: "device_down", Severity: "critical", ChannelIds: [channel]), CancellationToken.None);
-        var device = await db.AddDeviceAsync($"10.1.0.{channel}");
-        await db.Database.ExecuteAsync("UPDATE devices SET hostname = $2 WHERE id = $1", device, hostname);
+        var device = await db.AddNamedDeviceAsync($"10.1.0.{channel}", hostname);
         await db.DeactivateAsync(device);
         await db.EvaluateAsync();
         return db.Queue.Notifications.Single(n => n.ChannelId == channel);
