@@ -25,6 +25,8 @@ public sealed partial class AlertEvaluator(
     TimeProvider time,
     ILogger<AlertEvaluator> logger)
 {
+    private const int ReanalyzeAfterChanges = 500;
+
     public async Task<EvaluationResult> EvaluateAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSources.Api.OpenConnectionAsync(cancellationToken);
@@ -37,6 +39,13 @@ public sealed partial class AlertEvaluator(
         try
         {
             var result = await EvaluateLockedAsync(connection, cancellationToken);
+            if (result.Created + result.Changed + result.Dropped >= ReanalyzeAfterChanges)
+            {
+                // The next evaluation's plans (hash join on the open alerts) need row counts that
+                // autovacuum may not have refreshed yet after a burst; the table is small, this is cheap.
+                await EntityDb.ExecuteAsync(connection, null, AlertingSql.AnalyzeAlerts, cancellationToken);
+            }
+
             var groups = await EnqueueOutboxAsync(connection, cancellationToken);
             await PruneAsync(connection, cancellationToken);
             LogEvaluated(result.EvaluationId, result.Observations, result.Created, result.Changed, result.Dropped, result.Notifications, groups);

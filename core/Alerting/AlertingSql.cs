@@ -58,6 +58,8 @@ internal static class AlertingSql
     public const string TryLock = "SELECT pg_try_advisory_lock(7514061420260014)";
     public const string Unlock = "SELECT pg_advisory_unlock(7514061420260014)";
 
+    public const string AnalyzeAlerts = "ANALYZE alert_instances, alert_notifications";
+
     public const string EvaluatedRules = "SELECT id, kind, severity, for_seconds FROM alert_rules WHERE enabled";
 
     /// <summary>$1 now. Device down: deactivated by the health monitor (ping/poll), or N consecutive failures before that.</summary>
