@@ -276,6 +276,8 @@ public static class KnownMetrics
         "cpu_load_percent", "storage_size_bytes", "storage_used_bytes",
         "cpu_utilisation_percent", "disk_size_bytes", "disk_used_bytes", "mem_available_bytes", "mem_total_bytes", "mem_used_bytes",
         "load_1m", "load_5m", "load_15m", "uptime_seconds",
+        "memory_total_bytes", "memory_available_bytes", "memory_buffer_bytes", "memory_cached_bytes", "memory_swap_total_bytes", "memory_swap_available_bytes",
+        "sys_uptime_seconds",
     };
 
     public static bool Contains(string name) => Names.Contains(name);

@@ -143,6 +143,7 @@ public sealed class CredentialProfileService(
         var why = $"for protocol {protocol}";
         switch (protocol)
         {
+            case CredentialProtocols.SnmpV1:
             case CredentialProtocols.SnmpV2c:
                 Absent(request.User, "user", why);
                 Absent(request.AuthProtocol, "auth_protocol", why);

@@ -45,13 +45,16 @@ public sealed record CredentialProfile(
 
 public static class CredentialProtocols
 {
+    public const string SnmpV1 = "snmp_v1";
     public const string SnmpV2c = "snmp_v2c";
     public const string SnmpV3 = "snmp_v3";
     public const string Ssh = "ssh";
 
-    public static readonly IReadOnlyList<string> All = [SnmpV2c, SnmpV3, Ssh];
-    public static readonly IReadOnlyList<string> AuthProtocols = ["none", "sha1", "sha256"];
-    public static readonly IReadOnlyList<string> PrivProtocols = ["none", "aes128"];
+    public static readonly IReadOnlyList<string> All = [SnmpV1, SnmpV2c, SnmpV3, Ssh];
+
+    /// <summary>What the snmp plugin's codec speaks (plugins/README.md); anything else is a 400, never a downgrade.</summary>
+    public static readonly IReadOnlyList<string> AuthProtocols = ["none", "md5", "sha1", "sha224", "sha256", "sha384", "sha512"];
+    public static readonly IReadOnlyList<string> PrivProtocols = ["none", "des", "aes128", "aes192", "aes256"];
 }
 
 // ---- discovery profiles ---------------------------------------------------------------------

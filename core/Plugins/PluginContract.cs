@@ -31,7 +31,27 @@ public sealed record PluginTarget(
     int Port,
     PluginCredential? Credential = null,
     IReadOnlyList<PluginCredential>? Credentials = null,
-    string? HostKey = null);
+    string? HostKey = null,
+    PluginPollProfile? PollProfile = null);
+/// <summary>
+/// What a poll reads, like an snmp_exporter module (plugins/README.md "Poll profiles"). Absent: the plugin's default set.
+/// <c>MaxRequests</c> bounds the requests one device poll may send (retransmissions not counted).
+/// </summary>
+public sealed record PluginPollProfile(
+    string Name,
+    IReadOnlyList<PluginPollObject>? Scalars = null,
+    IReadOnlyList<PluginPollTable>? Tables = null,
+    int? MaxRequests = null);
+
+/// <summary>One object to read: a scalar instance or a table column. <c>Kind</c> "gauge" or "counter", <c>CounterBits</c> 32 or 64.</summary>
+public sealed record PluginPollObject(string Oid, string Metric, string? Kind = null, int? CounterBits = null);
+
+/// <summary>Table columns walked together; each row is labelled <c>IndexLabel</c> (default "index") = its index, plus lookups.</summary>
+public sealed record PluginPollTable(IReadOnlyList<PluginPollObject> Columns, string? IndexLabel = null, IReadOnlyList<PluginPollLookup>? Lookups = null);
+
+/// <summary>Labels each row with the text of another column at the same index (e.g. ifName as "interface").</summary>
+public sealed record PluginPollLookup(string Oid, string Label);
+
 
 /// <summary>A decrypted credential: lives in memory and on a plugin's stdin only.</summary>
 public sealed record PluginCredential(
@@ -64,8 +84,14 @@ public sealed record PluginResult(
     string? HostKey = null,
     IReadOnlyList<PluginMetric>? Metrics = null);
 
+/// <summary>
+/// One value read. <c>Kind</c> is "gauge" or "counter" (absent: counter if the name ends in _total, else gauge);
+/// <c>CounterBits</c> is 32 or 64 for counters (absent: 64), so rates can tell a 32-bit wrap from a reset.
+/// </summary>
 public sealed record PluginMetric(
     string Name,
     double Value,
     IReadOnlyDictionary<string, string>? Labels = null,
-    DateTimeOffset? Ts = null);
+    DateTimeOffset? Ts = null,
+    string? Kind = null,
+    int? CounterBits = null);

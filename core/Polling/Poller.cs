@@ -145,7 +145,7 @@ public sealed partial class Poller(
                     if (metric is not null && !string.IsNullOrEmpty(metric.Name) && double.IsFinite(metric.Value))
                     {
                         samples.Add(new MetricSample(device.Id, metric.Name, metric.Value,
-                            metric.Labels is { Count: > 0 } labels ? labels : null, metric.Ts ?? polledAt));
+                            metric.Labels is { Count: > 0 } labels ? labels : null, metric.Ts ?? polledAt, metric.Kind, metric.CounterBits));
                     }
                 }
             }

@@ -62,14 +62,14 @@ public sealed class DiscoveryRejectionTests(DiscoveryRejectionTests.Fixture fixt
     }
 
     [Fact]
-    public async Task Ipv6_target_is_a_400_saying_so()
+    public async Task Ipv6_slash_64_target_is_a_400_saying_why_it_cannot_be_swept()
     {
-        var profile = await Host.InsertProfileAsync("ipv6", "2001:db8::/120", 161, [fixture.CredentialId]);
+        var profile = await Host.InsertProfileAsync("ipv6", "2001:db8::/64", 161, [fixture.CredentialId]);
 
         var (status, problem) = await StartAsync(profile);
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
-        Assert.Contains("IPv6", problem.GetProperty("detail").GetString());
+        Assert.Contains("cannot be swept", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         await AssertNoRunAsync(profile);
     }
 

@@ -88,18 +88,20 @@ public sealed class CredentialProfileApiTests(EntityApp fixture) : IClassFixture
     {
         { """{"protocol":"snmp_v2c","community":"c"}""", "name" },
         { """{"name":"x","community":"c"}""", "protocol" },
-        { """{"name":"x","protocol":"snmp_v1","community":"c"}""", "protocol" },
+        { """{"name":"x","protocol":"snmp_v4","community":"c"}""", "protocol" },
+        { """{"name":"x","protocol":"snmp_v1","community":"c","user":"u"}""", "user" },
         { """{"name":"x","protocol":"snmp_v2c"}""", "community" },
         { """{"name":"x","protocol":"snmp_v2c","community":"c","password":"p"}""", "password" },
         { """{"name":"x","protocol":"snmp_v2c","community":42}""", "community" },
         { """{"name":"x","protocol":"snmp_v2c","community":"c","colour":"red"}""", "colour" },
         { """{"name":"x","protocol":"snmp_v3","auth_protocol":"sha1","auth_key":"12345678"}""", "user" },
-        { """{"name":"x","protocol":"snmp_v3","user":"u","auth_protocol":"md5","auth_key":"12345678"}""", "auth_protocol" },
+        { """{"name":"x","protocol":"snmp_v3","user":"u","auth_protocol":"sha3-256","auth_key":"12345678"}""", "auth_protocol" },
         { """{"name":"x","protocol":"snmp_v3","user":"u","auth_protocol":"sha1"}""", "auth_key" },
         { """{"name":"x","protocol":"snmp_v3","user":"u","auth_protocol":"sha1","auth_key":"short"}""", "auth_key" },
         { """{"name":"x","protocol":"snmp_v3","user":"u","auth_key":"12345678"}""", "auth_key" },
         { """{"name":"x","protocol":"snmp_v3","user":"u","priv_protocol":"aes128","priv_key":"12345678"}""", "priv_protocol" },
-        { """{"name":"x","protocol":"snmp_v3","user":"u","auth_protocol":"sha1","auth_key":"12345678","priv_protocol":"des","priv_key":"12345678"}""", "priv_protocol" },
+        { """{"name":"x","protocol":"snmp_v3","user":"u","auth_protocol":"sha1","auth_key":"12345678","priv_protocol":"3des","priv_key":"12345678"}""", "priv_protocol" },
+        { """{"name":"x","protocol":"snmp_v3","user":"u","auth_protocol":"sha1","auth_key":"12345678","priv_protocol":"aes256c","priv_key":"12345678"}""", "priv_protocol" },
         { """{"name":"x","protocol":"snmp_v3","user":"u","auth_protocol":"sha1","auth_key":"12345678","priv_protocol":"aes128"}""", "priv_key" },
         { """{"name":"x","protocol":"ssh","password":"p"}""", "user" },
         { """{"name":"x","protocol":"ssh","user":"u"}""", "password" },
@@ -108,6 +110,27 @@ public sealed class CredentialProfileApiTests(EntityApp fixture) : IClassFixture
         { """{"name":"x","protocol":"ssh","user":"u","password":"p","community":"c"}""", "community" },
         { """{"name":"nul\u0000name","protocol":"snmp_v2c","community":"c"}""", "name" },
     };
+
+    [Fact]
+    public async Task Every_snmp_v3_auth_and_priv_protocol_the_codec_speaks_is_accepted_and_read_back()
+    {
+        string[] auths = ["md5", "sha1", "sha224", "sha256", "sha384", "sha512"];
+        string[] privs = ["none", "des", "aes128", "aes192", "aes256"];
+        foreach (var auth in auths)
+        {
+            foreach (var priv in privs)
+            {
+                var created = await Admin.CreateAsync("credential_profiles", priv == "none"
+                    ? new { name = $"v3-{auth}-{priv}", protocol = "snmp_v3", user = "u", auth_protocol = auth, auth_key = "auth-key-1", priv_protocol = priv, priv_key = (string?)null }
+                    : new { name = $"v3-{auth}-{priv}", protocol = "snmp_v3", user = "u", auth_protocol = auth, auth_key = "auth-key-1", priv_protocol = priv, priv_key = (string?)"priv-key-1" });
+                Assert.Equal(auth, created.GetProperty("auth_protocol").GetString());
+                Assert.Equal(priv, created.GetProperty("priv_protocol").GetString());
+            }
+        }
+
+        var v1 = await Admin.CreateAsync("credential_profiles", new { name = "v1", protocol = "snmp_v1", community = "c" });
+        Assert.Equal("snmp_v1", v1.GetProperty("protocol").GetString());
+    }
 
     [Theory]
     [MemberData(nameof(InvalidBodies))]

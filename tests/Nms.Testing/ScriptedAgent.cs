@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Nms.Plugins.Snmp.Codec;
 
-namespace Nms.Plugins.Tests;
+namespace Nms.Testing;
 
 /// <summary>A UDP responder on loopback that answers each datagram with whatever datagrams its script returns.</summary>
 public sealed class ScriptedAgent : IDisposable
