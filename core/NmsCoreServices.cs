@@ -34,7 +34,7 @@ public static class NmsCoreServices
         services.TryAddSingleton(TimeProvider.System);
 
         services.AddSingleton(_ => NmsDataSources.Create(options.Database.ApiConnectionString, options.Database.MetricsConnectionString));
-        services.AddSingleton(sp => new MigrationRunner(sp.GetRequiredService<NmsDataSources>().Api, sp.GetRequiredService<ILogger<MigrationRunner>>()));
+        services.AddSingleton(sp => new MigrationRunner(sp.GetRequiredService<NmsDataSources>().Api, sp.GetRequiredService<ILogger<MigrationRunner>>(), sp.GetServices<IDataMigration>()));
         services.AddSingleton(_ => new StorageQueues(StorageQueues.CreateServiceClient(configuration)));
         services.AddSingleton<IQueueSender>(sp => sp.GetRequiredService<StorageQueues>());
         services.AddSingleton(sp => new SecretSealer(sp.GetRequiredService<CryptoOptions>()));

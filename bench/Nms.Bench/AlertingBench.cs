@@ -14,7 +14,7 @@ namespace Nms.Bench;
 /// <summary>
 /// One alert evaluation (the timer's whole work: observations over devices and metrics, the state
 /// machine, writes and outbox, the relay) for N devices × 5 rules on real PostgreSQL, with 3 hours
-/// of metrics at 60 s per series (today's partition). Needs an admin connection (NMS_BENCH_PG_ADMIN; ./nms bench
+/// of metrics at 60 s per series (the v2 hot table). Needs an admin connection (NMS_BENCH_PG_ADMIN; ./nms bench
 /// alerting starts a private cluster when it is unset); creates and drops its own database.
 /// </summary>
 public static class AlertingBench
@@ -85,18 +85,21 @@ public static class AlertingBench
     {
         string[] statements =
         [
-            "SELECT nms_ensure_metrics_partition(current_date), nms_ensure_metrics_partition(current_date - 1)",
+            "SELECT nms_ensure_range_partition('metric_samples', 'ts', interval '1 day', now() - g * interval '1 day') FROM generate_series(0, 1) AS g",
             "INSERT INTO device_tags (device_id, key, value) SELECT id, 'site', CASE WHEN id % 2 = 0 THEN 'ams1' ELSE 'fra1' END FROM devices",
             """
-            INSERT INTO metrics (device_id, name, labels, value, ts)
-            SELECT d.id, 'cpu_load_percent', '{}', CASE WHEN d.id % 50 = 3 THEN 95 ELSE 20 + (d.id + m) % 30 END, now() - m * interval '1 minute'
-            FROM devices d CROSS JOIN generate_series(0, 179) AS m
+            INSERT INTO metric_series (device_id, name, labels, kind, counter_bits, first_seen_at, last_seen_at)
+            SELECT id, 'cpu_load_percent', '{}', 'gauge', NULL, now(), now() FROM devices
+            UNION ALL
+            SELECT d.id, 'if_in_octets_total', jsonb_build_object('interface', 'eth' || i, 'if_index', i::text), 'counter', 64, now(), now()
+            FROM devices d CROSS JOIN generate_series(1, 2) AS i
             """,
             """
-            INSERT INTO metrics (device_id, name, labels, value, ts)
-            SELECT d.id, 'if_in_octets_total', jsonb_build_object('interface', 'eth' || i, 'if_index', i::text),
-                   (180 - m) * 60 * CASE WHEN d.id % 100 = 4 THEN 5e6 ELSE 1e4 END, now() - m * interval '1 minute'
-            FROM devices d CROSS JOIN generate_series(1, 2) AS i CROSS JOIN generate_series(0, 179) AS m
+            INSERT INTO metric_samples (device_id, series_id, ts, value)
+            SELECT s.device_id, s.id, now() - m * interval '1 minute',
+                   CASE WHEN s.kind = 'gauge' THEN CASE WHEN s.device_id % 50 = 3 THEN 95 ELSE 20 + (s.device_id + m) % 30 END
+                        ELSE (180 - m) * 60 * CASE WHEN s.device_id % 100 = 4 THEN 5e6 ELSE 1e4 END END
+            FROM metric_series s CROSS JOIN generate_series(0, 179) AS m
             """,
             "ANALYZE",
         ];
@@ -140,7 +143,7 @@ public static class AlertingBench
             await rules.CreateAsync(rule, CancellationToken.None);
         }
 
-        await using var count = db.CreateCommand("SELECT count(*) FROM metrics");
+        await using var count = db.CreateCommand("SELECT count(*) FROM metric_samples");
         return (long)(await count.ExecuteScalarAsync())!;
     }
 

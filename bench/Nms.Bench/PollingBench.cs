@@ -61,6 +61,7 @@ internal static class PollingBench
                      ["NmsSchedulerSchedule"] = schedule,
                      ["NmsMaintenanceSchedule"] = "0 0 * * * *",
                      ["NmsRecoverySchedule"] = "0 0 * * * *",
+                     ["NmsCompactionSchedule"] = "0 */5 * * * *",
                      ["Nms:Database:ApiConnectionString"] = db.ConnectionString + ";Maximum Pool Size=20;Application Name=nms-api",
                      ["Nms:Database:MetricsConnectionString"] = db.ConnectionString + ";Maximum Pool Size=8;Application Name=nms-metrics",
                      ["Nms:Auth:BootstrapAdminKey"] = "nms_bench_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),

@@ -2,40 +2,40 @@ namespace Nms.Core.Alerting;
 
 /// <summary>
 /// Every statement of alerting that reads metrics, in one place so it can be retargeted.
-/// Today they read the <c>metrics</c> table main has (device_id, name, labels, value, ts). When the
-/// v2 store lands (CONTRACTS.md) the samples CTE becomes metric_series JOIN metric_samples and the
-/// reset rule below becomes <c>nms_counter_delta(prev, cur, counter_bits)</c>; nothing else changes.
-/// Windows never exceed 3 hours: the part v2 guarantees to keep in its hot table.
+/// They read the metrics store v2 (CONTRACTS.md, owned by core/Metrics): <c>metric_series</c> for names
+/// and labels, the hot table <c>metric_samples</c> for values, and <c>nms_counter_delta</c> for
+/// reset-aware counter increases. Windows never exceed 3 hours: the part v2 guarantees to keep hot.
 /// Each observation statement returns (rule_id, device_id, labels::text, value, firing, recovered, reason)
 /// only for series whose condition holds or that have an open alert, so a healthy fleet costs no rows.
-/// Samples are read per (rule, device in scope) through the (device_id, name, ts) index (the LATERAL
-/// joins), so the cost follows devices × rules, not how much history the table holds.
+/// Samples are read per (rule, device in scope) through the series' unique (device_id, name, labels)
+/// index and the hot table's (device_id, series_id, ts) index (the LATERAL joins), so the cost
+/// follows devices × rules, not how much history the table holds.
 /// </summary>
 internal static class AlertMetricsSql
 {
     /// <summary>$1 metric name: has any plugin reported it (within the retained data)?</summary>
-    public const string MetricReported = "SELECT EXISTS (SELECT 1 FROM metrics WHERE name = $1)";
+    public const string MetricReported = "SELECT EXISTS (SELECT 1 FROM metric_series WHERE name = $1)";
 
     /// <summary>$1 now. Threshold rules: last value, avg/min/max over the window, or a reset-aware per-second rate (first to last sample in the window, as Prometheus rate() without extrapolation).</summary>
     public const string ThresholdObservations = $"""
         WITH rules AS (
             SELECT * FROM alert_rules WHERE enabled AND kind = 'threshold'
         ), samples AS (
-            SELECT r.id AS rule_id, d.id AS device_id, m.labels, m.ts, m.value
+            SELECT r.id AS rule_id, d.id AS device_id, m.labels, m.counter_bits, m.ts, m.value
             FROM rules r
             JOIN devices d ON {AlertingSql.RuleScope}
             CROSS JOIN LATERAL (
-                SELECT m.labels, m.ts, m.value FROM metrics m
-                WHERE m.device_id = d.id AND m.name = r.metric AND m.ts > $1 - make_interval(secs => r.window_seconds) AND m.ts <= $1
-                  AND m.labels @> r.labels
+                SELECT s.labels, s.counter_bits, p.ts, p.value
+                FROM metric_series s
+                JOIN metric_samples p ON p.device_id = s.device_id AND p.series_id = s.id
+                WHERE s.device_id = d.id AND s.name = r.metric AND s.labels @> r.labels
+                  AND p.ts > $1 - make_interval(secs => r.window_seconds) AND p.ts <= $1
                 OFFSET 0 -- keeps the subquery per (rule, device): an index range scan each, never a scan of the table
             ) AS m
         ), deltas AS (
             SELECT rule_id, device_id, labels, ts, value,
-                   -- A decrease is a counter reset: the counter restarted from zero, so the increase is the new value.
-                   CASE WHEN lag(value) OVER w IS NULL THEN NULL
-                        WHEN value >= lag(value) OVER w THEN value - lag(value) OVER w
-                        ELSE value END AS delta
+                   -- Reset- and 32-bit-wrap-aware: the store's one definition of a counter's increase.
+                   nms_counter_delta(lag(value) OVER w, value, counter_bits) AS delta
             FROM samples
             WINDOW w AS (PARTITION BY rule_id, device_id, labels ORDER BY ts)
         ), aggregated AS (
@@ -69,9 +69,11 @@ internal static class AlertMetricsSql
             FROM rules r
             JOIN devices d ON {AlertingSql.RuleScope}
             CROSS JOIN LATERAL (
-                SELECT m.name, m.labels, m.ts, m.value FROM metrics m
-                WHERE m.device_id = d.id AND m.name IN ('if_oper_status', 'if_admin_status')
-                  AND m.ts > $1 - make_interval(secs => r.window_seconds) AND m.ts <= $1 AND m.labels @> r.labels
+                SELECT s.name, s.labels, p.ts, p.value
+                FROM metric_series s
+                JOIN metric_samples p ON p.device_id = s.device_id AND p.series_id = s.id
+                WHERE s.device_id = d.id AND s.name IN ('if_oper_status', 'if_admin_status') AND s.labels @> r.labels
+                  AND p.ts > $1 - make_interval(secs => r.window_seconds) AND p.ts <= $1
                 OFFSET 0
             ) AS m
             ORDER BY r.id, d.id, m.name, m.labels, m.ts DESC

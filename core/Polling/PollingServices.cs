@@ -22,8 +22,11 @@ public static class PollingServices
         services.AddSingleton<Poller>();
         services.AddSingleton(sp => new MetricsPartitions(
             sp.GetRequiredService<NmsDataSources>().Metrics, sp.GetRequiredService<MetricsOptions>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<MetricsPartitions>>()));
+        services.AddSingleton(sp => new MetricSeriesCatalog(sp.GetRequiredService<NmsDataSources>().Metrics));
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<MetricsWriter>(sp, sp.GetRequiredService<NmsDataSources>().Metrics));
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<MetricsCompactor>(sp, sp.GetRequiredService<NmsDataSources>().Metrics));
         services.AddSingleton<MetricsQuery>();
+        services.AddSingleton<IDataMigration>(sp => new MetricsBackfill(sp.GetRequiredService<MetricsOptions>(), sp.GetRequiredService<ILogger<MetricsBackfill>>()));
         return services;
     }
 }

@@ -19,9 +19,17 @@ public sealed class MetricsApiFunctions(MetricsQuery query)
         CancellationToken cancellationToken)
     {
         var deviceId = DeviceId(id);
-        var range = query.ParseRange(request.Query["name"], request.Query["from"], request.Query["to"], request.Query["step"]);
-        return new JsonResult(await query.SeriesAsync(deviceId, range, cancellationToken), NmsJson.Api);
+        var parsed = query.Parse(request.Query.SelectMany(q => q.Value.Select(v => new KeyValuePair<string, string?>(q.Key, v))));
+        return new JsonResult(await query.SeriesAsync(deviceId, parsed, cancellationToken), NmsJson.Api);
     }
+
+    [Function("DeviceSeries")]
+    [RequireRole(Role.Reader)]
+    public async Task<IActionResult> List(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "devices/{id}/series")] HttpRequest request,
+        string id,
+        CancellationToken cancellationToken) =>
+        new JsonResult(await query.SeriesListAsync(DeviceId(id), cancellationToken), NmsJson.Api);
 
     [Function("DeviceMetricsLatest")]
     [RequireRole(Role.Reader)]

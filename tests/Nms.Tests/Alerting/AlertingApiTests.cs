@@ -115,7 +115,7 @@ public sealed class AlertingApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Created, (await SendAsync(HttpMethod.Post, "alert_rules", Rule("flagged", "my_custom_gauge", true))).Status);
         Assert.Equal(HttpStatusCode.Created, (await SendAsync(HttpMethod.Post, "alert_rules", Rule("known", "cpu_load_percent"))).Status);
         var device = await app.AddDeviceAsync("127.23.2.1");
-        await app.Database.ExecuteAsync("INSERT INTO metrics (device_id, name, labels, value, ts) VALUES ($1, 'reported_by_plugin', '{}', 1, now())", device);
+        await app.Database.ExecuteAsync(MetricsStoreSql.Sample, device, "reported_by_plugin", "{}", 1d, DateTimeOffset.UtcNow);
         var (status, created) = await SendAsync(HttpMethod.Post, "alert_rules", Rule("reported", "reported_by_plugin"));
 
         Assert.Equal(HttpStatusCode.Created, status);

@@ -93,9 +93,9 @@ public sealed class AlertingDatabase : IAsyncDisposable
 
     public Task ReactivateAsync(long device) => Database.DataSource.ReactivateByOperatorAsync(device, 60, Time.GetUtcNow());
 
-    /// <summary>A sample at the fake clock's now, as the metrics writer stores it.</summary>
+    /// <summary>A sample at the fake clock's now, stored as the metrics writer stores it (series row, hot-table row).</summary>
     public Task SampleAsync(long device, string name, double value, string labels = "{}") =>
-        Database.ExecuteAsync("INSERT INTO metrics (device_id, name, labels, value, ts) VALUES ($1, $2, $3::jsonb, $4, $5)", device, name, labels, value, Time.GetUtcNow());
+        Database.ExecuteAsync(MetricsStoreSql.Sample, device, name, labels, value, Time.GetUtcNow());
 
     public const string SigningSecret = "0123456789abcdef-secret";
 

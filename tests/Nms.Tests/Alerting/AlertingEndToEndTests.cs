@@ -48,7 +48,7 @@ public sealed class AlertingEndToEndTests
         };
         await app.DeviceDownRuleAsync(channels);
         var device = await app.AddDeviceAsync(agent.Ip, agent.Port, await app.CommunityCredentialAsync(), interval: 10);
-        await TestApp.EventuallyAsync(async () => await app.Database.ScalarAsync<long>("SELECT count(*) FROM metrics WHERE device_id = $1", device) > 0, "the device polled", TimeSpan.FromSeconds(30));
+        await TestApp.EventuallyAsync(async () => await app.Database.ScalarAsync<long>("SELECT count(*) FROM metric_samples WHERE device_id = $1", device) > 0, "the device polled", TimeSpan.FromSeconds(30));
 
         await agent.StopAsync();
 
@@ -125,7 +125,7 @@ public sealed class AlertingEndToEndTests
         {
             var at = DateTimeOffset.UtcNow;
             await app.SendAsync(app.Queues.Metrics, new MetricsBatchMessage(Guid.NewGuid(), [new MetricSample(device, "cpu_load_percent", value, null, at)]));
-            await TestApp.EventuallyAsync(async () => await app.Database.ScalarAsync<long>("SELECT count(*) FROM metrics WHERE device_id = $1 AND value = $2 AND ts >= $3", device, value, at.AddMilliseconds(-1)) > 0, $"{value} written");
+            await TestApp.EventuallyAsync(async () => await app.Database.ScalarAsync<long>("SELECT count(*) FROM metric_samples WHERE device_id = $1 AND value = $2 AND ts >= $3", device, value, at.AddMilliseconds(-1)) > 0, $"{value} written");
             await app.WaitForEvaluationsAsync(2);
         }
 
