@@ -17,7 +17,7 @@ public sealed record ReceivedRequest(string Path, IReadOnlyDictionary<string, st
 /// </summary>
 public sealed class TestReceiver : IDisposable
 {
-    private readonly HttpListener listener = new();
+    private readonly HttpListener listener;
     private readonly ConcurrentQueue<int> statuses = new();
     private readonly ConcurrentQueue<ReceivedRequest> received = new();
     private readonly CancellationTokenSource stop = new();
@@ -25,18 +25,21 @@ public sealed class TestReceiver : IDisposable
 
     public TestReceiver()
     {
+        // A port the kernel just handed out; a failed Start disposes the listener, so each attempt takes a new one.
         for (var attempt = 0; ; attempt++)
         {
-            Port = Random.Shared.Next(20_000, 60_000);
-            listener.Prefixes.Clear();
-            listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
+            Port = FreePort();
+            var candidate = new HttpListener();
+            candidate.Prefixes.Add($"http://127.0.0.1:{Port}/");
             try
             {
-                listener.Start();
+                candidate.Start();
+                listener = candidate;
                 break;
             }
             catch (HttpListenerException) when (attempt < 20)
             {
+                candidate.Close();
             }
         }
 
@@ -110,6 +113,13 @@ public sealed class TestReceiver : IDisposable
 
         context.Response.StatusCode = status;
         context.Response.Close();
+    }
+
+    private static int FreePort()
+    {
+        using var socket = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        socket.Start();
+        return ((IPEndPoint)socket.LocalEndpoint).Port;
     }
 
     public void Dispose()
