@@ -49,6 +49,7 @@ public static class NmsCoreServices
         services.AddNmsPolling();
         services.AddNmsMetrics();
         services.AddNmsHealth(configuration);
+        services.AddNmsAlerting();
         if (options.Database.MigrateOnStartup)
         {
             services.AddHostedService<MigrateOnStartup>();

@@ -165,12 +165,14 @@ param queueNames object = {
   poll: 'poll'
   metrics: 'metrics'
   failures: 'failures'
+  notifications: 'notifications'
 }
 
 param schedulerSchedule string = '*/10 * * * * *'
 param maintenanceSchedule string = '0 */10 * * * *'
 param recoverySchedule string = '30 * * * * *'
 param compactionSchedule string = '0 */5 * * * *'
+param alertingSchedule string = '*/30 * * * * *'
 param pluginMaxConcurrentProcesses int = 4
 param pluginRunTimeoutSeconds int = 60
 param discoveryMaxAddressesPerRun int = 65536
@@ -238,6 +240,7 @@ module storage 'modules/storage.bicep' = {
       queueNames.poll
       queueNames.metrics
       queueNames.failures
+      queueNames.notifications
     ]
     appPrincipalId: identity.properties.principalId
     tags: tags
@@ -340,12 +343,14 @@ module functionApp 'modules/functionapp.bicep' = {
       poll: queueNames.poll
       metrics: queueNames.metrics
       failures: queueNames.failures
+      notifications: queueNames.notifications
     }
     timers: {
       scheduler: schedulerSchedule
       maintenance: maintenanceSchedule
       recovery: recoverySchedule
       compaction: compactionSchedule
+      alerting: alertingSchedule
     }
     nms: {
       pluginMaxConcurrentProcesses: pluginMaxConcurrentProcesses

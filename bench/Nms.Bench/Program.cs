@@ -16,6 +16,7 @@ var benchmarks = new Dictionary<string, Func<string[], Task<int>>>(StringCompare
     ["ingest"] = IngestBench.RunAsync,
     ["metrics-store"] = MetricsStoreBench.RunAsync,
     ["health-consumer"] = a => new HealthConsumerBenchmark().RunAsync(a, cts.Token),
+    ["alerting"] = AlertingBench.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

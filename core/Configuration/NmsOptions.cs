@@ -14,6 +14,7 @@ public sealed class NmsOptions
     public PollingOptions Polling { get; set; } = new();
     public HealthOptions Health { get; set; } = new();
     public MetricsOptions Metrics { get; set; } = new();
+    public AlertingOptions Alerting { get; set; } = new();
 }
 
 public sealed class DatabaseOptions
@@ -112,4 +113,16 @@ public sealed class MetricsOptions
 
     /// <summary>Old <c>metrics</c> rows moved per transaction by the migration.</summary>
     public int BackfillBatchSize { get; set; } = 20_000;
+}
+
+public sealed class AlertingOptions
+{
+    /// <summary>Resolved alerts (with their events and notifications) are kept this long.</summary>
+    public int HistoryRetentionDays { get; set; } = 30;
+
+    /// <summary>How long one delivery to a receiver may take before it counts as failed.</summary>
+    public int DeliveryTimeoutSeconds { get; set; } = 10;
+
+    /// <summary>Alerts per notification (a group larger than this is cut, with a count of the rest).</summary>
+    public int MaxAlertsPerNotification { get; set; } = 100;
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Nms.Core.Alerting;
 using Nms.Core.Configuration;
 using Nms.Core.Data;
 using Nms.Core.Devices;
@@ -163,7 +164,9 @@ public sealed partial class DiscoveryWorker(
         var found = outcome.Found
             .Select(d => new DeviceProvision(IPAddress.Parse(d.Ip), run.Port, run.Plugin, run.PollIntervalSeconds, d.CredentialId, run.ProfileId, d.Hostname, d.Description, d.HostKey))
             .ToList();
-        var provisioned = (await DeviceLifecycle.ProvisionManyAsync(connection, transaction, found, now, cancellationToken)).Count;
+        var created = await DeviceLifecycle.ProvisionManyAsync(connection, transaction, found, now, cancellationToken);
+        await DeviceTagging.TagDiscoveredAsync(connection, transaction, run.ProfileId, created.Select(d => d.DeviceId).ToArray(), cancellationToken);
+        var provisioned = created.Count;
         var alreadyKnown = outcome.Found.Count - provisioned;
         DiscoveryRunTotals? totals = null;
         await using (var count = new NpgsqlCommand(DiscoverySql.CountBatch, connection, transaction))

@@ -91,10 +91,11 @@ public sealed class DeviceService(
             throw ProblemException.BadRequest("limit", $"'limit' must be 1-{MaxPageSize}.");
         }
 
+        var tag = query.Tag is null ? (Alerting.Tag?)null : Alerting.Tag.Parse(query.Tag, "tag");
         var pattern = string.IsNullOrEmpty(q) ? null : EscapeLike(q);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var rows = await EntityDb.QueryAsync(connection, null, EntitySql.ListDevices, Read, cancellationToken,
-            after, status, plugin, pattern is null ? null : $"%{pattern}%", pattern is null ? null : $"{pattern}%", limit + 1);
+            after, status, plugin, pattern is null ? null : $"%{pattern}%", pattern is null ? null : $"{pattern}%", limit + 1, tag?.Key, tag?.Value);
         var more = rows.Count > limit;
         if (more)
         {

@@ -82,7 +82,7 @@ public sealed record Device(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt);
 
-public sealed record DeviceQuery(string? Status = null, string? Plugin = null, string? Q = null, string? Cursor = null, int? Limit = null);
+public sealed record DeviceQuery(string? Status = null, string? Plugin = null, string? Q = null, string? Cursor = null, int? Limit = null, string? Tag = null);
 
 public static class DeviceStatus
 {

@@ -51,7 +51,7 @@ internal static class EntitySql
 
     public const string SelectDevice = $"SELECT {DeviceColumns} FROM devices d LEFT JOIN poll_schedule s ON s.device_id = d.id WHERE d.id = $1";
 
-    /// <summary>Keyset page: ids after the cursor, filters optional ($2 status, $3 plugin, $4/$5 text search).</summary>
+    /// <summary>Keyset page: ids after the cursor, filters optional ($2 status, $3 plugin, $4/$5 text search, $7/$8 a tag key and value).</summary>
     public const string ListDevices = $"""
         SELECT {DeviceColumns}
         FROM devices d LEFT JOIN poll_schedule s ON s.device_id = d.id
@@ -59,6 +59,7 @@ internal static class EntitySql
           AND ($2::text IS NULL OR d.status = $2::text)
           AND ($3::text IS NULL OR d.plugin = $3::text)
           AND ($4::text IS NULL OR d.hostname ILIKE $4::text ESCAPE '\' OR host(d.ip) LIKE $5::text ESCAPE '\')
+          AND ($7::text IS NULL OR EXISTS (SELECT 1 FROM device_tags t WHERE t.device_id = d.id AND t.key = $7::text AND t.value = $8::text))
         ORDER BY d.id
         LIMIT $6
         """;

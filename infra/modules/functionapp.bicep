@@ -104,10 +104,12 @@ var nmsSettings = {
   NmsPollQueue: queues.poll
   NmsMetricsQueue: queues.metrics
   NmsFailuresQueue: queues.failures
+  NmsNotificationsQueue: queues.notifications
   NmsSchedulerSchedule: timers.scheduler
   NmsMaintenanceSchedule: timers.maintenance
   NmsRecoverySchedule: timers.recovery
   NmsCompactionSchedule: timers.compaction
+  NmsAlertingSchedule: timers.alerting
   Nms__Database__ApiConnectionString: apiConnectionString
   Nms__Database__MetricsConnectionString: metricsConnectionString
   // Safe with many instances: MigrationRunner serialises on a PostgreSQL advisory lock.
@@ -150,6 +152,9 @@ var nmsSettings = {
   Nms__Metrics__CompactionWindowMinutes: '120'
   Nms__Metrics__CompactionDevicesPerTransaction: '200'
   Nms__Metrics__BackfillBatchSize: '20000'
+  Nms__Alerting__HistoryRetentionDays: '30'
+  Nms__Alerting__DeliveryTimeoutSeconds: '10'
+  Nms__Alerting__MaxAlertsPerNotification: '100'
 }
 
 // One setting per key id, so a rotated-out key keeps opening old rows.

@@ -8,6 +8,7 @@ type queueNames = {
   poll: string
   metrics: string
   failures: string
+  notifications: string
 }
 
 @export()
@@ -17,6 +18,7 @@ type schedules = {
   maintenance: string
   recovery: string
   compaction: string
+  alerting: string
 }
 
 @export()

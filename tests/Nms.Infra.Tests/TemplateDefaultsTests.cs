@@ -15,6 +15,7 @@ public sealed partial class TemplateDefaultsTests
         { "maintenanceSchedule", "NmsMaintenanceSchedule" },
         { "recoverySchedule", "NmsRecoverySchedule" },
         { "compactionSchedule", "NmsCompactionSchedule" },
+        { "alertingSchedule", "NmsAlertingSchedule" },
         { "pluginMaxConcurrentProcesses", "Nms__Plugins__MaxConcurrentProcesses" },
         { "pluginRunTimeoutSeconds", "Nms__Plugins__RunTimeoutSeconds" },
         { "discoveryMaxAddressesPerRun", "Nms__Discovery__MaxAddressesPerRun" },
@@ -43,6 +44,7 @@ public sealed partial class TemplateDefaultsTests
     [InlineData("poll", "NmsPollQueue")]
     [InlineData("metrics", "NmsMetricsQueue")]
     [InlineData("failures", "NmsFailuresQueue")]
+    [InlineData("notifications", "NmsNotificationsQueue")]
     public void Queue_name_defaults_match_the_sample(string key, string setting)
     {
         Assert.Matches($@"param queueNames object = \{{[^}}]*\n  {key}: '{Regex.Escape(SampleValue(setting))}'\n", Main.Replace("\r\n", "\n", StringComparison.Ordinal));

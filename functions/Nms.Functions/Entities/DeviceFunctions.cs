@@ -24,7 +24,8 @@ public sealed class DeviceFunctions(DeviceService devices)
             ApiHttp.QueryString(request, "plugin"),
             ApiHttp.QueryString(request, "q"),
             ApiHttp.QueryString(request, "cursor"),
-            ApiHttp.QueryInt(request, "limit"));
+            ApiHttp.QueryInt(request, "limit"),
+            ApiHttp.QueryString(request, "tag"));
         return ApiHttp.Ok(await devices.ListAsync(query, cancellationToken));
     }
 

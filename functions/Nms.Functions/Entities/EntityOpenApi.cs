@@ -68,6 +68,7 @@ internal sealed class EntityOpenApi : IOpenApiPaths
             .Query("status", Enum(DeviceStatus.Active, DeviceStatus.Inactive), "Only devices in this status")
             .Query("plugin", String(), "Only devices polled by this plugin")
             .Query("q", String(), "Text search: hostname contains it (case-insensitive) or the IP starts with it")
+            .Query("tag", String(), "Only devices with this tag, key=value (e.g. site=ams1)")
             .Query("cursor", String(), "next_cursor of the previous page; absent for the first")
             .Query("limit", Integer(1, DeviceService.MaxPageSize), $"Page size, default {DeviceService.DefaultPageSize}")
             .Response(200, "A page; next_cursor is absent on the last", Ref("DevicePage"))

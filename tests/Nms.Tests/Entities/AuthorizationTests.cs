@@ -22,6 +22,8 @@ public sealed class AuthorizationTests(AuthorizationTests.Keys keys) : IClassFix
         ["GET /discovery_profiles/{id}"] = Role.Reader,
         ["PUT /discovery_profiles/{id}"] = Role.Admin,
         ["DELETE /discovery_profiles/{id}"] = Role.Admin,
+        ["GET /discovery_profiles/{id}/tags"] = Role.Reader,
+        ["PUT /discovery_profiles/{id}/tags"] = Role.Admin,
         ["POST /discovery_profiles/{id}/run"] = Role.Operator,
         ["GET /discovery_profiles/{id}/runs"] = Role.Reader,
         ["GET /devices"] = Role.Reader,
@@ -29,6 +31,9 @@ public sealed class AuthorizationTests(AuthorizationTests.Keys keys) : IClassFix
         ["GET /devices/{id}"] = Role.Reader,
         ["PATCH /devices/{id}"] = Role.Operator,
         ["DELETE /devices/{id}"] = Role.Operator,
+        // Tags (issue 14): operators tag devices.
+        ["GET /devices/{id}/tags"] = Role.Reader,
+        ["PUT /devices/{id}/tags"] = Role.Operator,
         // Metrics (issue 6) live under /devices too.
         ["GET /devices/{id}/metrics"] = Role.Reader,
         ["GET /devices/{id}/metrics/latest"] = Role.Reader,

@@ -41,7 +41,7 @@ public sealed class SettingsSampleTests
             .Where(key => key != "Nms:Crypto:Keys")
             .Concat(OptionKeys(typeof(HealthRecoveryOptions), $"{NmsOptions.Section}:Health"))
             .Append(ReachabilityChecker.UdpPluginsSetting)
-            .Concat([QueueNames.DiscoverySetting, QueueNames.PollSetting, QueueNames.MetricsSetting, QueueNames.FailuresSetting]);
+            .Concat([QueueNames.DiscoverySetting, QueueNames.PollSetting, QueueNames.MetricsSetting, QueueNames.FailuresSetting, QueueNames.NotificationsSetting]);
         return options.Concat(TimerScheduleSettings()).Distinct();
     }
 

@@ -83,7 +83,7 @@ public sealed class TestApp : IAsyncDisposable
         var work = Directory.CreateTempSubdirectory("nms-app-").FullName;
         var port = FreeTcpPort();
         var prefix = "t" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
-        var queues = new QueueNames($"{prefix}-discovery", $"{prefix}-poll", $"{prefix}-metrics", $"{prefix}-failures");
+        var queues = new QueueNames($"{prefix}-discovery", $"{prefix}-poll", $"{prefix}-metrics", $"{prefix}-failures", $"{prefix}-notifications");
         var adminKey = "nms_test_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         var logs = new CapturedLogs();
 
@@ -130,10 +130,12 @@ public sealed class TestApp : IAsyncDisposable
         [QueueNames.PollSetting] = queues.Poll,
         [QueueNames.MetricsSetting] = queues.Metrics,
         [QueueNames.FailuresSetting] = queues.Failures,
+        [QueueNames.NotificationsSetting] = queues.Notifications,
         ["NmsSchedulerSchedule"] = "*/2 * * * * *",
         ["NmsMaintenanceSchedule"] = "0 */10 * * * *",
         ["NmsRecoverySchedule"] = "*/2 * * * * *",
         ["NmsCompactionSchedule"] = "0 0 0 1 1 *",
+        ["NmsAlertingSchedule"] = "*/2 * * * * *",
         ["Nms:Database:ApiConnectionString"] = database.ConnectionString + ";Application Name=nms-api",
         ["Nms:Database:MetricsConnectionString"] = database.ConnectionString + ";Application Name=nms-metrics",
         ["Nms:Database:MigrateOnStartup"] = "true",
