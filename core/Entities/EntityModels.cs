@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Nms.Core.Plugins;
 
 namespace Nms.Core.Entities;
 
@@ -151,3 +152,37 @@ public sealed record CreatedApiKey(Guid Id, string Name, string Role, string Key
 {
     public override string ToString() => $"CreatedApiKey {{ Id = {Id}, Name = {Name}, Role = {Role} }}";
 }
+
+// ---- poll profiles --------------------------------------------------------------------------
+
+/// <summary>What a poll reads (plugins/README.md "Poll profiles"); every field is checked by <see cref="PollProfileValidation"/>.</summary>
+[JsonNumberHandling(JsonNumberHandling.Strict)]
+public sealed record PollProfileRequest(
+    string? Name = null,
+    IReadOnlyList<PollObjectRequest?>? Scalars = null,
+    IReadOnlyList<PollTableRequest?>? Tables = null,
+    int? MaxRequests = null);
+
+[JsonNumberHandling(JsonNumberHandling.Strict)]
+public sealed record PollObjectRequest(string? Oid = null, string? Metric = null, string? Kind = null, int? CounterBits = null);
+
+[JsonNumberHandling(JsonNumberHandling.Strict)]
+public sealed record PollTableRequest(IReadOnlyList<PollObjectRequest?>? Columns = null, string? IndexLabel = null, IReadOnlyList<PollLookupRequest?>? Lookups = null);
+
+public sealed record PollLookupRequest(string? Oid = null, string? Label = null);
+
+/// <summary>A stored profile: the definition in the plugin contract's own records, so it travels to the plugin as it is.</summary>
+public sealed record PollProfile(
+    long Id,
+    string Name,
+    IReadOnlyList<PluginPollObject> Scalars,
+    IReadOnlyList<PluginPollTable> Tables,
+    int? MaxRequests,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt)
+{
+    public PluginPollProfile ToPlugin() => new(Name, Scalars, Tables, MaxRequests);
+}
+
+/// <summary>The jsonb column poll_profiles.definition.</summary>
+public sealed record PollProfileDefinition(IReadOnlyList<PluginPollObject> Scalars, IReadOnlyList<PluginPollTable> Tables, int? MaxRequests = null);

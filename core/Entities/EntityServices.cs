@@ -18,6 +18,8 @@ public static class EntityServices
         services.AddSingleton(sp => new DiscoveryProfileService(
             sp.GetRequiredService<NmsDataSources>().Api, sp.GetRequiredService<IPluginRunner>(), sp.GetRequiredService<DiscoveryOptions>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<DiscoveryProfileService>>()));
+        services.AddSingleton(sp => new PollProfileService(
+            sp.GetRequiredService<NmsDataSources>().Api, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PollProfileService>>()));
         services.AddSingleton(sp => new DeviceService(
             sp.GetRequiredService<NmsDataSources>().Api, sp.GetRequiredService<IPluginRunner>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<DeviceService>>()));

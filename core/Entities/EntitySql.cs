@@ -107,6 +107,30 @@ internal static class EntitySql
     /// <summary>Status, schedule, interval and failure fields belong to DeviceLifecycle; the credential is the API's.</summary>
     public const string UpdateDeviceCredential = "UPDATE devices SET credential_profile_id = $2, updated_at = $3 WHERE id = $1";
 
+    // ---- poll profiles -------------------------------------------------------------------------
+
+    private const string PollProfileColumns = "id, name, definition::text, created_at, updated_at";
+
+    public const string InsertPollProfile = $"""
+        INSERT INTO poll_profiles (name, definition, created_at, updated_at) VALUES ($1, $2::jsonb, $3, $3)
+        RETURNING {PollProfileColumns}
+        """;
+
+    public const string UpdatePollProfile = $"""
+        UPDATE poll_profiles SET name = $2, definition = $3::jsonb, updated_at = $4 WHERE id = $1
+        RETURNING {PollProfileColumns}
+        """;
+
+    public const string SelectPollProfile = $"SELECT {PollProfileColumns} FROM poll_profiles WHERE id = $1";
+
+    public const string ListPollProfiles = $"SELECT {PollProfileColumns} FROM poll_profiles ORDER BY id";
+
+    public const string DeletePollProfile = "DELETE FROM poll_profiles WHERE id = $1";
+
+    public const string DevicesUsingPollProfile = "SELECT id FROM devices WHERE poll_profile_id = $1 ORDER BY id LIMIT 100";
+
+    public const string DiscoveryProfilesUsingPollProfile = "SELECT id FROM discovery_profiles WHERE poll_profile_id = $1 ORDER BY id LIMIT 100";
+
     // ---- api keys -----------------------------------------------------------------------------
 
     private const string ApiKeyColumns = "id, name, role, key_prefix, created_at, revoked_at, last_used_at";
