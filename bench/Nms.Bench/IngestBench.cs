@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using Nms.Core.Configuration;
 using Nms.Core.Data;
+using Nms.Core.Diagnostics;
 using Nms.Core.Metrics;
 using Nms.Core.Polling;
 using Npgsql;
@@ -28,11 +29,11 @@ internal static class IngestBench
         await using var db = await BenchDatabase.CreateAsync();
         var now = DateTimeOffset.UtcNow;
         var samples = Samples(rows, now);
-        var batches = QueueMessageSplitter.Split(samples, options.Int("max-json-bytes", QueueMessageSplitter.MaxJsonBytes)).Select(part => new MetricsBatchMessage(Guid.NewGuid(), part)).ToList();
+        var batches = QueueMessageSplitter.Split(samples, nameof(MetricsBatchMessage.Samples), options.Int("max-json-bytes", QueueMessageSplitter.MaxJsonBytes)).Select(part => new MetricsBatchMessage(part.BatchId, part.Items)).ToList();
         Console.WriteLine($"ingest: {rows:N0} rows in {batches.Count:N0} batches of ~{rows / batches.Count} rows, writer concurrency {string.Join(" and ", concurrencies)}, best of {rounds} interleaved rounds");
 
         await using var dataSource = NmsDataSources.Create(db.ConnectionString, db.ConnectionString);
-        using var instruments = new PollingInstruments();
+        using var instruments = new NmsInstruments();
         var partitions = new MetricsPartitions(dataSource.Metrics, new MetricsOptions(), TimeProvider.System, NullLogger<MetricsPartitions>.Instance);
         await partitions.MaintainAsync(CancellationToken.None);
         await using (var old = dataSource.Api.CreateCommand("SELECT nms_ensure_metrics_partition($1::date)"))

@@ -6,7 +6,9 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Nms.Core.Configuration;
+using Nms.Core.Credentials;
 using Nms.Core.Devices;
+using Nms.Core.Diagnostics;
 using Nms.Core.Entities;
 using Nms.Core.Polling;
 using Nms.Functions.LocalHost;
@@ -172,7 +174,7 @@ internal static class PollingBench
         {
             listener.InstrumentPublished = (instrument, l) =>
             {
-                if (instrument.Meter.Name == PollingInstruments.MeterName)
+                if (instrument.Meter.Name == NmsInstruments.MeterName)
                 {
                     l.EnableMeasurementEvents(instrument);
                 }

@@ -56,6 +56,9 @@ public sealed class ReachabilityOptions
     public string FpingPath { get; set; } = "/usr/bin/fping";
     public int TimeoutMilliseconds { get; set; } = 500;
     public int Retries { get; set; } = 1;
+
+    /// <summary>Comma-separated plugins that talk UDP: in <c>tcp</c> mode their devices skip the connect check (it would prove nothing).</summary>
+    public string UdpPlugins { get; set; } = "snmp";
 }
 
 public sealed class DiscoveryOptions

@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -10,7 +11,7 @@ namespace Nms.Core.Data;
 /// under a session advisory lock so scaled-out instances starting together do not race; then the
 /// <see cref="IDataMigration"/>s, under the same lock.
 /// </summary>
-public sealed partial class MigrationRunner(NpgsqlDataSource dataSource, ILogger<MigrationRunner> logger, IEnumerable<IDataMigration>? dataMigrations = null)
+public sealed partial class MigrationRunner([FromKeyedServices(NmsDataSources.ApiKey)] NpgsqlDataSource dataSource, ILogger<MigrationRunner> logger, IEnumerable<IDataMigration>? dataMigrations = null)
 {
     // The lock key is any constant shared by every instance of this app.
     private const string LockSql = "SELECT pg_advisory_lock(5136160953608519)";

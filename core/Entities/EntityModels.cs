@@ -1,5 +1,5 @@
 using System.Text.Json.Serialization;
-using Nms.Core.Plugins;
+using Nms.Plugins.Sdk;
 
 namespace Nms.Core.Entities;
 
@@ -12,51 +12,6 @@ namespace Nms.Core.Entities;
 public sealed record ItemList<T>(IReadOnlyList<T> Items);
 
 public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor);
-
-// ---- credential profiles --------------------------------------------------------------------
-
-[JsonNumberHandling(JsonNumberHandling.Strict)]
-public sealed record CredentialProfileRequest(
-    string? Name = null,
-    string? Protocol = null,
-    string? Community = null,
-    string? User = null,
-    string? AuthProtocol = null,
-    string? AuthKey = null,
-    string? PrivProtocol = null,
-    string? PrivKey = null,
-    string? Password = null,
-    string? PrivateKey = null,
-    string? PrivateKeyPassphrase = null)
-{
-    public override string ToString() => $"CredentialProfileRequest {{ Name = {Name}, Protocol = {Protocol} }}";
-}
-
-/// <summary>What the API shows of a credential profile: never a secret, only the key id it is sealed under.</summary>
-public sealed record CredentialProfile(
-    long Id,
-    string Name,
-    string Protocol,
-    string? User,
-    string? AuthProtocol,
-    string? PrivProtocol,
-    string SecretKeyId,
-    DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
-
-public static class CredentialProtocols
-{
-    public const string SnmpV1 = "snmp_v1";
-    public const string SnmpV2c = "snmp_v2c";
-    public const string SnmpV3 = "snmp_v3";
-    public const string Ssh = "ssh";
-
-    public static readonly IReadOnlyList<string> All = [SnmpV1, SnmpV2c, SnmpV3, Ssh];
-
-    /// <summary>What the snmp plugin's codec speaks (plugins/README.md); anything else is a 400, never a downgrade.</summary>
-    public static readonly IReadOnlyList<string> AuthProtocols = ["none", "md5", "sha1", "sha224", "sha256", "sha384", "sha512"];
-    public static readonly IReadOnlyList<string> PrivProtocols = ["none", "des", "aes128", "aes192", "aes256"];
-}
 
 // ---- discovery profiles ---------------------------------------------------------------------
 

@@ -1,13 +1,15 @@
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Nms.Core.Api;
 using Nms.Core.Configuration;
+using Nms.Core.Data;
 using Npgsql;
 
 namespace Nms.Core.Entities;
 
 /// <summary>Poll profiles: validated definitions in the plugin contract's shape; one in use by a device or discovery profile is not deleted.</summary>
-public sealed class PollProfileService(NpgsqlDataSource dataSource, TimeProvider time, ILogger<PollProfileService> logger)
+public sealed class PollProfileService([FromKeyedServices(NmsDataSources.ApiKey)] NpgsqlDataSource dataSource, TimeProvider time, ILogger<PollProfileService> logger)
 {
     public const int MaxBodyBytes = PollProfileValidation.MaxBodyBytes;
 

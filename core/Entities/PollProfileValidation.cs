@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Nms.Core.Api;
-using Nms.Core.Plugins;
+using Nms.Plugins.Sdk;
 using static Nms.Core.Entities.EntityValidation;
 
 namespace Nms.Core.Entities;

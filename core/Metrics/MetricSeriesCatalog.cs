@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Nms.Core.Data;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -11,7 +13,7 @@ namespace Nms.Core.Metrics;
 /// The series dictionary's ids for the writer: (device, name, labels) to <c>metric_series.id</c>,
 /// created on first sight and cached for the life of the process (a series id never changes).
 /// </summary>
-public sealed class MetricSeriesCatalog(NpgsqlDataSource dataSource)
+public sealed class MetricSeriesCatalog([FromKeyedServices(NmsDataSources.MetricsKey)] NpgsqlDataSource dataSource)
 {
     private readonly ConcurrentDictionary<SeriesKey, long> ids = new();
 

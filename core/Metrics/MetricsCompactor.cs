@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Nms.Core.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Nms.Core.Data;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -15,7 +17,7 @@ namespace Nms.Core.Metrics;
 /// Rows of a late batch for a compacted window are merged into its block by a later run.
 /// </summary>
 public sealed partial class MetricsCompactor(
-    NpgsqlDataSource dataSource,
+    [FromKeyedServices(NmsDataSources.MetricsKey)] NpgsqlDataSource dataSource,
     MetricsPartitions partitions,
     MetricsOptions options,
     TimeProvider time,

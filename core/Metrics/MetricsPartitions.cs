@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Nms.Core.Configuration;
+using Nms.Core.Data;
 using Npgsql;
 
 namespace Nms.Core.Metrics;
@@ -14,7 +16,7 @@ public sealed record MetricsTier(string Table, string Key, TimeSpan Width, int R
 /// table's days are created ahead by the maintenance timer and on first write; compaction creates
 /// the partitions it writes into.
 /// </summary>
-public sealed partial class MetricsPartitions(NpgsqlDataSource dataSource, MetricsOptions options, TimeProvider time, ILogger<MetricsPartitions> logger)
+public sealed partial class MetricsPartitions([FromKeyedServices(NmsDataSources.MetricsKey)] NpgsqlDataSource dataSource, MetricsOptions options, TimeProvider time, ILogger<MetricsPartitions> logger)
 {
     private readonly ConcurrentDictionary<(string Table, DateTimeOffset Lower), Task> ensured = new();
 

@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Nms.Core.Polling;
+using Nms.Core.Data;
+using Nms.Core.Diagnostics;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -13,10 +15,10 @@ namespace Nms.Core.Metrics;
 /// claimed in the COPY's own transaction, and a batch whose id is already claimed writes nothing.
 /// </summary>
 public sealed partial class MetricsWriter(
-    NpgsqlDataSource metricsDataSource,
+    [FromKeyedServices(NmsDataSources.MetricsKey)] NpgsqlDataSource metricsDataSource,
     MetricsPartitions partitions,
     MetricSeriesCatalog catalog,
-    PollingInstruments instruments,
+    NmsInstruments instruments,
     TimeProvider time,
     ILogger<MetricsWriter> logger)
 {

@@ -1,97 +1,23 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Nms.Plugins.Sdk;
 
 namespace Nms.Core.Plugins;
 
-// The wire contract with plugin executables; plugins/README.md is its public description.
-// One JSON document on stdin, one on stdout, snake_case fields.
+// The wire contract with plugin executables is defined once, in plugins/Nms.Plugins.Sdk/Contract.cs
+// (PluginRequest, PluginTarget, PluginCredential, PluginResponse, PluginResult, PluginMetric);
+// plugins/README.md is its public description. This is how the app reads and writes it.
 
 public static class PluginContract
 {
-    public const int Version = 1;
-    public const string DiscoveryMode = "discovery";
-    public const string PollMode = "poll";
+    public const int Version = ContractInfo.Version;
+    public const string DiscoveryMode = ContractInfo.DiscoveryMode;
+    public const string PollMode = ContractInfo.PollMode;
 
+    /// <summary>Lenient on purpose: a plugin's odd field must not fail its whole batch; the app checks what it reads.</summary>
     public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web)
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 }
-
-public sealed record PluginRequest(
-    int ContractVersion,
-    string Mode,
-    int TimeoutMs,
-    IReadOnlyList<PluginTarget> Targets);
-
-public sealed record PluginTarget(
-    string Id,
-    string Ip,
-    int Port,
-    PluginCredential? Credential = null,
-    IReadOnlyList<PluginCredential>? Credentials = null,
-    string? HostKey = null,
-    PluginPollProfile? PollProfile = null);
-/// <summary>
-/// What a poll reads, like an snmp_exporter module (plugins/README.md "Poll profiles"). Absent: the plugin's default set.
-/// <c>MaxRequests</c> bounds the requests one device poll may send (retransmissions not counted).
-/// </summary>
-public sealed record PluginPollProfile(
-    string Name,
-    IReadOnlyList<PluginPollObject>? Scalars = null,
-    IReadOnlyList<PluginPollTable>? Tables = null,
-    int? MaxRequests = null);
-
-/// <summary>One object to read: a scalar instance or a table column. <c>Kind</c> "gauge" or "counter", <c>CounterBits</c> 32 or 64.</summary>
-public sealed record PluginPollObject(string Oid, string Metric, string? Kind = null, int? CounterBits = null);
-
-/// <summary>Table columns walked together; each row is labelled <c>IndexLabel</c> (default "index") = its index, plus lookups.</summary>
-public sealed record PluginPollTable(IReadOnlyList<PluginPollObject> Columns, string? IndexLabel = null, IReadOnlyList<PluginPollLookup>? Lookups = null);
-
-/// <summary>Labels each row with the text of another column at the same index (e.g. ifName as "interface").</summary>
-public sealed record PluginPollLookup(string Oid, string Label);
-
-
-/// <summary>A decrypted credential: lives in memory and on a plugin's stdin only.</summary>
-public sealed record PluginCredential(
-    long Id,
-    string Protocol,
-    string? Community = null,
-    string? User = null,
-    string? AuthProtocol = null,
-    string? AuthKey = null,
-    string? PrivProtocol = null,
-    string? PrivKey = null,
-    string? Password = null,
-    string? PrivateKey = null,
-    string? PrivateKeyPassphrase = null)
-{
-    // Never let a credential reach a log through ToString().
-    public override string ToString() => $"PluginCredential {{ Id = {Id}, Protocol = {Protocol} }}";
-}
-
-public sealed record PluginResponse(int ContractVersion, IReadOnlyList<PluginResult> Results);
-
-public sealed record PluginResult(
-    string Id,
-    bool Success,
-    string? Error = null,
-    string? Hostname = null,
-    string? Description = null,
-    string? ObjectId = null,
-    long? CredentialId = null,
-    string? HostKey = null,
-    IReadOnlyList<PluginMetric>? Metrics = null);
-
-/// <summary>
-/// One value read. <c>Kind</c> is "gauge" or "counter" (absent: counter if the name ends in _total, else gauge);
-/// <c>CounterBits</c> is 32 or 64 for counters (absent: 64), so rates can tell a 32-bit wrap from a reset.
-/// </summary>
-public sealed record PluginMetric(
-    string Name,
-    double Value,
-    IReadOnlyDictionary<string, string>? Labels = null,
-    DateTimeOffset? Ts = null,
-    string? Kind = null,
-    int? CounterBits = null);

@@ -2,8 +2,9 @@ using System.Text.Json.Serialization;
 
 namespace Nms.Plugins.Sdk;
 
-// Mirror of core/Plugins/PluginContract.cs: plugins must not depend on the app, and the
-// source-generated serializer below is what keeps them trimmable for Native AOT.
+// The one definition of the plugin wire contract, used by the plugins and by the app (Nms.Core
+// references this project). It depends on nothing but the BCL, and the source-generated
+// serializer below is what keeps plugins trimmable for Native AOT.
 
 public static class ContractInfo
 {

@@ -2,8 +2,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Nms.Core.Api;
-using Nms.Core.Configuration;
 using Nms.Core.Discovery;
+using Nms.Functions.Http;
 
 namespace Nms.Functions.Discovery;
 
@@ -18,8 +18,7 @@ public sealed class DiscoveryRunFunctions(DiscoveryRuns runs)
         CancellationToken cancellationToken)
     {
         var run = await runs.StartAsync(id, cancellationToken);
-        return new JsonResult(run, NmsJson.Api) { StatusCode = StatusCodes.Status202Accepted }
-            .WithLocation($"/api/discovery_runs/{run.Id}");
+        return ApiHttp.Accepted(run, $"/api/discovery_runs/{run.Id}");
     }
 
     [Function("DiscoveryRunGet")]
@@ -28,7 +27,7 @@ public sealed class DiscoveryRunFunctions(DiscoveryRuns runs)
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "discovery_runs/{id:guid}")] HttpRequest request,
         Guid id,
         CancellationToken cancellationToken) =>
-        new JsonResult(await runs.GetAsync(id, cancellationToken), NmsJson.Api);
+        ApiHttp.Ok(await runs.GetAsync(id, cancellationToken));
 
     [Function("DiscoveryRunList")]
     [RequireRole(Role.Reader)]
@@ -37,29 +36,7 @@ public sealed class DiscoveryRunFunctions(DiscoveryRuns runs)
         long id,
         CancellationToken cancellationToken)
     {
-        var limit = 50;
-        if (request.Query.TryGetValue("limit", out var raw)
-            && (!int.TryParse(raw, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out limit) || limit < 1 || limit > DiscoveryRuns.MaxRunsListed))
-        {
-            throw ProblemException.BadRequest("limit", $"limit must be 1 to {DiscoveryRuns.MaxRunsListed}.");
-        }
-
-        return new JsonResult(new { items = await runs.ListAsync(id, limit, cancellationToken) }, NmsJson.Api);
-    }
-}
-
-internal static class LocationResult
-{
-    /// <summary>A JSON result that also sets the Location header.</summary>
-    public static IActionResult WithLocation(this JsonResult result, string location) =>
-        new LocatedJsonResult(result, location);
-
-    private sealed class LocatedJsonResult(JsonResult inner, string location) : IActionResult
-    {
-        public Task ExecuteResultAsync(ActionContext context)
-        {
-            context.HttpContext.Response.Headers.Location = location;
-            return inner.ExecuteResultAsync(context);
-        }
+        var limit = ApiHttp.Limit(request, DiscoveryRuns.DefaultRunsListed, DiscoveryRuns.MaxRunsListed);
+        return ApiHttp.Ok(new { items = await runs.ListAsync(id, limit, cancellationToken) });
     }
 }

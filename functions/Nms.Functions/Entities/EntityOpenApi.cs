@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Nms.Core.Api;
+using Nms.Core.Credentials;
 using Nms.Core.Entities;
 using Nms.Functions.OpenApi;
 using static Nms.Functions.OpenApi.OpenApiBuilder;

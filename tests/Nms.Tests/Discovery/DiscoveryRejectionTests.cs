@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Nms.Tests.Infrastructure;
 
 namespace Nms.Tests.Discovery;
 
@@ -10,7 +11,7 @@ public sealed class DiscoveryRejectionTests(DiscoveryRejectionTests.Fixture fixt
 
     public sealed class Fixture : IAsyncLifetime
     {
-        private readonly TestPlugins plugins = new();
+        private readonly FakePlugins plugins = new();
 
         public DiscoveryHost Host { get; private set; } = null!;
 
@@ -18,7 +19,7 @@ public sealed class DiscoveryRejectionTests(DiscoveryRejectionTests.Fixture fixt
 
         public async Task InitializeAsync()
         {
-            plugins.AddScript("snmp", "cat >/dev/null; echo '{\"contract_version\":1,\"results\":[]}'");
+            plugins.Add("snmp", "cat >/dev/null; echo '{\"contract_version\":1,\"results\":[]}'");
             Host = await DiscoveryHost.StartAsync(plugins.Directory, new Dictionary<string, string?>
             {
                 ["Nms__Discovery__MaxAddressesPerRun"] = "1000",

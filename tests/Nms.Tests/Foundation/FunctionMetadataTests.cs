@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Nms.Core.Credentials;
 using Nms.Functions.LocalHost;
 using Nms.Tests.Infrastructure;
 

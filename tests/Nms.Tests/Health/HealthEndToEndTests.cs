@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Nms.Core.Credentials;
 using Nms.Core.Entities;
 using Nms.Core.Health;
 using Nms.Tests.Infrastructure;

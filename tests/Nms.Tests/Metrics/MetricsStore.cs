@@ -11,7 +11,7 @@ namespace Nms.Tests.Metrics;
 /// <summary>The metrics store's parts on one test database, with a fake clock for compaction windows.</summary>
 public sealed class MetricsStore : IAsyncDisposable
 {
-    private readonly PollingInstruments instruments = new();
+    private readonly NmsInstruments instruments = new();
 
     private MetricsStore(PollingDatabase db, FakeTimeProvider time, MetricsOptions options)
     {
@@ -31,7 +31,7 @@ public sealed class MetricsStore : IAsyncDisposable
     public MetricsWriter Writer { get; }
     public MetricsCompactor Compactor { get; }
     public MetricsQuery Query { get; }
-    public PollingInstruments Instruments => instruments;
+    public NmsInstruments Instruments => instruments;
 
     public static async Task<MetricsStore> CreateAsync(DateTimeOffset now, MetricsOptions? options = null)
     {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Nms.Core.Configuration;
+using Nms.Core.Credentials;
 using Nms.Core.Entities;
 using Nms.Core.Health;
 using Nms.Tests.Infrastructure;
@@ -41,7 +42,7 @@ public sealed class PollingPipelineTests : IDisposable
 
         var peeked = await app.Queue(app.Queues.Failures).PeekMessagesAsync(32);
         return peeked.Value
-            .Select(m => JsonSerializer.Deserialize<FailureEvent>(m.Body.ToArray(), NmsJson.Queue)!)
+            .SelectMany(m => JsonSerializer.Deserialize<FailureBatchMessage>(m.Body.ToArray(), NmsJson.Queue)!.Events)
             .Any(f => f.DeviceId == deviceId && f.Reason == reason);
     }
 

@@ -2,16 +2,17 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging.Abstractions;
 using Nms.Core.Configuration;
-using Nms.Core.Polling;
+using Nms.Core.Reachability;
 using Nms.Tests.Infrastructure;
 
-namespace Nms.Tests.Polling;
+namespace Nms.Tests.Reachability;
 
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class ReachabilityTests
 {
+    // A listening or closed loopback port answers at once; tcp mode gets a timeout a loaded machine cannot miss.
     private static ReachabilityOptions Options(string mode = "icmp") =>
-        new() { Mode = mode, FpingPath = TestEnvironment.Fping, TimeoutMilliseconds = 300, Retries = 0 };
+        new() { Mode = mode, FpingPath = TestEnvironment.Fping, TimeoutMilliseconds = mode == "tcp" ? 5_000 : 300, Retries = 0 };
 
     private static FpingReachability Fping(ReachabilityOptions? options = null) =>
         new(options ?? Options(), NullLogger<FpingReachability>.Instance);
@@ -93,7 +94,7 @@ public sealed class ReachabilityTests
         listener.Start();
         var open = ((IPEndPoint)listener.LocalEndpoint).Port;
         var closed = FreeTcpPort();
-        var checker = new ReachabilityChecker(Options("tcp"), Fping(), new TcpReachability(Options("tcp")), ["snmp"]);
+        var checker = new ReachabilityChecker(Options("tcp"), Fping(), new TcpReachability(Options("tcp")), NullLogger<ReachabilityChecker>.Instance);
 
         var unreachable = await checker.UnreachableAsync(
             [new ReachabilityTarget(1, "127.0.0.1", open, "ssh"), new ReachabilityTarget(2, "127.0.0.1", closed, "ssh")], CancellationToken.None);
@@ -105,7 +106,7 @@ public sealed class ReachabilityTests
     public async Task Tcp_mode_lets_udp_plugins_through_without_a_connect()
     {
         var closed = FreeTcpPort();
-        var checker = new ReachabilityChecker(Options("tcp"), Fping(), new TcpReachability(Options("tcp")), ["snmp"]);
+        var checker = new ReachabilityChecker(Options("tcp"), Fping(), new TcpReachability(Options("tcp")), NullLogger<ReachabilityChecker>.Instance);
 
         var unreachable = await checker.UnreachableAsync(
             [new ReachabilityTarget(1, "127.0.0.1", closed, "snmp"), new ReachabilityTarget(2, "127.0.0.1", closed, "ssh")], CancellationToken.None);
@@ -116,7 +117,7 @@ public sealed class ReachabilityTests
     [Fact]
     public void An_unknown_mode_is_rejected_naming_the_setting()
     {
-        var error = Assert.Throws<InvalidOperationException>(() => new ReachabilityChecker(Options("udp"), Fping(), new TcpReachability(Options()), []));
+        var error = Assert.Throws<InvalidOperationException>(() => new ReachabilityChecker(Options("udp"), Fping(), new TcpReachability(Options()), NullLogger<ReachabilityChecker>.Instance));
 
         Assert.Contains("Nms:Reachability:Mode", error.Message, StringComparison.Ordinal);
     }
@@ -125,7 +126,7 @@ public sealed class ReachabilityTests
     public async Task Icmp_mode_reports_dropped_devices_unreachable_by_key()
     {
         using var blackhole = new IcmpBlackhole();
-        var checker = new ReachabilityChecker(Options(), Fping(), new TcpReachability(Options()), ["snmp"]);
+        var checker = new ReachabilityChecker(Options(), Fping(), new TcpReachability(Options()), NullLogger<ReachabilityChecker>.Instance);
 
         var unreachable = await checker.UnreachableAsync(
             [new ReachabilityTarget(7, "127.0.0.1", 161, "snmp"), new ReachabilityTarget(8, blackhole.Address(9), 161, "snmp")], CancellationToken.None);

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Nms.Core.Configuration;
 
-namespace Nms.Core.Polling;
+namespace Nms.Core.Reachability;
 
 /// <summary>TCP-connect reachability: a device is reachable when a connection to its port completes in time.</summary>
 public sealed class TcpReachability(ReachabilityOptions options)

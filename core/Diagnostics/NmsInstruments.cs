@@ -1,9 +1,9 @@
 using System.Diagnostics.Metrics;
 
-namespace Nms.Core.Polling;
+namespace Nms.Core.Diagnostics;
 
-/// <summary>The polling pipeline's counters on the <c>Nms</c> meter (System.Diagnostics.Metrics).</summary>
-public sealed class PollingInstruments : IDisposable
+/// <summary>The pipeline's counters on the <c>Nms</c> meter (System.Diagnostics.Metrics): polling and the metrics writer. Every feature may use it; it uses none.</summary>
+public sealed class NmsInstruments : IDisposable
 {
     public const string MeterName = "Nms";
 
@@ -11,7 +11,7 @@ public sealed class PollingInstruments : IDisposable
     private long backlog;
     private double oldestDueLagSeconds;
 
-    public PollingInstruments()
+    public NmsInstruments()
     {
         DevicesPopped = meter.CreateCounter<long>("nms.polling.devices_popped", "{device}", "Devices popped from the deadline table by the scheduler.");
         DevicesPolled = meter.CreateCounter<long>("nms.polling.devices_polled", "{device}", "Devices polled successfully.");

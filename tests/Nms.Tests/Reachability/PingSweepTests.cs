@@ -1,9 +1,8 @@
-using Nms.Core.Polling;
 using Microsoft.Extensions.Logging.Abstractions;
 using Nms.Core.Configuration;
-using Nms.Core.Discovery;
+using Nms.Core.Reachability;
 
-namespace Nms.Tests.Discovery;
+namespace Nms.Tests.Reachability;
 
 /// <summary>The pre-check's fping handling, with real fping and with fake ones (shell scripts) where a failure must be forced.</summary>
 public sealed class PingSweepTests : IDisposable
@@ -24,8 +23,17 @@ public sealed class PingSweepTests : IDisposable
         return path;
     }
 
-    private static PingSweep Sweep(string fping, int timeoutMs = 200) =>
-        new(new FpingReachability(new ReachabilityOptions { FpingPath = fping, TimeoutMilliseconds = timeoutMs, Retries = 0 }, NullLogger<FpingReachability>.Instance), NullLogger<PingSweep>.Instance);
+    private static Sweeper Sweep(string fping, int timeoutMs = 200)
+    {
+        var options = new ReachabilityOptions { FpingPath = fping, TimeoutMilliseconds = timeoutMs, Retries = 0 };
+        return new(new ReachabilityChecker(options, new FpingReachability(options, NullLogger<FpingReachability>.Instance), new TcpReachability(options), NullLogger<ReachabilityChecker>.Instance));
+    }
+
+    /// <summary>Discovery's pre-check, as the discovery worker calls it.</summary>
+    private sealed class Sweeper(ReachabilityChecker checker)
+    {
+        public Task<IReadOnlySet<string>?> AliveAsync(IReadOnlyList<string> addresses, CancellationToken cancellationToken) => checker.SweepAsync(addresses, cancellationToken);
+    }
 
     [Fact]
     public async Task Real_fping_reports_loopback_addresses_as_alive()

@@ -1,10 +1,12 @@
 using System.Net;
 using System.Security.Cryptography;
 using Microsoft.Extensions.DependencyInjection;
+using Nms.Core.Credentials;
 using Nms.Core.Entities;
+using Nms.Tests.Entities;
 using Nms.Tests.Infrastructure;
 
-namespace Nms.Tests.Entities;
+namespace Nms.Tests.Credentials;
 
 public sealed class SecretHandlingTests(EntityApp fixture) : IClassFixture<EntityApp>
 {

@@ -1,7 +1,8 @@
 using Microsoft.Azure.Functions.Worker;
+using Nms.Core.Credentials;
 using Nms.Core.Entities;
 
-namespace Nms.Functions.Entities;
+namespace Nms.Functions.Credentials;
 
 /// <summary>
 /// Key rotation, second half: after Nms:Crypto:ActiveKeyId moves to a new key, this re-seals the

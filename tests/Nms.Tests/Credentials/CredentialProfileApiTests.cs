@@ -1,9 +1,11 @@
 using System.Net;
 using System.Text.Json;
-using Nms.Core.Entities;
 using Microsoft.Extensions.DependencyInjection;
+using Nms.Core.Credentials;
+using Nms.Core.Entities;
+using Nms.Tests.Entities;
 
-namespace Nms.Tests.Entities;
+namespace Nms.Tests.Credentials;
 
 public sealed class CredentialProfileApiTests(EntityApp fixture) : IClassFixture<EntityApp>
 {

@@ -1,10 +1,13 @@
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Nms.Core.Api;
+using Nms.Core.Data;
+using Nms.Core.Entities;
 using Npgsql;
 using static Nms.Core.Entities.EntityValidation;
 
-namespace Nms.Core.Entities;
+namespace Nms.Core.Credentials;
 
 /// <summary>
 /// Credential profiles: the non-secret settings as jsonb, the secret fields sealed with
@@ -12,7 +15,7 @@ namespace Nms.Core.Entities;
 /// Secrets go in, never come out through the API.
 /// </summary>
 public sealed class CredentialProfileService(
-    NpgsqlDataSource dataSource,
+    [FromKeyedServices(NmsDataSources.ApiKey)] NpgsqlDataSource dataSource,
     CredentialReader credentials,
     SecretSealer sealer,
     TimeProvider time,
@@ -25,7 +28,7 @@ public sealed class CredentialProfileService(
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         try
         {
-            var profile = await EntityDb.QuerySingleAsync(connection, null, EntitySql.InsertCredential, Read, cancellationToken,
+            var profile = await EntityDb.QuerySingleAsync(connection, null, CredentialSql.InsertCredential, Read, cancellationToken,
                 name, protocol, SettingsJson(settings), sealedSecret.Ciphertext, sealedSecret.KeyId, time.GetUtcNow());
             logger.LogInformation("Created credential profile {CredentialProfileId} ({Protocol})", profile!.Id, protocol);
             return profile;
@@ -44,7 +47,7 @@ public sealed class CredentialProfileService(
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         try
         {
-            var profile = await EntityDb.QuerySingleAsync(connection, null, EntitySql.UpdateCredential, Read, cancellationToken,
+            var profile = await EntityDb.QuerySingleAsync(connection, null, CredentialSql.UpdateCredential, Read, cancellationToken,
                 id, name, protocol, SettingsJson(settings), sealedSecret.Ciphertext, sealedSecret.KeyId, time.GetUtcNow())
                 ?? throw NotFound(id);
             logger.LogInformation("Updated credential profile {CredentialProfileId} ({Protocol})", id, protocol);
@@ -59,13 +62,13 @@ public sealed class CredentialProfileService(
     public async Task<CredentialProfile> GetAsync(long id, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await EntityDb.QuerySingleAsync(connection, null, EntitySql.SelectCredential, Read, cancellationToken, id) ?? throw NotFound(id);
+        return await EntityDb.QuerySingleAsync(connection, null, CredentialSql.SelectCredential, Read, cancellationToken, id) ?? throw NotFound(id);
     }
 
     public async Task<IReadOnlyList<CredentialProfile>> ListAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await EntityDb.QueryAsync(connection, null, EntitySql.ListCredentials, Read, cancellationToken);
+        return await EntityDb.QueryAsync(connection, null, CredentialSql.ListCredentials, Read, cancellationToken);
     }
 
     /// <summary>409 naming the devices and discovery profiles that still use it.</summary>
@@ -73,7 +76,7 @@ public sealed class CredentialProfileService(
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var locked = await EntityDb.QueryAsync(connection, transaction, EntitySql.LockCredential, r => r.GetInt64(0), cancellationToken, id);
+        var locked = await EntityDb.QueryAsync(connection, transaction, CredentialSql.LockCredential, r => r.GetInt64(0), cancellationToken, id);
         if (locked.Count == 0)
         {
             throw NotFound(id);
@@ -81,8 +84,8 @@ public sealed class CredentialProfileService(
 
         // The row lock makes concurrent inserts that reference this profile wait for us, so the
         // check below cannot miss one that commits in between; the RESTRICT keys are the backstop.
-        var devices = await EntityDb.QueryAsync(connection, transaction, EntitySql.DevicesUsingCredential, r => r.GetInt64(0), cancellationToken, id);
-        var profiles = await EntityDb.QueryAsync(connection, transaction, EntitySql.DiscoveryProfilesUsingCredential, r => r.GetInt64(0), cancellationToken, id);
+        var devices = await EntityDb.QueryAsync(connection, transaction, CredentialSql.DevicesUsingCredential, r => r.GetInt64(0), cancellationToken, id);
+        var profiles = await EntityDb.QueryAsync(connection, transaction, CredentialSql.DiscoveryProfilesUsingCredential, r => r.GetInt64(0), cancellationToken, id);
         if (devices.Count > 0 || profiles.Count > 0)
         {
             throw StillReferenced(id, devices, profiles);
@@ -90,7 +93,7 @@ public sealed class CredentialProfileService(
 
         try
         {
-            await EntityDb.ExecuteAsync(connection, transaction, EntitySql.DeleteCredential, cancellationToken, id);
+            await EntityDb.ExecuteAsync(connection, transaction, CredentialSql.DeleteCredential, cancellationToken, id);
             await transaction.CommitAsync(cancellationToken);
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.ForeignKeyViolation
@@ -109,13 +112,13 @@ public sealed class CredentialProfileService(
     public async Task<int> ResealAsync(int batchSize, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var rows = await EntityDb.QueryAsync(connection, null, EntitySql.SealedCredentials,
+        var rows = await EntityDb.QueryAsync(connection, null, CredentialSql.SealedCredentials,
             r => (Id: r.GetInt64(0), Sealed: new SealedSecret(r.GetString(1), (byte[])r[2])), cancellationToken, sealer.ActiveKeyId, batchSize, sealer.KeyIds.ToArray());
         var count = 0;
         foreach (var (id, old) in rows)
         {
             var resealed = sealer.Seal(sealer.Open(old));
-            count += await EntityDb.ExecuteAsync(connection, null, EntitySql.ResealCredential, cancellationToken, id, old.KeyId, resealed.Ciphertext, resealed.KeyId);
+            count += await EntityDb.ExecuteAsync(connection, null, CredentialSql.ResealCredential, cancellationToken, id, old.KeyId, resealed.Ciphertext, resealed.KeyId);
         }
 
         if (count > 0)

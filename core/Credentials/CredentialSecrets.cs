@@ -1,8 +1,12 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.DependencyInjection;
+using Nms.Core.Data;
 using Nms.Core.Plugins;
+using Nms.Plugins.Sdk;
 using Npgsql;
 
-namespace Nms.Core.Entities;
+namespace Nms.Core.Credentials;
 
 /// <summary>
 /// How a credential profile is stored: non-secret <see cref="CredentialSettings"/> as jsonb,
@@ -22,9 +26,14 @@ public sealed record CredentialSecretFields(
 }
 
 /// <summary>Reads credential profiles and opens their secrets, in memory only, for a plugin's stdin.</summary>
-public sealed class CredentialReader(NpgsqlDataSource dataSource, SecretSealer sealer)
+public sealed class CredentialReader([FromKeyedServices(NmsDataSources.ApiKey)] NpgsqlDataSource dataSource, SecretSealer sealer) : IPluginCredentials
 {
-    public static JsonSerializerOptions StorageJson => PluginContract.Json;
+    /// <summary>How settings and sealed secret fields are stored: snake_case, nulls left out (the plugin contract's own style).</summary>
+    public static JsonSerializerOptions StorageJson { get; } = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
 
     private const string SelectSql = """
         SELECT id, protocol, settings::text, secret_key_id, secret_ciphertext

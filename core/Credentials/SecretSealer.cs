@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Nms.Core.Configuration;
 
-namespace Nms.Core.Entities;
+namespace Nms.Core.Credentials;
 
 /// <summary>
 /// AES-256-GCM for credential secrets at rest. Each sealed value is stored with the id of the key

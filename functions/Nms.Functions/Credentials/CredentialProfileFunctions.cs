@@ -2,10 +2,11 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Nms.Core.Api;
+using Nms.Core.Credentials;
 using Nms.Core.Entities;
 using Nms.Functions.Http;
 
-namespace Nms.Functions.Entities;
+namespace Nms.Functions.Credentials;
 
 /// <summary>/api/credential_profiles: readers see names and settings; only admins write (secrets are write-only).</summary>
 public sealed class CredentialProfileFunctions(CredentialProfileService profiles)
@@ -18,7 +19,7 @@ public sealed class CredentialProfileFunctions(CredentialProfileService profiles
     public async Task<IActionResult> List(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = Collection)] HttpRequest request,
         CancellationToken cancellationToken) =>
-        EntityHttp.Ok(new ItemList<CredentialProfile>(await profiles.ListAsync(cancellationToken)));
+        ApiHttp.Ok(new ItemList<CredentialProfile>(await profiles.ListAsync(cancellationToken)));
 
     [Function("CreateCredentialProfile")]
     [RequireRole(Role.Admin)]
@@ -28,7 +29,7 @@ public sealed class CredentialProfileFunctions(CredentialProfileService profiles
     {
         var body = await HttpJson.ReadAsync<CredentialProfileRequest>(request, cancellationToken);
         var profile = await profiles.CreateAsync(body, cancellationToken);
-        return EntityHttp.Created(profile, $"/api/{Collection}/{profile.Id}");
+        return ApiHttp.Created(profile, $"/api/{Collection}/{profile.Id}");
     }
 
     [Function("GetCredentialProfile")]
@@ -37,7 +38,7 @@ public sealed class CredentialProfileFunctions(CredentialProfileService profiles
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = Item)] HttpRequest request,
         string id,
         CancellationToken cancellationToken) =>
-        EntityHttp.Ok(await profiles.GetAsync(ParseId(id), cancellationToken));
+        ApiHttp.Ok(await profiles.GetAsync(ParseId(id), cancellationToken));
 
     [Function("ReplaceCredentialProfile")]
     [RequireRole(Role.Admin)]
@@ -48,7 +49,7 @@ public sealed class CredentialProfileFunctions(CredentialProfileService profiles
     {
         var profileId = ParseId(id);
         var body = await HttpJson.ReadAsync<CredentialProfileRequest>(request, cancellationToken);
-        return EntityHttp.Ok(await profiles.ReplaceAsync(profileId, body, cancellationToken));
+        return ApiHttp.Ok(await profiles.ReplaceAsync(profileId, body, cancellationToken));
     }
 
     [Function("DeleteCredentialProfile")]
@@ -59,8 +60,8 @@ public sealed class CredentialProfileFunctions(CredentialProfileService profiles
         CancellationToken cancellationToken)
     {
         await profiles.DeleteAsync(ParseId(id), cancellationToken);
-        return EntityHttp.NoContent();
+        return ApiHttp.NoContent();
     }
 
-    private static long ParseId(string id) => EntityIds.Parse(id, "credential profile");
+    private static long ParseId(string id) => ApiHttp.Id(id, "credential profile");
 }

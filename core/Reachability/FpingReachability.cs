@@ -5,7 +5,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Nms.Core.Configuration;
 
-namespace Nms.Core.Polling;
+namespace Nms.Core.Reachability;
 
 /// <summary>
 /// ICMP reachability through fping. fping 5.1 can take another concurrent fping process's echo replies
