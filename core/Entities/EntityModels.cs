@@ -24,7 +24,8 @@ public sealed record DiscoveryProfileRequest(
     IReadOnlyList<long>? CredentialProfileIds = null,
     bool? PingPrecheck = null,
     int? TimeoutMs = null,
-    int? PollIntervalSeconds = null);
+    int? PollIntervalSeconds = null,
+    long? PollProfileId = null);
 
 /// <summary><see cref="AddressCount"/> is null only for a stored target that today's parser no longer accepts.</summary>
 public sealed record DiscoveryProfile(
@@ -39,7 +40,8 @@ public sealed record DiscoveryProfile(
     int TimeoutMs,
     int PollIntervalSeconds,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    long? PollProfileId = null);
 
 // ---- devices --------------------------------------------------------------------------------
 
@@ -51,7 +53,8 @@ public sealed record DeviceCreateRequest(
     string? Description = null,
     string? Plugin = null,
     long? CredentialProfileId = null,
-    int? PollIntervalSeconds = null);
+    int? PollIntervalSeconds = null,
+    long? PollProfileId = null);
 
 /// <summary>Absent fields are left as they are. <c>status</c> reactivates or deactivates by hand.</summary>
 [JsonNumberHandling(JsonNumberHandling.Strict)]
@@ -59,7 +62,8 @@ public sealed record DevicePatchRequest(
     int? PollIntervalSeconds = null,
     long? CredentialProfileId = null,
     string? Status = null,
-    string? DeactivationReason = null);
+    string? DeactivationReason = null,
+    long? PollProfileId = null);
 
 public sealed record Device(
     long Id,
@@ -81,7 +85,8 @@ public sealed record Device(
     string? LastFailureError,
     DateTimeOffset? NextPollAt,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    long? PollProfileId = null);
 
 public sealed record DeviceQuery(string? Status = null, string? Plugin = null, string? Q = null, string? Cursor = null, int? Limit = null);
 

@@ -82,6 +82,20 @@ public sealed class PollProfileService([FromKeyedServices(NmsDataSources.ApiKey)
         logger.LogInformation("Deleted poll profile {PollProfileId}", id);
     }
 
+    /// <summary>A referenced id that does not exist is a 400 naming <paramref name="field"/>; null (the default profile) passes.</summary>
+    internal static async Task CheckExistsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long? id, string field, CancellationToken cancellationToken)
+    {
+        if (id is null)
+        {
+            return;
+        }
+
+        if (id <= 0 || (await EntityDb.QueryAsync(connection, transaction, EntitySql.ExistingPollProfile, r => r.GetInt64(0), cancellationToken, id.Value)).Count == 0)
+        {
+            throw ProblemException.BadRequest(field, $"No poll profile with id {id}.");
+        }
+    }
+
     private static string Serialize(PollProfileDefinition definition) => JsonSerializer.Serialize(definition, NmsJson.Api);
 
     private static int ObjectCount(PollProfileDefinition definition) =>

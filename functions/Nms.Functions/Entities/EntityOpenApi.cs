@@ -161,7 +161,8 @@ internal sealed class EntityOpenApi : IOpenApiPaths
             ("credential_profile_ids", Array(Id()), true),
             ("ping_precheck", Boolean("Ping before running the plugin (default false)"), false),
             ("timeout_ms", Integer(100, 60_000), false),
-            ("poll_interval_seconds", Integer(10, 86_400, "For the devices it finds (default 60)"), false)));
+            ("poll_interval_seconds", Integer(10, 86_400, "For the devices it finds (default 60)"), false),
+            ("poll_profile_id", Id(), false)));
         api.Schema("DiscoveryProfile", Object(
             ("id", Id(), true),
             ("name", String(), true),
@@ -174,7 +175,8 @@ internal sealed class EntityOpenApi : IOpenApiPaths
             ("timeout_ms", Integer(100, 60_000), true),
             ("poll_interval_seconds", Integer(10, 86_400), true),
             ("created_at", DateTime(), true),
-            ("updated_at", DateTime(), true)));
+            ("updated_at", DateTime(), true),
+            ("poll_profile_id", Id(), false)));
 
         var metricName = "Matches [a-z_][a-z0-9_]*";
         var oid = "Dotted numeric, at least two arcs, the first 0-2";
@@ -211,12 +213,14 @@ internal sealed class EntityOpenApi : IOpenApiPaths
             ("description", String(), false),
             ("plugin", String("An installed plugin"), true),
             ("credential_profile_id", Id(), false),
-            ("poll_interval_seconds", Integer(10, 86_400, "Default 60"), false)));
+            ("poll_interval_seconds", Integer(10, 86_400, "Default 60"), false),
+            ("poll_profile_id", Id(), false)));
         api.Schema("DevicePatchRequest", Object(
             ("poll_interval_seconds", Integer(10, 86_400), false),
             ("credential_profile_id", Id(), false),
             ("status", Enum(DeviceStatus.Active, DeviceStatus.Inactive), false),
-            ("deactivation_reason", String("With status inactive; default 'manual'"), false)));
+            ("deactivation_reason", String("With status inactive; default 'manual'"), false),
+            ("poll_profile_id", Id(), false)));
         api.Schema("Device", Object(
             ("id", Id(), true),
             ("ip", String(), true),
@@ -237,7 +241,8 @@ internal sealed class EntityOpenApi : IOpenApiPaths
             ("last_failure_error", String(), false),
             ("next_poll_at", DateTime(), false),
             ("created_at", DateTime(), true),
-            ("updated_at", DateTime(), true)));
+            ("updated_at", DateTime(), true),
+            ("poll_profile_id", Id(), false)));
         api.Schema("DevicePage", Object(
             ("items", Array(Ref("Device")), true),
             ("next_cursor", String(), false)));

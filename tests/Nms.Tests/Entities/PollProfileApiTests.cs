@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text;
+using Nms.Core.Devices;
+using Nms.Tests.Infrastructure;
 
 namespace Nms.Tests.Entities;
 
@@ -70,16 +72,65 @@ public sealed class PollProfileApiTests(EntityApp fixture) : IClassFixture<Entit
     public async Task Delete_while_a_device_or_discovery_profile_uses_it_is_409_and_keeps_it()
     {
         var id = (await Admin.CreateAsync("poll_profiles", Ups("in-use"))).GetProperty("id").GetInt64();
-        var device = (await Admin.CreateAsync("devices", new { ip = "127.0.8.9", port = 161, plugin = "snmp" })).GetProperty("id").GetInt64();
-        await fixture.App.Database.ExecuteAsync("UPDATE devices SET poll_profile_id = $1 WHERE id = $2", id, device);
+        var device = (await Admin.CreateAsync("devices", new { ip = "127.0.8.9", port = 161, plugin = "snmp", poll_profile_id = id })).GetProperty("id").GetInt64();
+        var credential = (await Admin.CreateAsync("credential_profiles", new { name = "in-use", protocol = "snmp_v2c", community = "c" })).GetProperty("id").GetInt64();
+        var discovery = (await Admin.CreateAsync("discovery_profiles", new { name = "in-use", target = "127.0.8.10", port = 161, plugin = "snmp", credential_profile_ids = new[] { credential }, poll_profile_id = id })).GetProperty("id").GetInt64();
 
         var refused = await Admin.SendJsonAsync(HttpMethod.Delete, $"poll_profiles/{id}");
 
         refused.AssertProblem(HttpStatusCode.Conflict);
         Assert.Equal([device], refused.Json.GetProperty("device_ids").EnumerateArray().Select(e => e.GetInt64()));
+        Assert.Equal([discovery], refused.Json.GetProperty("discovery_profile_ids").EnumerateArray().Select(e => e.GetInt64()));
         (await Admin.GetJsonAsync($"poll_profiles/{id}")).AssertStatus(HttpStatusCode.OK);
-        await fixture.App.Database.ExecuteAsync("UPDATE devices SET poll_profile_id = NULL WHERE id = $1", device);
+        (await Admin.SendJsonAsync(HttpMethod.Delete, $"devices/{device}")).AssertStatus(HttpStatusCode.NoContent);
+        (await Admin.SendJsonAsync(HttpMethod.Delete, $"discovery_profiles/{discovery}")).AssertStatus(HttpStatusCode.NoContent);
         (await Admin.SendJsonAsync(HttpMethod.Delete, $"poll_profiles/{id}")).AssertStatus(HttpStatusCode.NoContent);
+    }
+
+    [Fact]
+    public async Task Devices_take_a_poll_profile_on_create_and_patch_and_an_unknown_one_is_400()
+    {
+        var first = (await Admin.CreateAsync("poll_profiles", Ups("device-1"))).GetProperty("id").GetInt64();
+        var second = (await Admin.CreateAsync("poll_profiles", Ups("device-2"))).GetProperty("id").GetInt64();
+
+        var created = await Admin.CreateAsync("devices", new { ip = "127.0.8.20", port = 161, plugin = "snmp", poll_profile_id = first });
+        var id = created.GetProperty("id").GetInt64();
+        var patched = await Admin.SendJsonAsync(HttpMethod.Patch, $"devices/{id}", new { poll_profile_id = second });
+        var plain = await Admin.CreateAsync("devices", new { ip = "127.0.8.21", port = 161, plugin = "snmp" });
+
+        Assert.Equal(first, created.GetProperty("poll_profile_id").GetInt64());
+        patched.AssertStatus(HttpStatusCode.OK);
+        Assert.Equal(second, patched.Long("poll_profile_id"));
+        Assert.False(plain.TryGetProperty("poll_profile_id", out _));
+        (await Admin.SendJsonAsync(HttpMethod.Post, "devices", new { ip = "127.0.8.22", port = 161, plugin = "snmp", poll_profile_id = 999999 }))
+            .AssertProblem(HttpStatusCode.BadRequest, "poll_profile_id");
+        (await Admin.SendJsonAsync(HttpMethod.Patch, $"devices/{id}", new { poll_profile_id = 999999 })).AssertProblem(HttpStatusCode.BadRequest, "poll_profile_id");
+        Assert.Equal(second, (await Admin.GetJsonAsync($"devices/{id}")).Long("poll_profile_id"));
+        (await Admin.GetJsonAsync("devices/999999")).AssertProblem(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Discovery_profiles_take_a_poll_profile_and_the_devices_they_find_inherit_it()
+    {
+        var poll = (await Admin.CreateAsync("poll_profiles", Ups("inherited"))).GetProperty("id").GetInt64();
+        var credential = (await Admin.CreateAsync("credential_profiles", new { name = "inherit", protocol = "snmp_v2c", community = "c" })).GetProperty("id").GetInt64();
+        var body = new { name = "inherit", target = "127.0.8.30", port = 161, plugin = "snmp", credential_profile_ids = new[] { credential }, poll_profile_id = poll };
+        var discovery = await Admin.CreateAsync("discovery_profiles", body);
+        var discoveryId = discovery.GetProperty("id").GetInt64();
+
+        await fixture.App.Database.DataSource.InTransactionAsync((connection, transaction) => DeviceLifecycle.ProvisionManyAsync(connection, transaction,
+            [new DeviceProvision(IPAddress.Parse("127.0.8.30"), 161, "snmp", 60, credential, discoveryId)], DateTimeOffset.UtcNow, CancellationToken.None));
+
+        Assert.Equal(poll, discovery.GetProperty("poll_profile_id").GetInt64());
+        Assert.Equal(poll, await fixture.App.Database.ScalarAsync<long>("SELECT poll_profile_id FROM devices WHERE ip = '127.0.8.30'"));
+        (await Admin.SendJsonAsync(HttpMethod.Put, $"discovery_profiles/{discoveryId}", body with { }))
+            .AssertStatus(HttpStatusCode.OK);
+        (await Admin.SendJsonAsync(HttpMethod.Post, "discovery_profiles", new { name = "inherit-bad", target = "127.0.8.31", port = 161, plugin = "snmp", credential_profile_ids = new[] { credential }, poll_profile_id = 999999 }))
+            .AssertProblem(HttpStatusCode.BadRequest, "poll_profile_id");
+        (await Admin.SendJsonAsync(HttpMethod.Put, $"discovery_profiles/{discoveryId}", new { name = "inherit", target = "127.0.8.30", port = 161, plugin = "snmp", credential_profile_ids = new[] { credential }, poll_profile_id = 999999 }))
+            .AssertProblem(HttpStatusCode.BadRequest, "poll_profile_id");
+        var cleared = await Admin.SendJsonAsync(HttpMethod.Put, $"discovery_profiles/{discoveryId}", new { name = "inherit", target = "127.0.8.30", port = 161, plugin = "snmp", credential_profile_ids = new[] { credential } });
+        Assert.False(cleared.Json.TryGetProperty("poll_profile_id", out _));
     }
 
     public static TheoryData<string, string> InvalidBodies => new()
