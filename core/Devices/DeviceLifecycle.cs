@@ -19,7 +19,8 @@ public sealed record DeviceProvision(
     string? Description = null,
     string? HostKey = null,
     int? FailureWindowSeconds = null,
-    int? FailureThreshold = null);
+    int? FailureThreshold = null,
+    long? PollProfileId = null);
 
 /// <summary><paramref name="Created"/> false: a device at that (ip, port) already existed and was left alone.</summary>
 public sealed record ProvisionResult(long DeviceId, bool Created);
@@ -98,7 +99,8 @@ public static class DeviceLifecycle
             Value(devices.Select(d => FirstDue(now, d.PollIntervalSeconds)).ToArray()),
             Value(now),
             Value(devices.Select(d => d.FailureWindowSeconds).ToArray()),
-            Value(devices.Select(d => d.FailureThreshold).ToArray()));
+            Value(devices.Select(d => d.FailureThreshold).ToArray()),
+            Value(devices.Select(d => d.PollProfileId).ToArray()));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {

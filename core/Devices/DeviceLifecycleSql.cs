@@ -12,7 +12,7 @@ internal static class DeviceLifecycleSql
     /// <summary>
     /// $1 ips (inet[]), $2 ports, $3 hostnames, $4 descriptions, $5 plugins, $6 credential ids, $7 discovery
     /// profile ids, $8 poll intervals, $9 host keys, $10 first due times, $11 now, $12 failure windows and
-    /// $13 thresholds (null: the health defaults). The unique (ip, port)
+    /// $13 thresholds (null: the health defaults), $14 poll profile ids (null: the discovery profile's, if any). The unique (ip, port)
     /// index decides: a known device is left exactly as it is. Rows go in (ip, port) order so concurrent
     /// provisioning with overlapping addresses waits instead of deadlocking. A new device is active and
     /// in the deadline table in the same statement. Returns the new devices' ids with their (ip, port).
@@ -21,15 +21,17 @@ internal static class DeviceLifecycleSql
         WITH found AS (
             SELECT DISTINCT ON (ip, port) *
             FROM unnest($1::inet[], $2::integer[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::integer[], $9::text[],
-                        $10::timestamptz[], $12::integer[], $13::integer[])
+                        $10::timestamptz[], $12::integer[], $13::integer[], $14::bigint[])
                 AS f(ip, port, hostname, description, plugin, credential_profile_id, discovery_profile_id, poll_interval_seconds, host_key,
-                     first_due_at, failure_window_seconds, failure_threshold)
+                     first_due_at, failure_window_seconds, failure_threshold, poll_profile_id)
             ORDER BY ip, port
         ), inserted AS (
             INSERT INTO devices (ip, port, hostname, description, plugin, credential_profile_id, discovery_profile_id,
-                                 poll_interval_seconds, failure_window_seconds, failure_threshold, status, host_key, created_at, updated_at)
+                                 poll_interval_seconds, failure_window_seconds, failure_threshold, status, host_key, created_at, updated_at,
+                                 poll_profile_id)
             SELECT ip, port, hostname, description, plugin, credential_profile_id, discovery_profile_id,
-                   poll_interval_seconds, failure_window_seconds, failure_threshold, 'active', host_key, $11, $11
+                   poll_interval_seconds, failure_window_seconds, failure_threshold, 'active', host_key, $11, $11,
+                   COALESCE(found.poll_profile_id, (SELECT p.poll_profile_id FROM discovery_profiles p WHERE p.id = found.discovery_profile_id))
             FROM found
             ORDER BY ip, port
             ON CONFLICT (ip, port) DO NOTHING

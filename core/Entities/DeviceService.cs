@@ -30,11 +30,13 @@ public sealed class DeviceService(
         var ip = Ip(request.Ip);
         var port = Port(request.Port);
         var provision = new DeviceProvision(ip, port, Plugin(request.Plugin, plugins.InstalledPlugins()), PollInterval(request.PollIntervalSeconds),
-            request.CredentialProfileId, Hostname: Text(request.Hostname, "hostname", 253), Description: Text(request.Description, "description", 1024));
+            request.CredentialProfileId, Hostname: Text(request.Hostname, "hostname", 253), Description: Text(request.Description, "description", 1024),
+            PollProfileId: request.PollProfileId);
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await CheckCredentialAsync(connection, transaction, provision.CredentialProfileId, cancellationToken);
+        await PollProfileService.CheckExistsAsync(connection, transaction, provision.PollProfileId, "poll_profile_id", cancellationToken);
         var result = await ProvisionAsync(connection, transaction, provision, cancellationToken);
         if (!result.Created)
         {
@@ -144,6 +146,12 @@ public sealed class DeviceService(
             }
         }
 
+        if (request.PollProfileId is { } pollProfileId)
+        {
+            await PollProfileService.CheckExistsAsync(connection, transaction, pollProfileId, "poll_profile_id", cancellationToken);
+            await EntityDb.ExecuteAsync(connection, transaction, EntitySql.UpdateDevicePollProfile, cancellationToken, id, pollProfileId, now);
+        }
+
         if (interval is not null)
         {
             await DeviceLifecycle.ChangeIntervalAsync(connection, transaction, id, interval.Value, now, cancellationToken);
@@ -241,7 +249,8 @@ public sealed class DeviceService(
     internal static Device Read(NpgsqlDataReader r) => new(
         r.GetInt64(0), r.GetString(1), r.GetInt32(2), r.NullableString(3), r.NullableString(4), r.GetString(5), r.NullableInt64(6), r.NullableInt64(7),
         r.GetInt32(8), r.GetString(9), r.NullableString(10), r.NullableString(11), r.NullableTimestamp(12),
-        r.GetInt32(13), r.NullableTimestamp(14), r.NullableString(15), r.NullableString(16), r.NullableTimestamp(19), r.Timestamp(17), r.Timestamp(18));
+        r.GetInt32(13), r.NullableTimestamp(14), r.NullableString(15), r.NullableString(16), r.NullableTimestamp(19), r.Timestamp(17), r.Timestamp(18),
+        r.NullableInt64(20));
 
     private static ProblemException UnknownCredential(long? id) =>
         ProblemException.BadRequest("credential_profile_id", $"No credential profile with id {id}.");

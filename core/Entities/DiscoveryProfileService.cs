@@ -28,8 +28,9 @@ public sealed class DiscoveryProfileService(
         try
         {
             await CheckCredentialsExistAsync(connection, transaction, valid.CredentialIds, cancellationToken);
+            await PollProfileService.CheckExistsAsync(connection, transaction, request.PollProfileId, "poll_profile_id", cancellationToken);
             var ids = await EntityDb.QueryAsync(connection, transaction, EntitySql.InsertDiscovery, r => r.GetInt64(0), cancellationToken,
-                valid.Name, valid.Target, valid.Port, valid.Plugin, valid.PingPrecheck, valid.TimeoutMs, valid.PollIntervalSeconds, time.GetUtcNow());
+                valid.Name, valid.Target, valid.Port, valid.Plugin, valid.PingPrecheck, valid.TimeoutMs, valid.PollIntervalSeconds, time.GetUtcNow(), request.PollProfileId);
             var id = ids[0];
             await EntityDb.ExecuteAsync(connection, transaction, EntitySql.InsertDiscoveryCredentials, cancellationToken, id, valid.CredentialIds.ToArray());
             var profile = await EntityDb.QuerySingleAsync(connection, transaction, EntitySql.SelectDiscovery, Read, cancellationToken, id);
@@ -51,8 +52,9 @@ public sealed class DiscoveryProfileService(
         try
         {
             await CheckCredentialsExistAsync(connection, transaction, valid.CredentialIds, cancellationToken);
+            await PollProfileService.CheckExistsAsync(connection, transaction, request.PollProfileId, "poll_profile_id", cancellationToken);
             var updated = await EntityDb.ExecuteAsync(connection, transaction, EntitySql.UpdateDiscovery, cancellationToken,
-                id, valid.Name, valid.Target, valid.Port, valid.Plugin, valid.PingPrecheck, valid.TimeoutMs, valid.PollIntervalSeconds, time.GetUtcNow());
+                id, valid.Name, valid.Target, valid.Port, valid.Plugin, valid.PingPrecheck, valid.TimeoutMs, valid.PollIntervalSeconds, time.GetUtcNow(), request.PollProfileId);
             if (updated == 0)
             {
                 throw NotFound(id);
@@ -151,7 +153,7 @@ public sealed class DiscoveryProfileService(
         var target = reader.GetString(2);
         return new DiscoveryProfile(reader.GetInt64(0), reader.GetString(1), target, AddressCount(target),
             reader.GetInt32(3), reader.GetString(4), reader.GetFieldValue<long[]>(10), reader.GetBoolean(5), reader.GetInt32(6), reader.GetInt32(7),
-            reader.Timestamp(8), reader.Timestamp(9));
+            reader.Timestamp(8), reader.Timestamp(9), reader.NullableInt64(11));
     }
 
     /// <summary>A read never fails on stored data: a target written under looser rules shows no count (and a PUT fixes it).</summary>

@@ -65,4 +65,7 @@ internal static class Constraints
     public const string DeviceIpPort = "devices_ip_port_unique";
     public const string DeviceCredential = "devices_credential_profile_id_fkey";
     public const string DiscoveryCredential = "discovery_profile_credentials_credential_profile_id_fkey";
+    public const string PollProfileName = "poll_profiles_name_key";
+    public const string DevicePollProfile = "devices_poll_profile_id_fkey";
+    public const string DiscoveryPollProfile = "discovery_profiles_poll_profile_id_fkey";
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Nms.Plugins.Sdk;
 
 namespace Nms.Core.Entities;
 
@@ -23,7 +24,8 @@ public sealed record DiscoveryProfileRequest(
     IReadOnlyList<long>? CredentialProfileIds = null,
     bool? PingPrecheck = null,
     int? TimeoutMs = null,
-    int? PollIntervalSeconds = null);
+    int? PollIntervalSeconds = null,
+    long? PollProfileId = null);
 
 /// <summary><see cref="AddressCount"/> is null only for a stored target that today's parser no longer accepts.</summary>
 public sealed record DiscoveryProfile(
@@ -38,7 +40,8 @@ public sealed record DiscoveryProfile(
     int TimeoutMs,
     int PollIntervalSeconds,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    long? PollProfileId = null);
 
 // ---- devices --------------------------------------------------------------------------------
 
@@ -50,7 +53,8 @@ public sealed record DeviceCreateRequest(
     string? Description = null,
     string? Plugin = null,
     long? CredentialProfileId = null,
-    int? PollIntervalSeconds = null);
+    int? PollIntervalSeconds = null,
+    long? PollProfileId = null);
 
 /// <summary>Absent fields are left as they are. <c>status</c> reactivates or deactivates by hand.</summary>
 [JsonNumberHandling(JsonNumberHandling.Strict)]
@@ -58,7 +62,8 @@ public sealed record DevicePatchRequest(
     int? PollIntervalSeconds = null,
     long? CredentialProfileId = null,
     string? Status = null,
-    string? DeactivationReason = null);
+    string? DeactivationReason = null,
+    long? PollProfileId = null);
 
 public sealed record Device(
     long Id,
@@ -80,7 +85,8 @@ public sealed record Device(
     string? LastFailureError,
     DateTimeOffset? NextPollAt,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    long? PollProfileId = null);
 
 public sealed record DeviceQuery(string? Status = null, string? Plugin = null, string? Q = null, string? Cursor = null, int? Limit = null, string? Tag = null);
 
@@ -106,3 +112,37 @@ public sealed record CreatedApiKey(Guid Id, string Name, string Role, string Key
 {
     public override string ToString() => $"CreatedApiKey {{ Id = {Id}, Name = {Name}, Role = {Role} }}";
 }
+
+// ---- poll profiles --------------------------------------------------------------------------
+
+/// <summary>What a poll reads (plugins/README.md "Poll profiles"); every field is checked by <see cref="PollProfileValidation"/>.</summary>
+[JsonNumberHandling(JsonNumberHandling.Strict)]
+public sealed record PollProfileRequest(
+    string? Name = null,
+    IReadOnlyList<PollObjectRequest?>? Scalars = null,
+    IReadOnlyList<PollTableRequest?>? Tables = null,
+    int? MaxRequests = null);
+
+[JsonNumberHandling(JsonNumberHandling.Strict)]
+public sealed record PollObjectRequest(string? Oid = null, string? Metric = null, string? Kind = null, int? CounterBits = null);
+
+[JsonNumberHandling(JsonNumberHandling.Strict)]
+public sealed record PollTableRequest(IReadOnlyList<PollObjectRequest?>? Columns = null, string? IndexLabel = null, IReadOnlyList<PollLookupRequest?>? Lookups = null);
+
+public sealed record PollLookupRequest(string? Oid = null, string? Label = null);
+
+/// <summary>A stored profile: the definition in the plugin contract's own records, so it travels to the plugin as it is.</summary>
+public sealed record PollProfile(
+    long Id,
+    string Name,
+    IReadOnlyList<PluginPollObject> Scalars,
+    IReadOnlyList<PluginPollTable> Tables,
+    int? MaxRequests,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt)
+{
+    public PluginPollProfile ToPlugin() => new(Name, Scalars, Tables, MaxRequests);
+}
+
+/// <summary>The jsonb column poll_profiles.definition.</summary>
+public sealed record PollProfileDefinition(IReadOnlyList<PluginPollObject> Scalars, IReadOnlyList<PluginPollTable> Tables, int? MaxRequests = null);

@@ -9,6 +9,7 @@ public static class EntityServices
     public static IServiceCollection AddNmsEntities(this IServiceCollection services)
     {
         services.AddSingleton<DiscoveryProfileService>();
+        services.AddSingleton<PollProfileService>();
         services.AddSingleton<DeviceService>();
         services.AddSingleton<ApiKeyService>();
         services.AddSingleton<IApiKeyAuthenticator>(sp => sp.GetRequiredService<ApiKeyService>());

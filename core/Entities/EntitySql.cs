@@ -13,18 +13,20 @@ internal static class EntitySql
     private const string DiscoveryColumns = """
         p.id, p.name, p.target, p.port, p.plugin, p.ping_precheck, p.timeout_ms, p.poll_interval_seconds, p.created_at, p.updated_at,
         COALESCE((SELECT array_agg(c.credential_profile_id ORDER BY c.position)
-                  FROM discovery_profile_credentials c WHERE c.discovery_profile_id = p.id), '{}')
+                  FROM discovery_profile_credentials c WHERE c.discovery_profile_id = p.id), '{}'),
+        p.poll_profile_id
         """;
 
     public const string InsertDiscovery = """
-        INSERT INTO discovery_profiles (name, target, port, plugin, ping_precheck, timeout_ms, poll_interval_seconds, created_at, updated_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+        INSERT INTO discovery_profiles (name, target, port, plugin, ping_precheck, timeout_ms, poll_interval_seconds, created_at, updated_at, poll_profile_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)
         RETURNING id
         """;
 
     public const string UpdateDiscovery = """
         UPDATE discovery_profiles
-        SET name = $2, target = $3, port = $4, plugin = $5, ping_precheck = $6, timeout_ms = $7, poll_interval_seconds = $8, updated_at = $9
+        SET name = $2, target = $3, port = $4, plugin = $5, ping_precheck = $6, timeout_ms = $7, poll_interval_seconds = $8, updated_at = $9,
+            poll_profile_id = $10
         WHERE id = $1
         """;
 
@@ -46,7 +48,8 @@ internal static class EntitySql
     private const string DeviceColumns = """
         d.id, host(d.ip), d.port, d.hostname, d.description, d.plugin, d.credential_profile_id, d.discovery_profile_id,
         d.poll_interval_seconds, d.status, d.deactivation_reason, d.deactivation_error, d.deactivated_at,
-        d.failure_count, d.last_failure_at, d.last_failure_reason, d.last_failure_error, d.created_at, d.updated_at, s.next_due_at
+        d.failure_count, d.last_failure_at, d.last_failure_reason, d.last_failure_error, d.created_at, d.updated_at, s.next_due_at,
+        d.poll_profile_id
         """;
 
     public const string SelectDevice = $"SELECT {DeviceColumns} FROM devices d LEFT JOIN poll_schedule s ON s.device_id = d.id WHERE d.id = $1";
@@ -68,6 +71,36 @@ internal static class EntitySql
 
     /// <summary>Status, schedule, interval and failure fields belong to DeviceLifecycle; the credential is the API's.</summary>
     public const string UpdateDeviceCredential = "UPDATE devices SET credential_profile_id = $2, updated_at = $3 WHERE id = $1";
+
+    /// <summary>Which profile the device's polls read: its own feature's column, not the lifecycle's.</summary>
+    public const string UpdateDevicePollProfile = "UPDATE devices SET poll_profile_id = $2, updated_at = $3 WHERE id = $1";
+
+    // ---- poll profiles -------------------------------------------------------------------------
+
+    private const string PollProfileColumns = "id, name, definition::text, created_at, updated_at";
+
+    public const string InsertPollProfile = $"""
+        INSERT INTO poll_profiles (name, definition, created_at, updated_at) VALUES ($1, $2::jsonb, $3, $3)
+        RETURNING {PollProfileColumns}
+        """;
+
+    public const string UpdatePollProfile = $"""
+        UPDATE poll_profiles SET name = $2, definition = $3::jsonb, updated_at = $4 WHERE id = $1
+        RETURNING {PollProfileColumns}
+        """;
+
+    public const string SelectPollProfile = $"SELECT {PollProfileColumns} FROM poll_profiles WHERE id = $1";
+
+    public const string ListPollProfiles = $"SELECT {PollProfileColumns} FROM poll_profiles ORDER BY id";
+
+    /// <summary>KEY SHARE holds it until the referencing row commits.</summary>
+    public const string ExistingPollProfile = "SELECT id FROM poll_profiles WHERE id = $1 FOR KEY SHARE";
+
+    public const string DeletePollProfile = "DELETE FROM poll_profiles WHERE id = $1";
+
+    public const string DevicesUsingPollProfile = "SELECT id FROM devices WHERE poll_profile_id = $1 ORDER BY id LIMIT 100";
+
+    public const string DiscoveryProfilesUsingPollProfile = "SELECT id FROM discovery_profiles WHERE poll_profile_id = $1 ORDER BY id LIMIT 100";
 
     // ---- api keys -----------------------------------------------------------------------------
 

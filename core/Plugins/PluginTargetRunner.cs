@@ -15,7 +15,7 @@ public interface IPluginCredentials
 }
 
 /// <summary>One target of a plugin call: a device or an address, and the credential profiles it may use, in order.</summary>
-public sealed record PluginCallTarget(string Id, string Ip, int Port, IReadOnlyList<long> CredentialIds, string? HostKey = null)
+public sealed record PluginCallTarget(string Id, string Ip, int Port, IReadOnlyList<long> CredentialIds, string? HostKey = null, PluginPollProfile? PollProfile = null)
 {
     public static string IdOf(long deviceId) => deviceId.ToString(CultureInfo.InvariantCulture);
 }
@@ -93,7 +93,8 @@ public sealed partial class PluginTargetRunner(IPluginRunner runner, IPluginCred
     {
         var available = target.CredentialIds.Where(secrets.ContainsKey).Select(id => secrets[id]).ToList();
         return new PluginTarget(target.Id, target.Ip, target.Port,
-            Credential: available.FirstOrDefault(), Credentials: available.Count > 0 ? available : null, HostKey: target.HostKey);
+            Credential: available.FirstOrDefault(), Credentials: available.Count > 0 ? available : null, HostKey: target.HostKey,
+            PollProfile: target.PollProfile);
     }
 
     /// <summary>Null when a secret cannot be opened (e.g. its key id was removed from settings).</summary>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Nms.Core.Configuration;
 using Nms.Core.Data;
@@ -12,6 +13,7 @@ using Nms.Core.Metrics;
 using Nms.Core.Plugins;
 using Nms.Core.Queues;
 using Nms.Core.Reachability;
+using Nms.Plugins.Sdk;
 using Npgsql;
 
 namespace Nms.Core.Polling;
@@ -85,7 +87,7 @@ public sealed partial class Poller(
     private async Task<GroupResult> PollGroupAsync(Guid batchId, string plugin, IReadOnlyList<DeviceRow> devices, CancellationToken cancellationToken)
     {
         var outcomes = await plugins.RunAsync(plugin, PluginContract.PollMode, options.TimeoutMilliseconds, devices.Select(d => new PluginCallTarget(
-            PluginCallTarget.IdOf(d.Id), d.Ip, d.Port, d.CredentialProfileId is { } id ? [id] : [], d.HostKey)).ToList(), cancellationToken);
+            PluginCallTarget.IdOf(d.Id), d.Ip, d.Port, d.CredentialProfileId is { } id ? [id] : [], d.HostKey, d.PollProfile)).ToList(), cancellationToken);
         var polledAt = time.GetUtcNow();
         var samples = new List<MetricSample>();
         var succeeded = new List<long>();
@@ -136,7 +138,8 @@ public sealed partial class Poller(
                 reader.GetInt32(2),
                 reader.GetString(3),
                 reader.IsDBNull(5) ? null : reader.GetInt64(5),
-                reader.IsDBNull(6) ? null : reader.GetString(6)));
+                reader.IsDBNull(6) ? null : reader.GetString(6),
+                reader.IsDBNull(7) ? null : JsonSerializer.Deserialize<PluginPollProfile>(reader.GetString(7), NmsJson.Api)));
         }
 
         return devices;
@@ -193,7 +196,7 @@ public sealed partial class Poller(
         return new Guid(bytes);
     }
 
-    private sealed record DeviceRow(long Id, string Ip, int Port, string Plugin, long? CredentialProfileId, string? HostKey);
+    private sealed record DeviceRow(long Id, string Ip, int Port, string Plugin, long? CredentialProfileId, string? HostKey, PluginPollProfile? PollProfile);
 
     private sealed record GroupResult(IReadOnlyList<MetricSample> Samples, IReadOnlyList<long> Succeeded, IReadOnlyList<FailureEvent> Failures);
 

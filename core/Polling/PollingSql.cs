@@ -13,11 +13,14 @@ public static class PollingSql
 
     /// <summary>
     /// The poller's re-read of a batch's devices: a device deleted or deactivated since the pop is absent
-    /// or inactive here and is skipped. Credential ids and host keys are read here, never carried on a queue.
+    /// or inactive here and is skipped. Credential ids and host keys are read here, never carried on a queue;
+    /// so is the poll profile, in the plugin contract's shape (null: the plugin's default set), one join for the batch.
     /// </summary>
     public const string LoadDevices = """
-        SELECT id, host(ip), port, plugin, status, credential_profile_id, host_key
-        FROM devices
-        WHERE id = ANY($1)
+        SELECT d.id, host(d.ip), d.port, d.plugin, d.status, d.credential_profile_id, d.host_key,
+               (jsonb_build_object('name', p.name) || p.definition)::text
+        FROM devices d
+        LEFT JOIN poll_profiles p ON p.id = d.poll_profile_id
+        WHERE d.id = ANY($1)
         """;
 }

@@ -15,6 +15,7 @@ internal sealed class EntityOpenApi : IOpenApiPaths
         AddSchemas(api);
         CredentialProfiles(api);
         DiscoveryProfiles(api);
+        PollProfiles(api);
         Devices(api);
         ApiKeys(api);
     }
@@ -59,6 +60,27 @@ internal sealed class EntityOpenApi : IOpenApiPaths
         api.Operation("delete", "/discovery_profiles/{id}", "DeleteDiscoveryProfile", "Delete a discovery profile (its devices stay)", Role.Admin, tag)
             .Response(204, "Deleted")
             .Errors(404);
+    }
+
+    private static void PollProfiles(OpenApiBuilder api)
+    {
+        const string tag = "poll_profiles";
+        api.Operation("get", "/poll_profiles", "ListPollProfiles", "List poll profiles", Role.Reader, tag)
+            .Response(200, "All poll profiles", List("PollProfile"));
+        api.Operation("post", "/poll_profiles", "CreatePollProfile", $"Create a poll profile (what a poll reads instead of the plugin's default set); body at most {PollProfileService.MaxBodyBytes} bytes", Role.Admin, tag)
+            .Body(Ref("PollProfileRequest"))
+            .Response(201, "Created", Ref("PollProfile"))
+            .Errors(409);
+        api.Operation("get", "/poll_profiles/{id}", "GetPollProfile", "Read a poll profile", Role.Reader, tag)
+            .Response(200, "The profile", Ref("PollProfile"))
+            .Errors(404);
+        api.Operation("put", "/poll_profiles/{id}", "ReplacePollProfile", "Replace a poll profile; devices using it read the new definition from their next poll", Role.Admin, tag)
+            .Body(Ref("PollProfileRequest"))
+            .Response(200, "Replaced", Ref("PollProfile"))
+            .Errors(404, 409);
+        api.Operation("delete", "/poll_profiles/{id}", "DeletePollProfile", "Delete a poll profile no device or discovery profile uses", Role.Admin, tag)
+            .Response(204, "Deleted")
+            .Errors(404, 409);
     }
 
     private static void Devices(OpenApiBuilder api)
@@ -140,7 +162,8 @@ internal sealed class EntityOpenApi : IOpenApiPaths
             ("credential_profile_ids", Array(Id()), true),
             ("ping_precheck", Boolean("Ping before running the plugin (default false)"), false),
             ("timeout_ms", Integer(100, 60_000), false),
-            ("poll_interval_seconds", Integer(10, 86_400, "For the devices it finds (default 60)"), false)));
+            ("poll_interval_seconds", Integer(10, 86_400, "For the devices it finds (default 60)"), false),
+            ("poll_profile_id", Id(), false)));
         api.Schema("DiscoveryProfile", Object(
             ("id", Id(), true),
             ("name", String(), true),
@@ -153,6 +176,35 @@ internal sealed class EntityOpenApi : IOpenApiPaths
             ("timeout_ms", Integer(100, 60_000), true),
             ("poll_interval_seconds", Integer(10, 86_400), true),
             ("created_at", DateTime(), true),
+            ("updated_at", DateTime(), true),
+            ("poll_profile_id", Id(), false)));
+
+        var metricName = "Matches [a-z_][a-z0-9_]*";
+        var oid = "Dotted numeric, at least two arcs, the first 0-2";
+        api.Schema("PollObject", Object(
+            ("oid", String(oid), true),
+            ("metric", String($"{metricName}; unique in the profile"), true),
+            ("kind", Enum("gauge", "counter"), false),
+            ("counter_bits", Integer(32, 64, "32 or 64, counters only; absent: the value's own width"), false)));
+        api.Schema("PollLookup", Object(
+            ("oid", String($"{oid}: a column at the same index whose text becomes the label"), true),
+            ("label", String(metricName), true)));
+        api.Schema("PollTable", Object(
+            ("columns", Array(Ref("PollObject")), true),
+            ("index_label", String($"{metricName}; default index"), false),
+            ("lookups", Array(Ref("PollLookup")), false)));
+        api.Schema("PollProfileRequest", Object(
+            ("name", String("Unique"), true),
+            ("scalars", Array(Ref("PollObject")), false),
+            ("tables", Array(Ref("PollTable")), false),
+            ("max_requests", Integer(1, 1000, "Requests one device poll may send (plugin default 100)"), false)));
+        api.Schema("PollProfile", Object(
+            ("id", Id(), true),
+            ("name", String(), true),
+            ("scalars", Array(Ref("PollObject")), true),
+            ("tables", Array(Ref("PollTable")), true),
+            ("max_requests", Integer(1, 1000), false),
+            ("created_at", DateTime(), true),
             ("updated_at", DateTime(), true)));
 
         api.Schema("DeviceCreateRequest", Object(
@@ -162,12 +214,14 @@ internal sealed class EntityOpenApi : IOpenApiPaths
             ("description", String(), false),
             ("plugin", String("An installed plugin"), true),
             ("credential_profile_id", Id(), false),
-            ("poll_interval_seconds", Integer(10, 86_400, "Default 60"), false)));
+            ("poll_interval_seconds", Integer(10, 86_400, "Default 60"), false),
+            ("poll_profile_id", Id(), false)));
         api.Schema("DevicePatchRequest", Object(
             ("poll_interval_seconds", Integer(10, 86_400), false),
             ("credential_profile_id", Id(), false),
             ("status", Enum(DeviceStatus.Active, DeviceStatus.Inactive), false),
-            ("deactivation_reason", String("With status inactive; default 'manual'"), false)));
+            ("deactivation_reason", String("With status inactive; default 'manual'"), false),
+            ("poll_profile_id", Id(), false)));
         api.Schema("Device", Object(
             ("id", Id(), true),
             ("ip", String(), true),
@@ -188,7 +242,8 @@ internal sealed class EntityOpenApi : IOpenApiPaths
             ("last_failure_error", String(), false),
             ("next_poll_at", DateTime(), false),
             ("created_at", DateTime(), true),
-            ("updated_at", DateTime(), true)));
+            ("updated_at", DateTime(), true),
+            ("poll_profile_id", Id(), false)));
         api.Schema("DevicePage", Object(
             ("items", Array(Ref("Device")), true),
             ("next_cursor", String(), false)));

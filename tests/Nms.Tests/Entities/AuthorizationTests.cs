@@ -25,6 +25,11 @@ public sealed class AuthorizationTests(AuthorizationTests.Keys keys) : IClassFix
         ["GET /discovery_profiles/{id}/tags"] = Role.Reader,
         ["PUT /discovery_profiles/{id}/tags"] = Role.Admin,
         ["POST /discovery_profiles/{id}/run"] = Role.Operator,
+        ["GET /poll_profiles"] = Role.Reader,
+        ["POST /poll_profiles"] = Role.Admin,
+        ["GET /poll_profiles/{id}"] = Role.Reader,
+        ["PUT /poll_profiles/{id}"] = Role.Admin,
+        ["DELETE /poll_profiles/{id}"] = Role.Admin,
         ["GET /discovery_profiles/{id}/runs"] = Role.Reader,
         ["GET /devices"] = Role.Reader,
         ["POST /devices"] = Role.Operator,
@@ -44,7 +49,7 @@ public sealed class AuthorizationTests(AuthorizationTests.Keys keys) : IClassFix
         ["DELETE /api_keys/{id}"] = Role.Admin,
     };
 
-    private static readonly string[] EntityPrefixes = ["/credential_profiles", "/discovery_profiles", "/devices", "/api_keys", "/openapi.json"];
+    private static readonly string[] EntityPrefixes = ["/credential_profiles", "/discovery_profiles", "/poll_profiles", "/devices", "/api_keys", "/openapi.json"];
 
     [Fact]
     public void Every_http_function_declares_a_role_or_anonymous()

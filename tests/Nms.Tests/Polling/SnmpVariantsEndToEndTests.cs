@@ -105,7 +105,7 @@ public sealed class SnmpVariantsEndToEndTests
         return await RunAsync(app, profileId);
     }
 
-    private static async Task<long> CreateAsync(TestApp app, string collection, object body)
+    internal static async Task<long> CreateAsync(TestApp app, string collection, object body)
     {
         using var response = await app.Client.PostAsJsonAsync(collection, body);
         var text = await response.Content.ReadAsStringAsync();
@@ -113,7 +113,8 @@ public sealed class SnmpVariantsEndToEndTests
         return JsonDocument.Parse(text).RootElement.GetProperty("id").GetInt64();
     }
 
-    private static async Task<DiscoveryRunView> RunAsync(TestApp app, long profileId)
+    /// <summary>Runs a discovery profile and waits for the run to complete.</summary>
+    internal static async Task<DiscoveryRunView> RunAsync(TestApp app, long profileId)
     {
         using var started = await app.Client.PostAsync($"discovery_profiles/{profileId}/run", null);
         var runId = JsonSerializer.Deserialize<DiscoveryRunView>(await started.Content.ReadAsStringAsync(), TestApp.Json)!.Id;
