@@ -114,6 +114,22 @@ public sealed partial class DiscoveryRuns(
         return runs;
     }
 
+    /// <summary>Runs of every profile, newest first; only the unfinished ones when <paramref name="inProgressOnly"/>.</summary>
+    public async Task<IReadOnlyList<DiscoveryRunView>> ListRecentAsync(bool inProgressOnly, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = Db.CreateCommand(DiscoverySql.SelectRecentRuns);
+        command.Parameters.Add(new NpgsqlParameter { Value = inProgressOnly });
+        command.Parameters.Add(new NpgsqlParameter { Value = Math.Clamp(limit, 1, MaxRunsListed) });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var runs = new List<DiscoveryRunView>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            runs.Add(ReadRun(reader));
+        }
+
+        return runs;
+    }
+
     private async Task<(string Target, string Plugin)> ReadProfileAsync(long profileId, CancellationToken cancellationToken)
     {
         await using var command = Db.CreateCommand(DiscoverySql.SelectProfile);

@@ -35,7 +35,26 @@ public sealed class DiscoveryRunFunctions(DiscoveryRuns runs)
     public async Task<IActionResult> List(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "discovery_profiles/{id:long}/runs")] HttpRequest request,
         long id,
+        CancellationToken cancellationToken) =>
+        new JsonResult(new { items = await runs.ListAsync(id, Limit(request), cancellationToken) }, NmsJson.Api);
+
+    /// <summary>Every profile's runs, newest first: what the console's overview shows in progress.</summary>
+    [Function("DiscoveryRunRecent")]
+    [RequireRole(Role.Reader)]
+    public async Task<IActionResult> Recent(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "discovery_runs")] HttpRequest request,
         CancellationToken cancellationToken)
+    {
+        var inProgress = request.Query["in_progress"].ToString() switch
+        {
+            "" or "false" => false,
+            "true" => true,
+            _ => throw ProblemException.BadRequest("in_progress", "in_progress must be true or false."),
+        };
+        return new JsonResult(new { items = await runs.ListRecentAsync(inProgress, Limit(request), cancellationToken) }, NmsJson.Api);
+    }
+
+    private static int Limit(HttpRequest request)
     {
         var limit = 50;
         if (request.Query.TryGetValue("limit", out var raw)
@@ -44,7 +63,7 @@ public sealed class DiscoveryRunFunctions(DiscoveryRuns runs)
             throw ProblemException.BadRequest("limit", $"limit must be 1 to {DiscoveryRuns.MaxRunsListed}.");
         }
 
-        return new JsonResult(new { items = await runs.ListAsync(id, limit, cancellationToken) }, NmsJson.Api);
+        return limit;
     }
 }
 

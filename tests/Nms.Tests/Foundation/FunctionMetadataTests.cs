@@ -55,6 +55,11 @@ public sealed class FunctionMetadataTests
         ["DeviceHealth"] = Http("device_health", "Function", "get"),
         ["HealthFailureConsumer"] = Queue("NmsFailuresQueue"),
         ["HealthRecoveryProbe"] = Timer("NmsRecoverySchedule"),
+        // Console (issue 13) and the reads it added.
+        ["Console"] = Http("console/{*path}", "Anonymous", "get"),
+        ["CurrentApiKey"] = Http("me", "Function", "get"),
+        ["DiscoveryRunRecent"] = Http("discovery_runs", "Function", "get"),
+        ["DeviceHealthTransitions"] = Http("device_health/transitions", "Function", "get"),
     };
 
     [Fact]
