@@ -16,6 +16,8 @@ export interface Line {
   stroke: string;
 }
 
+const axisWidth = 80;
+
 const palette = ["#2b7bb9", "#e07b39", "#3a9d5d", "#9b59b6", "#c0392b", "#16a085", "#7f8c8d", "#d4a017"];
 
 export function colour(i: number): string {
@@ -61,9 +63,10 @@ export class TimeChart {
     this.element.append(heading, this.body);
   }
 
-  /** The plot area's width in CSS pixels, for the step. */
+  /** The plot area's width in CSS pixels (without the axis), for the step. */
   get width(): number {
-    return Math.max(300, this.body.clientWidth || this.element.clientWidth || 800);
+    if (this.plot) return Math.max(100, this.plot.over.clientWidth);
+    return Math.max(300, (this.body.clientWidth || this.element.clientWidth || 800) - axisWidth - 20);
   }
 
   /** Draws the data; resolves once uPlot has drawn it. */
@@ -88,11 +91,11 @@ export class TimeChart {
   private options(lines: Line[], from: number, to: number): uPlot.Options {
     const format = this.format;
     return {
-      width: this.width,
+      width: Math.max(300, this.body.clientWidth || 800),
       height: 200,
       scales: { x: { time: true, min: from, max: to } },
       series: [{}, ...lines.map((line) => ({ label: line.label, stroke: line.stroke, width: 1.5, spanGaps: false, value: (_u: uPlot, v: number | null) => (v === null ? "–" : format(v)) }))],
-      axes: [{}, { values: (_u: uPlot, ticks: number[]) => ticks.map(format), size: 80 }],
+      axes: [{}, { values: (_u: uPlot, ticks: number[]) => ticks.map(format), size: axisWidth }],
       cursor: { drag: { x: true, y: false, setScale: false } },
       legend: { live: true },
       hooks: {
@@ -113,7 +116,7 @@ export class TimeChart {
   }
 
   resize(): void {
-    this.plot?.setSize({ width: this.width, height: 200 });
+    this.plot?.setSize({ width: Math.max(300, this.body.clientWidth || 800), height: 200 });
   }
 
   destroy(): void {

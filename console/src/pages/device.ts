@@ -36,6 +36,7 @@ export const devicePage: Page = (root, params, path) => {
 
   const zoom = (from: number, to: number) => {
     state.zoom = [from, to];
+    drawRanges();
     void drawCharts();
   };
   const traffic = new TimeChart("Traffic (bits/s)", bitsPerSecond, zoom);
@@ -199,8 +200,8 @@ function drawIdentity(container: Element, device: Device, changed: () => void): 
     ["Address", `${device.ip}:${device.port}`],
     ["Plugin", device.plugin],
     ["Description", device.description ?? "–"],
-    ["Credential profile", device.credential_profile_id === null ? "–" : String(device.credential_profile_id)],
-    ["Found by discovery profile", device.discovery_profile_id === null ? "by hand" : String(device.discovery_profile_id)],
+    ["Credential profile", device.credential_profile_id == null ? "–" : String(device.credential_profile_id)],
+    ["Found by discovery profile", device.discovery_profile_id == null ? "by hand" : String(device.discovery_profile_id)],
     ["Poll interval", `${device.poll_interval_seconds} s`],
     ["Created", time(device.created_at)],
   ];

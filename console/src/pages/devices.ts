@@ -35,7 +35,7 @@ export const devicesPage: Page = (root, params) => {
       const page = await get<ApiPage<Device>>("devices", { q: state.q, status: state.status, plugin: state.plugin, limit: pageSize, cursor: state.cursor });
       if (mine !== generation) return;
       state.devices = page.items;
-      state.next = page.next_cursor;
+      state.next = page.next_cursor ?? null;
       state.selected.clear();
       draw();
       performance.measure("nms:devices:page", { start: started, end: performance.now() });

@@ -27,7 +27,7 @@ export const discoveryPage: Page = (root) => {
     replace(profilesBox, profiles.length === 0 ? h("p", { class: "empty" }, "No discovery profile yet.") : table(
       ["Name", "Target", "Addresses", "Port", "Plugin", "Credentials", ""],
       profiles.map((p) => [
-        p.name, p.target, p.address_count === null ? "?" : count(p.address_count), String(p.port), p.plugin,
+        p.name, p.target, p.address_count == null ? "?" : count(p.address_count), String(p.port), p.plugin,
         p.credential_profile_ids.map((id) => names.get(id) ?? `#${id}`).join(", "),
         h("span", { class: "actions" },
           session.can("operator") ? button("Run", () => void run(p), { requires: "operator", attrs: { "data-run-profile": p.name } }) : null,

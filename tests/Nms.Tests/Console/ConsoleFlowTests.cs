@@ -173,6 +173,61 @@ public sealed class ConsoleFlowTests(ConsoleFixture fixture) : IClassFixture<Con
         await Expect(page.Locator("#overview-status [data-stat=inactive] strong")).Not.ToHaveTextAsync("0");
     });
 
+    [Fact]
+    public Task Device_page_draws_charts_from_real_polls_at_a_step_that_fits_the_width_and_zooms_by_dragging() => fixture.Browser.RunAsync(nameof(Device_page_draws_charts_from_real_polls_at_a_step_that_fits_the_width_and_zooms_by_dragging), async console =>
+    {
+        var page = console.Page;
+        var metricRequests = new ConcurrentQueue<Uri>();
+        page.Request += (_, request) =>
+        {
+            if (request.Url.Contains("/metrics?", StringComparison.Ordinal))
+            {
+                metricRequests.Enqueue(new Uri(request.Url));
+            }
+        };
+        var device = await fixture.CreateDeviceAsync(3, "edge-rtr-3");
+
+        await console.SignInAsync(fixture.App, fixture.ReaderKey, "reader");
+        await console.GoAsync($"#/devices/{device}");
+        await Expect(page.Locator("h1.device-name")).ToHaveTextAsync("edge-rtr-3");
+        await Expect(page.Locator("#device-interfaces tr[data-interface]").First).ToBeVisibleAsync(new() { Timeout = (float)Polls.TotalMilliseconds });
+        var uptime = page.Locator("[data-chart=Uptime]");
+        await Expect(uptime).Not.ToHaveAttributeAsync("data-points", "0", new() { Timeout = (float)Polls.TotalMilliseconds });
+        await Expect(page.Locator("text=Next poll")).ToBeVisibleAsync();
+
+        // 24 h: about one point per pixel of the plot, never raw samples.
+        metricRequests.Clear();
+        await page.Locator("button[data-range='24h']").ClickAsync();
+        await Expect(page.Locator("button.range.current[data-range='24h']")).ToBeVisibleAsync();
+        await TestAppWaits.UntilAsync(() => metricRequests.Any(u => Query(u, "name") == "sys_uptime_seconds"), "a 24 h chart request");
+        var width = await uptime.Locator(".u-over").EvaluateAsync<double>("e => e.getBoundingClientRect().width");
+        var step = Seconds(Query(metricRequests.First(u => Query(u, "name") == "sys_uptime_seconds"), "step"));
+        Assert.InRange(step, 86_400 / width, 2 * 86_400 / width + 1);
+
+        // Dragging across a chart asks for the dragged span only, at a finer step.
+        metricRequests.Clear();
+        await uptime.Locator(".u-over").ScrollIntoViewIfNeededAsync();
+        var box = (await uptime.Locator(".u-over").BoundingBoxAsync())!;
+        await page.Mouse.MoveAsync(box.X + box.Width * 0.5f, box.Y + box.Height / 2);
+        await page.Mouse.DownAsync();
+        await page.Mouse.MoveAsync(box.X + box.Width * 0.75f, box.Y + box.Height / 2, new() { Steps = 5 });
+        await page.Mouse.UpAsync();
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Reset zoom" })).ToBeVisibleAsync();
+        await TestAppWaits.UntilAsync(() => metricRequests.Any(u => Query(u, "name") == "sys_uptime_seconds"), "a zoomed chart request");
+        var zoomed = metricRequests.First(u => Query(u, "name") == "sys_uptime_seconds");
+        var span = DateTimeOffset.Parse(Query(zoomed, "to")!, System.Globalization.CultureInfo.InvariantCulture) - DateTimeOffset.Parse(Query(zoomed, "from")!, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(span.TotalHours, 5, 7);
+        Assert.True(Seconds(Query(zoomed, "step")) < step, "the zoomed step is finer");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Reset zoom" }).ClickAsync();
+        await page.Locator("button[data-range='1h']").ClickAsync();
+        await ConsoleScreenshots.SaveDevicePageAsync(page);
+    });
+
+    private static string? Query(Uri uri, string name) => System.Web.HttpUtility.ParseQueryString(uri.Query)[name];
+
+    private static double Seconds(string? step) => double.Parse(step!.TrimEnd('s'), System.Globalization.CultureInfo.InvariantCulture);
+
     private async Task<string> KeyIdAsync(string key)
     {
         using var client = fixture.App.CreateClient(key);
