@@ -1,5 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Npgsql;
 
 namespace Nms.Bench;
 
@@ -89,5 +93,42 @@ public static class BenchSupport
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    /// <summary>PostgreSQL admin and Azurite connection strings: NMS_TEST_PG_ADMIN and NMS_TEST_AZURITE, or those of ./nms start (local.settings.json).</summary>
+    public static (string Postgres, string Azurite) Services()
+    {
+        var pg = Environment.GetEnvironmentVariable("NMS_TEST_PG_ADMIN");
+        var azurite = Environment.GetEnvironmentVariable("NMS_TEST_AZURITE");
+        if (!string.IsNullOrEmpty(pg) && !string.IsNullOrEmpty(azurite))
+        {
+            return (pg, azurite);
+        }
+
+        var settings = Path.Combine(Directory.GetCurrentDirectory(), "local.settings.json");
+        if (!File.Exists(settings))
+        {
+            throw new InvalidOperationException("Set NMS_TEST_PG_ADMIN and NMS_TEST_AZURITE, or run ./nms start first (local.settings.json).");
+        }
+
+        using var document = JsonDocument.Parse(File.ReadAllText(settings));
+        var values = document.RootElement.GetProperty("Values");
+        return (values.GetProperty("Nms__Database__ApiConnectionString").GetString()!, values.GetProperty("AzureWebJobsStorage").GetString()!);
+    }
+
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA2100", Justification = "Only the benches call it, with statements they build from their own generated names.")]
+    public static async Task ExecuteAdminAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public static int FreeTcpPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

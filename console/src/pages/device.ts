@@ -45,6 +45,8 @@ export const devicePage: Page = (root, params, path) => {
   const uptime = new TimeChart("Uptime", (v) => duration(v), zoom);
   charts.append(traffic.element, cpu.element, storage.element, uptime.element);
 
+  let first = true;
+  let interfacesKnown: Promise<void> = Promise.resolve();
   const drawRanges = () => replace(rangeBar,
     ranges.map(([name]) => button(name, () => { state.range = name; state.zoom = null; drawRanges(); void drawCharts(); },
       { class: name === state.range && !state.zoom ? "range current" : "range", attrs: { "data-range": name } })),
@@ -75,18 +77,21 @@ export const devicePage: Page = (root, params, path) => {
     const mine = ++chartGeneration;
     const started = performance.now();
     const [from, to] = span();
-    const iface = state.selected;
-    const names = new Set(state.latest.map((m) => m.name));
-    const uptimeName = names.has("sys_uptime_seconds") ? "sys_uptime_seconds" : "uptime_seconds";
+    const uptimeName = state.device?.plugin === "ssh" ? "uptime_seconds" : "sys_uptime_seconds";
     try {
-      const [inRate, outRate, cpuData, storageData, uptimeData] = await Promise.all([
-        iface ? query(traffic, "if_in_octets_total", "rate", { interface: iface }) : null,
-        iface ? query(traffic, "if_out_octets_total", "rate", { interface: iface }) : null,
+      // Traffic waits for the interface list (the busiest one is the default); the rest need not.
+      const trafficData = interfacesKnown.then((): Promise<Array<MetricsResponse | null>> | Array<MetricsResponse | null> => state.selected
+        ? Promise.all([query(traffic, "if_in_octets_total", "rate", { interface: state.selected }), query(traffic, "if_out_octets_total", "rate", { interface: state.selected })])
+        : [null, null]);
+      const [[inRate, outRate], cpuData, storageData, uptimeData] = await Promise.all([
+        trafficData,
         query(cpu, "cpu_load_percent", "avg"),
         query(storage, "storage_used_bytes", "avg"),
         query(uptime, uptimeName, "max"),
       ]);
       if (mine !== chartGeneration) return;
+      const fetched = performance.now();
+      const iface = state.selected;
       const draws: Array<Promise<void>> = [];
       draws.push(traffic.show([{ label: `${iface || "no interface"} in`, stroke: colour(0) }, { label: `${iface || "no interface"} out`, stroke: colour(1) }],
         align([points(inRate?.series[0], 8), points(outRate?.series[0], 8)]), from, to));
@@ -94,7 +99,9 @@ export const devicePage: Page = (root, params, path) => {
       draws.push(many(storage, storageData, (s) => s.labels.storage ?? "storage", from, to));
       draws.push(many(uptime, uptimeData, () => "uptime", from, to));
       await Promise.all(draws);
-      performance.measure(`nms:device:charts:${state.zoom ? "zoom" : state.range}`, { start: started, end: performance.now() });
+      const range = state.zoom ? "zoom" : state.range;
+      performance.measure(`nms:device:charts:${range}`, { start: started, end: performance.now() });
+      performance.measure(`nms:device:draw:${range}`, { start: fetched, end: performance.now() });
       performance.mark("nms:device:charts-drawn");
     } catch (error) {
       replace(messages, notice("error", `Charts: ${errorText(error)}`));
@@ -102,12 +109,18 @@ export const devicePage: Page = (root, params, path) => {
   };
 
   const loadDevice = async () => {
-    const [device, latest, transitions] = await Promise.all([
-      get<Device>(`devices/${id}`),
+    state.device = await get<Device>(`devices/${id}`);
+    const details = loadDetails(state.device);
+    interfacesKnown = details.catch(() => {});
+    await Promise.all([details, first || !state.zoom ? drawCharts() : null]);
+    first = false;
+  };
+
+  const loadDetails = async (device: Device) => {
+    const [latest, transitions] = await Promise.all([
       get<{ metrics: LatestMetric[] }>(`devices/${id}/metrics/latest`),
       get<{ items: Transition[] }>("device_health/transitions", { device_id: id, since: new Date(Date.now() - 30 * 86400_000).toISOString(), limit: 50 }),
     ]);
-    state.device = device;
     state.latest = latest.metrics;
     drawIdentity(identity, device, () => void loadDevice().catch((e) => replace(messages, notice("error", errorText(e)))));
     drawHistory(history, device, transitions.items);
@@ -128,12 +141,7 @@ export const devicePage: Page = (root, params, path) => {
     h("section", { class: "card" }, h("h2", null, "Charts"), h("div", { class: "chart-controls" }, rangeBar, h("label", null, "Interface ", interfaceChoice)), charts));
   drawRanges();
 
-  let first = true;
-  const stop = every(refreshMs, async () => {
-    await loadDevice();
-    if (first || !state.zoom) await drawCharts();
-    first = false;
-  }, messages);
+  const stop = every(refreshMs, loadDevice, messages);
   const onResize = () => { for (const chart of [traffic, cpu, storage, uptime]) chart.resize(); };
   window.addEventListener("resize", onResize);
   return () => {
