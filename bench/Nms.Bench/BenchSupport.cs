@@ -131,4 +131,23 @@ public static class BenchSupport
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
+
+    /// <summary>The settings every bench app on the local host starts from: its own queues, database, keys.</summary>
+    public static Dictionary<string, string?> AppSettings(string connection, string azurite, string adminKey)
+    {
+        var suffix = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
+        return new Dictionary<string, string?>
+        {
+            ["AzureWebJobsStorage"] = azurite,
+            [Nms.Core.Configuration.QueueNames.DiscoverySetting] = "bench-discovery-" + suffix,
+            [Nms.Core.Configuration.QueueNames.PollSetting] = "bench-poll-" + suffix,
+            [Nms.Core.Configuration.QueueNames.MetricsSetting] = "bench-metrics-" + suffix,
+            [Nms.Core.Configuration.QueueNames.FailuresSetting] = "bench-failures-" + suffix,
+            ["Nms:Database:ApiConnectionString"] = connection,
+            ["Nms:Database:MetricsConnectionString"] = connection,
+            ["Nms:Auth:BootstrapAdminKey"] = adminKey,
+            ["Nms:Crypto:ActiveKeyId"] = "bench",
+            ["Nms:Crypto:Keys:bench"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
+        };
+    }
 }

@@ -105,27 +105,15 @@ public static class ConsoleBench
 
     private static async Task<Microsoft.AspNetCore.Builder.WebApplication> StartAppAsync(string connection, string azurite, string adminKey, int port)
     {
-        var suffix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
         var host = new LocalHostOptions
         {
             Urls = $"http://127.0.0.1:{port}",
             LocalSettingsPath = Path.Combine(Path.GetTempPath(), "nms-bench-none.json"),
             ConfigureLogging = logging => logging.SetMinimumLevel(LogLevel.Warning),
         };
-        foreach (var (name, value) in new Dictionary<string, string?>
-        {
-            ["AzureWebJobsStorage"] = azurite,
-            [QueueNames.DiscoverySetting] = "bench-discovery-" + suffix,
-            [QueueNames.PollSetting] = "bench-poll-" + suffix,
-            [QueueNames.MetricsSetting] = "bench-metrics-" + suffix,
-            [QueueNames.FailuresSetting] = "bench-failures-" + suffix,
-            ["Nms:Database:ApiConnectionString"] = connection,
-            ["Nms:Database:MetricsConnectionString"] = connection,
-            ["Nms:Auth:BootstrapAdminKey"] = adminKey,
-            ["Nms:Crypto:ActiveKeyId"] = "bench",
-            ["Nms:Crypto:Keys:bench"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-            ["Nms:Metrics:RetentionDays"] = "400",
-        })
+        var settings = BenchSupport.AppSettings(connection, azurite, adminKey);
+        settings["Nms:Metrics:RetentionDays"] = "400";
+        foreach (var (name, value) in settings)
         {
             host.Settings[name] = value;
         }

@@ -70,30 +70,18 @@ public static class DiscoveryBench
             var connection = new NpgsqlConnectionStringBuilder(pg) { Database = database, MaxPoolSize = 40 }.ConnectionString;
             var adminKey = "bench_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
             var port = BenchSupport.FreeTcpPort();
-            var suffix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
             var host = new LocalHostOptions
             {
                 Urls = $"http://127.0.0.1:{port}",
                 LocalSettingsPath = Path.Combine(plugins, "none.json"),
                 ConfigureLogging = logging => logging.SetMinimumLevel(LogLevel.Warning),
             };
-            foreach (var (key, value) in new Dictionary<string, string?>
-            {
-                ["AzureWebJobsStorage"] = azurite,
-                [QueueNames.DiscoverySetting] = "bench-discovery-" + suffix,
-                [QueueNames.PollSetting] = "bench-poll-" + suffix,
-                [QueueNames.MetricsSetting] = "bench-metrics-" + suffix,
-                [QueueNames.FailuresSetting] = "bench-failures-" + suffix,
-                ["Nms:Database:ApiConnectionString"] = connection,
-                ["Nms:Database:MetricsConnectionString"] = connection,
-                ["Nms:Auth:BootstrapAdminKey"] = adminKey,
-                ["Nms:Crypto:ActiveKeyId"] = "bench",
-                ["Nms:Crypto:Keys:bench"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-                ["Nms:Plugins:Directory"] = plugins,
-                ["Nms:Reachability:TimeoutMilliseconds"] = options.ReachabilityTimeoutMs.ToString(CultureInfo.InvariantCulture),
-                ["Nms:Reachability:Retries"] = "1",
-                ["Nms:Discovery:BatchSize"] = options.BatchSize.ToString(CultureInfo.InvariantCulture),
-            })
+            var settings = BenchSupport.AppSettings(connection, azurite, adminKey);
+            settings["Nms:Plugins:Directory"] = plugins;
+            settings["Nms:Reachability:TimeoutMilliseconds"] = options.ReachabilityTimeoutMs.ToString(CultureInfo.InvariantCulture);
+            settings["Nms:Reachability:Retries"] = "1";
+            settings["Nms:Discovery:BatchSize"] = options.BatchSize.ToString(CultureInfo.InvariantCulture);
+            foreach (var (key, value) in settings)
             {
                 host.Settings[key] = value;
             }

@@ -3,27 +3,21 @@
 const bitUnits = ["bit/s", "kbit/s", "Mbit/s", "Gbit/s", "Tbit/s"];
 const byteUnits = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
 
-export function bitsPerSecond(value: number | null | undefined): string {
+/** `value` in the largest unit of `units` (each `base` times the last) that keeps it at or above 1. */
+function scaled(value: number | null | undefined, base: number, units: string[], decimals: (unit: number, v: number) => number): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return "–";
   let unit = 0;
-  let scaled = value;
-  while (Math.abs(scaled) >= 1000 && unit < bitUnits.length - 1) {
-    scaled /= 1000;
+  let v = value;
+  while (Math.abs(v) >= base && unit < units.length - 1) {
+    v /= base;
     unit++;
   }
-  return `${scaled.toFixed(scaled >= 100 || unit === 0 ? 0 : 1)} ${bitUnits[unit]}`;
+  return `${v.toFixed(decimals(unit, v))} ${units[unit]}`;
 }
 
-export function bytes(value: number | null | undefined): string {
-  if (value === null || value === undefined || !Number.isFinite(value)) return "–";
-  let unit = 0;
-  let scaled = value;
-  while (Math.abs(scaled) >= 1024 && unit < byteUnits.length - 1) {
-    scaled /= 1024;
-    unit++;
-  }
-  return `${scaled.toFixed(unit === 0 ? 0 : 1)} ${byteUnits[unit]}`;
-}
+export const bitsPerSecond = (value: number | null | undefined) => scaled(value, 1000, bitUnits, (unit, v) => (v >= 100 || unit === 0 ? 0 : 1));
+
+export const bytes = (value: number | null | undefined) => scaled(value, 1024, byteUnits, (unit) => (unit === 0 ? 0 : 1));
 
 export function duration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return "–";
