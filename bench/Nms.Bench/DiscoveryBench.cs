@@ -101,7 +101,7 @@ public static class DiscoveryBench
 
             foreach (var precheck in options.Precheck)
             {
-                await ExecuteAsync(db, "DELETE FROM devices");
+                await ExecuteAsync(db, "TRUNCATE devices CASCADE");
                 var profile = await InsertProfileAsync(db, $"bench-{prefixLength}-{precheck}", cidr, snmpd.Port, credential, options.TimeoutMs, precheck);
                 var run = await TimeRunAsync(client, profile, TimeSpan.FromMinutes(options.MaxMinutes));
                 var seconds = run.FinishedAt is { } finished ? (finished - run.CreatedAt).TotalSeconds : double.NaN;

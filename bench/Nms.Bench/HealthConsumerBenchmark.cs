@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 using Nms.Core.Configuration;
 using Nms.Core.Data;
+using Nms.Core.Devices;
 using Nms.Core.Health;
 using Npgsql;
 
@@ -92,16 +93,20 @@ public sealed class HealthConsumerBenchmark : IBenchmark
 
     private static async Task ResetAsync(NpgsqlDataSource dataSource, int devices, CancellationToken cancellationToken)
     {
-        await using var batch = dataSource.CreateBatch();
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("TRUNCATE failure_events, device_health_events, poll_schedule, devices RESTART IDENTITY CASCADE"));
-        var insert = new NpgsqlBatchCommand("""
-            INSERT INTO devices (ip, port, plugin, poll_interval_seconds, created_at, updated_at)
-            SELECT ('127.30.0.0'::inet + g), 161, 'snmp', 60, now(), now() FROM generate_series(1, $1) AS g
-            """);
-        insert.Parameters.Add(new NpgsqlParameter<int> { TypedValue = devices });
-        batch.BatchCommands.Add(insert);
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("INSERT INTO poll_schedule (device_id, next_due_at) SELECT id, now() FROM devices"));
-        await batch.ExecuteNonQueryAsync(cancellationToken);
+        await using (var truncate = dataSource.CreateCommand("TRUNCATE failure_events, device_health_events, poll_schedule, devices RESTART IDENTITY CASCADE"))
+        {
+            await truncate.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        var provisions = Enumerable.Range(1, devices)
+            .Select(g => new DeviceProvision(new System.Net.IPAddress([127, 30, (byte)(g / 256), (byte)(g % 256)]), 161, "snmp", 60))
+            .ToList();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var created = await DeviceLifecycle.ProvisionManyAsync(connection, transaction, provisions, now, cancellationToken);
+        await DeviceLifecycle.RescheduleAsync(connection, transaction, created.Select(d => (d.DeviceId, now)).ToList(), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
     }
 
     private static int Arg(string[] args, string name, int fallback)

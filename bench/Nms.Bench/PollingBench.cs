@@ -6,6 +6,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Nms.Core.Configuration;
+using Nms.Core.Devices;
 using Nms.Core.Entities;
 using Nms.Core.Polling;
 using Nms.Functions.LocalHost;
@@ -114,26 +115,29 @@ internal static class PollingBench
         await using var dataSource = NpgsqlDataSource.Create(db.ConnectionString);
         var sealer = new SecretSealer(new CryptoOptions { ActiveKeyId = "bench", Keys = { ["bench"] = key } });
         var secret = new CredentialReader(dataSource, sealer).Seal(new CredentialSecretFields(Community: "public"));
+        var credential = (long)(await InsertCredentialAsync(dataSource, secret))!;
+        var now = DateTimeOffset.UtcNow;
+        var provisions = Enumerable.Range(1, devices)
+            .Select(g => new DeviceProvision(new IPAddress([127, 20, (byte)(g / 256), (byte)(g % 256)]), port, plugin, interval, credential))
+            .ToList();
+        await using var connection = await dataSource.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        var created = await DeviceLifecycle.ProvisionManyAsync(connection, transaction, provisions, now, CancellationToken.None);
+        // Deadlines spread evenly over one interval, as a steady state would have them.
+        var deadlines = created.OrderBy(d => d.DeviceId).Select((d, i) => (d.DeviceId, now + TimeSpan.FromSeconds(i * (double)interval / devices))).ToList();
+        await DeviceLifecycle.RescheduleAsync(connection, transaction, deadlines, CancellationToken.None);
+        await transaction.CommitAsync();
+    }
+
+    private static async Task<object?> InsertCredentialAsync(NpgsqlDataSource dataSource, SealedSecret secret)
+    {
         await using var command = dataSource.CreateCommand("""
-            WITH c AS (
-                INSERT INTO credential_profiles (name, protocol, secret_ciphertext, secret_key_id, created_at, updated_at)
-                VALUES ('bench', 'snmp_v2c', $1, $2, now(), now()) RETURNING id
-            ), d AS (
-                INSERT INTO devices (ip, port, plugin, credential_profile_id, poll_interval_seconds, created_at, updated_at)
-                SELECT '127.20.0.0'::inet + g, $3, $4, c.id, $5, now(), now() FROM c, generate_series(1, $6) g
-                RETURNING id
-            )
-            -- Deadlines spread evenly over one interval, as a steady state would have them.
-            INSERT INTO poll_schedule (device_id, next_due_at)
-            SELECT id, now() + make_interval(secs => (row_number() OVER (ORDER BY id) - 1) * $5::double precision / $6) FROM d
+            INSERT INTO credential_profiles (name, protocol, secret_ciphertext, secret_key_id, created_at, updated_at)
+            VALUES ('bench', 'snmp_v2c', $1, $2, now(), now()) RETURNING id
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = secret.Ciphertext });
         command.Parameters.Add(new NpgsqlParameter { Value = secret.KeyId });
-        command.Parameters.Add(new NpgsqlParameter { Value = port });
-        command.Parameters.Add(new NpgsqlParameter { Value = plugin });
-        command.Parameters.Add(new NpgsqlParameter { Value = interval });
-        command.Parameters.Add(new NpgsqlParameter { Value = devices });
-        await command.ExecuteNonQueryAsync();
+        return await command.ExecuteScalarAsync();
     }
 
     /// <summary>CPU time of this process's reaped children (the plugin processes), from /proc/self/stat.</summary>

@@ -1,6 +1,6 @@
 namespace Nms.Core.Discovery;
 
-/// <summary>Every statement of the discovery feature, positional parameters only.</summary>
+/// <summary>The discovery feature's statements, positional parameters only; devices are provisioned by <see cref="Devices.DeviceLifecycle"/>.</summary>
 public static class DiscoverySql
 {
     /// <summary>$1 profile id.</summary>
@@ -94,33 +94,6 @@ public static class DiscoverySql
         VALUES ($1, $2, $3)
         ON CONFLICT (run_id, batch_no) DO NOTHING
         RETURNING batch_no
-        """;
-
-    /// <summary>
-    /// $1 ips (inet[]), $2 hostnames, $3 descriptions, $4 credential ids (bigint[], nullable elements),
-    /// $5 host keys, $6 port, $7 plugin, $8 discovery profile id, $9 poll interval seconds, $10 now.
-    /// The unique (ip, port) index decides: a known device is left exactly as it is. Rows go in ip
-    /// order so concurrent batches with overlapping addresses wait on each other instead of
-    /// deadlocking. Each new device gets a first due time spread over [now, now + interval), so a
-    /// subnet found at once is not polled in one burst. Returns the ids of the new devices.
-    /// </summary>
-    public const string ProvisionDevices = """
-        WITH found AS (
-            SELECT * FROM unnest($1::inet[], $2::text[], $3::text[], $4::bigint[], $5::text[])
-                AS f(ip, hostname, description, credential_profile_id, host_key)
-        ), inserted AS (
-            INSERT INTO devices (ip, port, hostname, description, plugin, credential_profile_id, discovery_profile_id,
-                                 poll_interval_seconds, host_key, created_at, updated_at)
-            SELECT ip, $6, hostname, description, $7, credential_profile_id, $8, $9, host_key, $10, $10
-            FROM found
-            ORDER BY ip
-            ON CONFLICT (ip, port) DO NOTHING
-            RETURNING id, poll_interval_seconds
-        )
-        INSERT INTO poll_schedule (device_id, next_due_at)
-        SELECT id, $10 + floor(random() * poll_interval_seconds * 1000) * interval '1 millisecond'
-        FROM inserted
-        RETURNING device_id
         """;
 
     /// <summary>

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Nms.Core.Configuration;
 using Nms.Core.Data;
+using Nms.Core.Devices;
 using Nms.Core.Entities;
 using Nms.Core.Plugins;
 using Npgsql;
@@ -184,27 +185,10 @@ public sealed partial class DiscoveryWorker(
             }
         }
 
-        var provisioned = 0;
-        if (outcome.Found.Count > 0)
-        {
-            await using var provision = new NpgsqlCommand(DiscoverySql.ProvisionDevices, connection, transaction);
-            provision.Parameters.Add(new NpgsqlParameter { Value = outcome.Found.Select(d => IPAddress.Parse(d.Ip)).ToArray() });
-            provision.Parameters.Add(new NpgsqlParameter { Value = outcome.Found.Select(d => d.Hostname).ToArray() });
-            provision.Parameters.Add(new NpgsqlParameter { Value = outcome.Found.Select(d => d.Description).ToArray() });
-            provision.Parameters.Add(new NpgsqlParameter { Value = outcome.Found.Select(d => d.CredentialId).ToArray() });
-            provision.Parameters.Add(new NpgsqlParameter { Value = outcome.Found.Select(d => d.HostKey).ToArray() });
-            provision.Parameters.Add(new NpgsqlParameter { Value = run.Port });
-            provision.Parameters.Add(new NpgsqlParameter { Value = run.Plugin });
-            provision.Parameters.Add(new NpgsqlParameter { Value = run.ProfileId });
-            provision.Parameters.Add(new NpgsqlParameter { Value = run.PollIntervalSeconds });
-            provision.Parameters.Add(new NpgsqlParameter { Value = now });
-            await using var reader = await provision.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                provisioned++;
-            }
-        }
-
+        var found = outcome.Found
+            .Select(d => new DeviceProvision(IPAddress.Parse(d.Ip), run.Port, run.Plugin, run.PollIntervalSeconds, d.CredentialId, run.ProfileId, d.Hostname, d.Description, d.HostKey))
+            .ToList();
+        var provisioned = (await DeviceLifecycle.ProvisionManyAsync(connection, transaction, found, now, cancellationToken)).Count;
         var alreadyKnown = outcome.Found.Count - provisioned;
         DiscoveryRunTotals? totals = null;
         await using (var count = new NpgsqlCommand(DiscoverySql.CountBatch, connection, transaction))

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Nms.Core.Api;
+using Nms.Core.Devices;
 using Nms.Core.Plugins;
 using Npgsql;
 using static Nms.Core.Entities.EntityValidation;
@@ -10,10 +11,8 @@ using static Nms.Core.Entities.EntityValidation;
 namespace Nms.Core.Entities;
 
 /// <summary>
-/// Devices and their row in <c>poll_schedule</c> (the deadline table), always changed together in
-/// one transaction: created or reactivated → due within its interval (spread at random over it);
-/// deactivated or deleted → row removed, so the scheduler can never pop it again. This replaces the
-/// seed's in-memory device cache and its change broadcast.
+/// The device API: validates requests and reads devices; every change of a device's status or
+/// schedule goes through <see cref="DeviceLifecycle"/> in this service's transaction.
 /// </summary>
 public sealed class DeviceService(
     NpgsqlDataSource dataSource,
@@ -49,36 +48,18 @@ public sealed class DeviceService(
     /// <summary>
     /// Inserts an active device and schedules it, inside the caller's transaction, unless one already
     /// exists at (ip, port): then nothing changes and the existing id comes back with Created = false.
-    /// Safe under concurrency and redelivery: the unique (ip, port) constraint decides.
     /// </summary>
-    public async Task<ProvisionResult> ProvisionAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, DeviceProvision device, CancellationToken cancellationToken)
+    private async Task<ProvisionResult> ProvisionAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, DeviceProvision device, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
         try
         {
-            List<long> inserted;
-            while (true)
+            var result = await DeviceLifecycle.ProvisionAsync(connection, transaction, device, time.GetUtcNow(), cancellationToken);
+            if (result.Created)
             {
-                inserted = await EntityDb.QueryAsync(connection, transaction, EntitySql.InsertDevice, r => r.GetInt64(0), cancellationToken,
-                    device.Ip, device.Port, device.Hostname, device.Description, device.Plugin, device.CredentialProfileId, device.DiscoveryProfileId,
-                    device.PollIntervalSeconds, device.HostKey, now);
-                if (inserted.Count > 0)
-                {
-                    break;
-                }
-
-                // The conflicting row has committed (ON CONFLICT waited for it); unless it was deleted since, this finds it.
-                var existing = await EntityDb.QueryAsync(connection, transaction, EntitySql.DeviceIdAt, r => r.GetInt64(0), cancellationToken, device.Ip, device.Port);
-                if (existing.Count > 0)
-                {
-                    return new ProvisionResult(existing[0], Created: false);
-                }
+                logger.LogInformation("Created device {DeviceId} at {Ip}:{Port} (plugin {Plugin})", result.DeviceId, device.Ip, device.Port, device.Plugin);
             }
 
-            var id = inserted[0];
-            await EntityDb.ExecuteAsync(connection, transaction, EntitySql.ScheduleDevice, cancellationToken, id, FirstDue(now, device.PollIntervalSeconds));
-            logger.LogInformation("Created device {DeviceId} at {Ip}:{Port} (plugin {Plugin})", id, device.Ip, device.Port, device.Plugin);
-            return new ProvisionResult(id, Created: true);
+            return result;
         }
         catch (PostgresException ex) when (ex.Violates(PostgresErrorCodes.ForeignKeyViolation, Constraints.DeviceCredential))
         {
@@ -147,34 +128,32 @@ public sealed class DeviceService(
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var current = await SelectForUpdateAsync(connection, transaction, id, cancellationToken);
         var now = time.GetUtcNow();
-        if (interval is not null || request.CredentialProfileId is not null)
+        if (request.CredentialProfileId is { } credentialId)
         {
-            await CheckCredentialAsync(connection, transaction, request.CredentialProfileId, cancellationToken);
+            await CheckCredentialAsync(connection, transaction, credentialId, cancellationToken);
             try
             {
-                await EntityDb.ExecuteAsync(connection, transaction, EntitySql.UpdateDeviceSettings, cancellationToken,
-                    id, interval ?? current.PollIntervalSeconds, request.CredentialProfileId ?? current.CredentialProfileId, now);
+                await EntityDb.ExecuteAsync(connection, transaction, EntitySql.UpdateDeviceCredential, cancellationToken, id, credentialId, now);
             }
             catch (PostgresException ex) when (ex.Violates(PostgresErrorCodes.ForeignKeyViolation, Constraints.DeviceCredential))
             {
-                throw UnknownCredential(request.CredentialProfileId);
+                throw UnknownCredential(credentialId);
             }
         }
 
-        var effectiveInterval = interval ?? current.PollIntervalSeconds;
+        if (interval is not null)
+        {
+            await DeviceLifecycle.ChangeIntervalAsync(connection, transaction, id, interval.Value, now, cancellationToken);
+        }
+
         if (status == DeviceStatus.Active && current.Status == DeviceStatus.Inactive)
         {
-            await EntityDb.ExecuteAsync(connection, transaction, EntitySql.ReactivateDevice, cancellationToken, id, now);
-            await EntityDb.ExecuteAsync(connection, transaction, EntitySql.ScheduleDevice, cancellationToken, id, FirstDue(now, effectiveInterval));
+            await DeviceLifecycle.ReactivateByOperatorAsync(connection, transaction, id, interval ?? current.PollIntervalSeconds, now, cancellationToken);
             logger.LogInformation("Reactivated device {DeviceId}", id);
         }
         else if (status == DeviceStatus.Inactive && current.Status == DeviceStatus.Active)
         {
-            await DeactivateAsync(connection, transaction, id, reason ?? DeviceStatus.ManualReason, null, cancellationToken);
-        }
-        else if (interval is not null && current.Status == DeviceStatus.Active)
-        {
-            await EntityDb.ExecuteAsync(connection, transaction, EntitySql.PullScheduleIn, cancellationToken, id, FirstDue(now, effectiveInterval));
+            await DeactivateAsync(connection, transaction, id, reason ?? DeviceStatus.ManualReason, cancellationToken);
         }
 
         var device = await SelectAsync(connection, transaction, id, cancellationToken);
@@ -183,27 +162,25 @@ public sealed class DeviceService(
     }
 
     /// <summary>
-    /// Marks an active device inactive and removes its schedule row, in the caller's transaction.
+    /// Marks an active device inactive by hand and removes its schedule row, in the caller's transaction.
     /// False when it was not active (already inactive, or gone): callers stay idempotent.
     /// </summary>
-    public async Task<bool> DeactivateAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long id, string reason, string? error, CancellationToken cancellationToken)
+    private async Task<bool> DeactivateAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long id, string reason, CancellationToken cancellationToken)
     {
-        var changed = await EntityDb.ExecuteAsync(connection, transaction, EntitySql.DeactivateDevice, cancellationToken, id, reason, error, time.GetUtcNow());
-        await EntityDb.ExecuteAsync(connection, transaction, EntitySql.UnscheduleDevice, cancellationToken, id);
-        if (changed > 0)
+        var changed = await DeviceLifecycle.DeactivateByOperatorAsync(connection, transaction, id, reason, time.GetUtcNow(), cancellationToken);
+        if (changed)
         {
             logger.LogInformation("Deactivated device {DeviceId}: {Reason}", id, reason);
         }
 
-        return changed > 0;
+        return changed;
     }
 
     public async Task DeleteAsync(long id, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await EntityDb.ExecuteAsync(connection, transaction, EntitySql.UnscheduleDevice, cancellationToken, id);
-        if (await EntityDb.ExecuteAsync(connection, transaction, EntitySql.DeleteDevice, cancellationToken, id) == 0)
+        if (!await DeviceLifecycle.DeleteAsync(connection, transaction, id, cancellationToken))
         {
             throw NotFound(id);
         }
@@ -211,10 +188,6 @@ public sealed class DeviceService(
         await transaction.CommitAsync(cancellationToken);
         logger.LogInformation("Deleted device {DeviceId}", id);
     }
-
-    /// <summary>now + random(0, interval): devices created together do not all fall due together.</summary>
-    internal static DateTimeOffset FirstDue(DateTimeOffset now, int intervalSeconds) =>
-        now + TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * intervalSeconds * 1000);
 
     internal static string EncodeCursor(long lastId) => Base64Url.EncodeToString(Encoding.ASCII.GetBytes(FormattableString.Invariant($"d1:{lastId}")));
 

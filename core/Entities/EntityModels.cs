@@ -126,20 +126,6 @@ public sealed record Device(
 
 public sealed record DeviceQuery(string? Status = null, string? Plugin = null, string? Q = null, string? Cursor = null, int? Limit = null);
 
-/// <summary>A device found by discovery (or any other caller that provisions in its own transaction).</summary>
-public sealed record DeviceProvision(
-    System.Net.IPAddress Ip,
-    int Port,
-    string Plugin,
-    int PollIntervalSeconds,
-    long? CredentialProfileId = null,
-    long? DiscoveryProfileId = null,
-    string? Hostname = null,
-    string? Description = null,
-    string? HostKey = null);
-
-public sealed record ProvisionResult(long DeviceId, bool Created);
-
 public static class DeviceStatus
 {
     public const string Active = "active";

@@ -88,17 +88,6 @@ internal static class EntitySql
         d.failure_count, d.last_failure_at, d.last_failure_reason, d.last_failure_error, d.created_at, d.updated_at, s.next_due_at
         """;
 
-    /// <summary>Nothing on conflict: the caller answers 409 (by hand) or "already known" (discovery).</summary>
-    public const string InsertDevice = """
-        INSERT INTO devices (ip, port, hostname, description, plugin, credential_profile_id, discovery_profile_id,
-                             poll_interval_seconds, status, host_key, created_at, updated_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active', $9, $10, $10)
-        ON CONFLICT (ip, port) DO NOTHING
-        RETURNING id
-        """;
-
-    public const string DeviceIdAt = "SELECT id FROM devices WHERE ip = $1 AND port = $2";
-
     public const string SelectDevice = $"SELECT {DeviceColumns} FROM devices d LEFT JOIN poll_schedule s ON s.device_id = d.id WHERE d.id = $1";
 
     /// <summary>Keyset page: ids after the cursor, filters optional ($2 status, $3 plugin, $4/$5 text search).</summary>
@@ -115,36 +104,8 @@ internal static class EntitySql
 
     public const string LockDevice = "SELECT status FROM devices WHERE id = $1 FOR UPDATE";
 
-    public const string UpdateDeviceSettings = """
-        UPDATE devices SET poll_interval_seconds = $2, credential_profile_id = $3, updated_at = $4 WHERE id = $1
-        """;
-
-    public const string DeactivateDevice = """
-        UPDATE devices
-        SET status = 'inactive', deactivation_reason = $2, deactivation_error = $3, deactivated_at = $4, updated_at = $4
-        WHERE id = $1 AND status = 'active'
-        """;
-
-    public const string ReactivateDevice = """
-        UPDATE devices
-        SET status = 'active', deactivation_reason = NULL, deactivation_error = NULL, deactivated_at = NULL,
-            failure_count = 0, last_failure_at = NULL, last_failure_reason = NULL, last_failure_error = NULL, updated_at = $2
-        WHERE id = $1 AND status = 'inactive'
-        """;
-
-    public const string DeleteDevice = "DELETE FROM devices WHERE id = $1";
-
-    // ---- poll schedule (the deadline table) ---------------------------------------------------
-
-    public const string ScheduleDevice = """
-        INSERT INTO poll_schedule (device_id, next_due_at) VALUES ($1, $2)
-        ON CONFLICT (device_id) DO UPDATE SET next_due_at = EXCLUDED.next_due_at
-        """;
-
-    /// <summary>A shorter interval pulls the deadline in; a longer one leaves it (the next pop reschedules).</summary>
-    public const string PullScheduleIn = "UPDATE poll_schedule SET next_due_at = LEAST(next_due_at, $2) WHERE device_id = $1";
-
-    public const string UnscheduleDevice = "DELETE FROM poll_schedule WHERE device_id = $1";
+    /// <summary>Status, schedule, interval and failure fields belong to DeviceLifecycle; the credential is the API's.</summary>
+    public const string UpdateDeviceCredential = "UPDATE devices SET credential_profile_id = $2, updated_at = $3 WHERE id = $1";
 
     // ---- api keys -----------------------------------------------------------------------------
 

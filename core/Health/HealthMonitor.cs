@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Nms.Core.Configuration;
 using Nms.Core.Data;
+using Nms.Core.Devices;
 using Npgsql;
 
 namespace Nms.Core.Health;
@@ -77,17 +78,8 @@ public sealed partial class HealthMonitor(
             return FailureOutcome.IgnoredStale;
         }
 
-        await using (var update = new NpgsqlCommand(HealthSql.UpdateCounters, connection, transaction))
-        {
-            update.Parameters.Add(new NpgsqlParameter<long> { TypedValue = failure.DeviceId });
-            update.Parameters.Add(new NpgsqlParameter<int> { TypedValue = decision.State.Count });
-            update.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = decision.State.LastFailureAt!.Value });
-            update.Parameters.Add(new NpgsqlParameter<string> { TypedValue = failure.Reason });
-            update.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = error, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-            update.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = now });
-            update.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = decision.Effect == FailureEffect.Counted });
-            await update.ExecuteNonQueryAsync(cancellationToken);
-        }
+        await DeviceLifecycle.RecordFailureCountAsync(connection, transaction, failure.DeviceId, decision.State.Count, decision.State.LastFailureAt!.Value,
+            failure.Reason, error, newest: decision.Effect == FailureEffect.Counted, now, cancellationToken);
 
         if (!decision.ReachesThreshold)
         {
@@ -153,24 +145,8 @@ public sealed partial class HealthMonitor(
     private async Task DeactivateAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, long deviceId, string reason, string? error, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        // Always scheduled, even with the probe off: switching it on later finds these devices.
         var firstProbe = now + RecoveryBackoff.Delay(0, BaseDelay(recovery), CapDelay(recovery));
-        await using (var deactivate = new NpgsqlCommand(HealthSql.Deactivate, connection, transaction))
-        {
-            deactivate.Parameters.Add(new NpgsqlParameter<long> { TypedValue = deviceId });
-            deactivate.Parameters.Add(new NpgsqlParameter<string> { TypedValue = reason });
-            deactivate.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = error, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-            deactivate.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = now });
-            deactivate.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = firstProbe });
-            await deactivate.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await using (var unschedule = new NpgsqlCommand(HealthSql.Unschedule, connection, transaction))
-        {
-            unschedule.Parameters.Add(new NpgsqlParameter<long> { TypedValue = deviceId });
-            await unschedule.ExecuteNonQueryAsync(cancellationToken);
-        }
-
+        await DeviceLifecycle.DeactivateForFailuresAsync(connection, transaction, deviceId, reason, error, now, firstProbe, cancellationToken);
         await LogTransitionAsync(connection, transaction, deviceId, "deactivated", reason, error, now, cancellationToken);
     }
 

@@ -1,7 +1,8 @@
 namespace Nms.Core.Health;
 
 /// <summary>
-/// Every statement of the health feature. Times are always parameters (the caller's
+/// The health feature's own statements; its changes to a device (counts, deactivation, reactivation,
+/// probe bookkeeping) are <see cref="Devices.DeviceLifecycle"/>'s. Times are always parameters (the caller's
 /// <see cref="TimeProvider"/>), never <c>now()</c>, so tests control the clock.
 /// </summary>
 public static class HealthSql
@@ -32,38 +33,6 @@ public static class HealthSql
         RETURNING event_id
         """;
 
-    /// <summary>
-    /// $1 device id, $2 count, $3 last failure at, $4 reason, $5 error, $6 now, $7 whether the event is
-    /// the newest failure (then it becomes the "last failure" reason and error).
-    /// </summary>
-    public const string UpdateCounters = """
-        UPDATE devices
-        SET failure_count       = $2,
-            last_failure_at     = $3,
-            last_failure_reason = CASE WHEN $7 THEN $4 ELSE last_failure_reason END,
-            last_failure_error  = CASE WHEN $7 THEN $5 ELSE last_failure_error END,
-            updated_at          = $6
-        WHERE id = $1
-        """;
-
-    /// <summary>$1 device id, $2 reason, $3 error, $4 now (deactivated at), $5 first recovery probe at (null when the probe is off).</summary>
-    public const string Deactivate = """
-        UPDATE devices
-        SET status                 = 'inactive',
-            deactivation_reason    = $2,
-            deactivation_error     = $3,
-            deactivated_at         = $4,
-            recovery_attempts      = 0,
-            recovery_next_probe_at = $5,
-            recovery_last_probe_at = NULL,
-            recovery_last_error    = NULL,
-            updated_at             = $4
-        WHERE id = $1 AND status = 'active'
-        """;
-
-    /// <summary>$1 device id. The scheduler can never pop the device again.</summary>
-    public const string Unschedule = "DELETE FROM poll_schedule WHERE device_id = $1";
-
     /// <summary>$1 device id, $2 kind, $3 reason, $4 error, $5 at.</summary>
     public const string LogTransition = """
         INSERT INTO device_health_events (device_id, kind, reason, error, at)
@@ -91,53 +60,6 @@ public static class HealthSql
         ORDER BY recovery_next_probe_at
         LIMIT $2
         FOR UPDATE SKIP LOCKED
-        """;
-
-    /// <summary>$1 ids, $2 attempts, $3 next probe times, $4 now. Pushes claimed devices to their next backoff step before probing.</summary>
-    public const string ScheduleNextProbes = """
-        UPDATE devices AS d
-        SET recovery_attempts      = u.attempts,
-            recovery_next_probe_at = u.next_probe_at,
-            recovery_last_probe_at = $4
-        FROM unnest($1::bigint[], $2::integer[], $3::timestamptz[]) AS u (id, attempts, next_probe_at)
-        WHERE d.id = u.id
-        """;
-
-    /// <summary>$1 device id, $2 deactivated at (as claimed), $3 error.</summary>
-    public const string RecordProbeFailure = """
-        UPDATE devices
-        SET recovery_last_error = $3
-        WHERE id = $1 AND status = 'inactive' AND deactivated_at = $2
-        """;
-
-    /// <summary>
-    /// $1 device id, $2 deactivated at (as claimed: an operator's change in between wins), $3 now, $4 reason.
-    /// Counters reset exactly as the entities API's reactivation does; the outage stays in device_health_events.
-    /// </summary>
-    public const string Reactivate = """
-        UPDATE devices
-        SET status                 = 'active',
-            deactivation_reason    = NULL,
-            deactivation_error     = NULL,
-            deactivated_at         = NULL,
-            failure_count          = 0,
-            last_failure_at        = NULL,
-            last_failure_reason    = NULL,
-            last_failure_error     = NULL,
-            recovery_attempts      = 0,
-            recovery_next_probe_at = NULL,
-            recovery_last_error    = NULL,
-            reactivated_at         = $3,
-            reactivation_reason    = $4,
-            updated_at             = $3
-        WHERE id = $1 AND status = 'inactive' AND deactivated_at = $2
-        """;
-
-    /// <summary>$1 device id, $2 due at. Back in the deadline table: polled on the scheduler's next tick.</summary>
-    public const string Reschedule = """
-        INSERT INTO poll_schedule (device_id, next_due_at)
-        VALUES ($1, $2)
-        ON CONFLICT (device_id) DO UPDATE SET next_due_at = LEAST(poll_schedule.next_due_at, EXCLUDED.next_due_at)
         """;
 
     // ---- Summary (GET /api/device_health) ----

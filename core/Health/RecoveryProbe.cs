@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Nms.Core.Configuration;
 using Nms.Core.Data;
+using Nms.Core.Devices;
 using Nms.Core.Entities;
 using Nms.Core.Plugins;
 using Npgsql;
@@ -128,13 +129,8 @@ public sealed partial class RecoveryProbe(
         {
             // The probe about to run is attempt n+1; if it fails, the next one waits base·2^(n+1), capped.
             var attempts = claimed.Select(d => d.Attempts + 1).ToArray();
-            var next = attempts.Select(a => now + RecoveryBackoff.Delay(a, HealthMonitor.BaseDelay(recovery), HealthMonitor.CapDelay(recovery))).ToArray();
-            await using var update = new NpgsqlCommand(HealthSql.ScheduleNextProbes, connection, transaction);
-            update.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = claimed.Select(d => d.Id).ToArray() });
-            update.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = attempts });
-            update.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = next });
-            update.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = now });
-            await update.ExecuteNonQueryAsync(cancellationToken);
+            var probes = claimed.Zip(attempts, (d, a) => (d.Id, a, now + RecoveryBackoff.Delay(a, HealthMonitor.BaseDelay(recovery), HealthMonitor.CapDelay(recovery)))).ToList();
+            await DeviceLifecycle.ScheduleNextProbesAsync(connection, transaction, probes, now, cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
@@ -205,25 +201,11 @@ public sealed partial class RecoveryProbe(
         var now = HealthMonitor.Microseconds(time.GetUtcNow());
         await using var connection = await dataSources.Api.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var reactivate = new NpgsqlCommand(HealthSql.Reactivate, connection, transaction))
+        if (!await DeviceLifecycle.ReactivateByProbeAsync(connection, transaction, device.Id, device.DeactivatedAt, reason, now, cancellationToken))
         {
-            reactivate.Parameters.Add(new NpgsqlParameter<long> { TypedValue = device.Id });
-            reactivate.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = device.DeactivatedAt });
-            reactivate.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = now });
-            reactivate.Parameters.Add(new NpgsqlParameter<string> { TypedValue = reason });
-            if (await reactivate.ExecuteNonQueryAsync(cancellationToken) == 0)
-            {
-                // Deleted, reactivated by an operator, or deactivated anew since the claim.
-                await transaction.RollbackAsync(cancellationToken);
-                return false;
-            }
-        }
-
-        await using (var reschedule = new NpgsqlCommand(HealthSql.Reschedule, connection, transaction))
-        {
-            reschedule.Parameters.Add(new NpgsqlParameter<long> { TypedValue = device.Id });
-            reschedule.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = now });
-            await reschedule.ExecuteNonQueryAsync(cancellationToken);
+            // Deleted, reactivated by an operator, or deactivated anew since the claim.
+            await transaction.RollbackAsync(cancellationToken);
+            return false;
         }
 
         await HealthMonitor.LogTransitionAsync(connection, transaction, device.Id, "reactivated", reason, null, now, cancellationToken);
@@ -234,11 +216,10 @@ public sealed partial class RecoveryProbe(
 
     private async Task RecordProbeFailureAsync(ProbeCandidate device, string error, CancellationToken cancellationToken)
     {
-        await using var command = dataSources.Api.CreateCommand(HealthSql.RecordProbeFailure);
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = device.Id });
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = device.DeactivatedAt });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = error });
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        await using var connection = await dataSources.Api.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await DeviceLifecycle.RecordProbeFailureAsync(connection, transaction, device.Id, device.DeactivatedAt, error, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         LogStillDown(device.Id, device.Attempts + 1, error);
     }
 

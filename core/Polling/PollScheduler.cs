@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Nms.Core.Configuration;
+using Nms.Core.Devices;
 using Nms.Core.Queues;
 using Npgsql;
 
@@ -8,9 +9,6 @@ namespace Nms.Core.Polling;
 
 /// <summary>What one scheduler tick did.</summary>
 public sealed record SchedulerTickResult(int Popped, int Batches, long Backlog, TimeSpan OldestDueLag, TimeSpan Duration);
-
-/// <summary>A device popped from the deadline table, with the deadline it was due at.</summary>
-public sealed record PoppedDevice(long DeviceId, DateTimeOffset DueAt, string Ip, int Port, string Plugin);
 
 /// <summary>
 /// The seed's Scheduler over the DeadlineQueue: pops due devices in chunks (each pop moves their deadline
@@ -85,22 +83,10 @@ public sealed partial class PollScheduler(
     /// <summary>Pops up to <paramref name="limit"/> devices due at <paramref name="now"/>, moving their deadlines forward.</summary>
     public async Task<IReadOnlyList<PoppedDevice>> PopAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(PollingSql.PopDue);
-        command.Parameters.Add(new NpgsqlParameter { Value = now.UtcDateTime });
-        command.Parameters.Add(new NpgsqlParameter { Value = limit });
-        var devices = new List<PoppedDevice>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            devices.Add(new PoppedDevice(
-                reader.GetInt64(0),
-                new DateTimeOffset(reader.GetDateTime(1), TimeSpan.Zero),
-                reader.GetString(2),
-                reader.GetInt32(3),
-                reader.GetString(4)));
-        }
-
-        devices.Sort((a, b) => a.DueAt.CompareTo(b.DueAt));
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var devices = await DeviceLifecycle.PopDueAsync(connection, transaction, now, limit, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return devices;
     }
 
@@ -146,10 +132,10 @@ public sealed partial class PollScheduler(
 
     private async Task UnpopAsync(IReadOnlyList<PollTarget> devices, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(PollingSql.Unpop);
-        command.Parameters.Add(new NpgsqlParameter { Value = devices.Select(d => d.DeviceId).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = devices.Select(d => d.DueAt.UtcDateTime).ToArray() });
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await DeviceLifecycle.GiveBackDeadlinesAsync(connection, transaction, devices.Select(d => (d.DeviceId, d.DueAt)).ToList(), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
     }
 
     private async Task<(long Count, DateTimeOffset? Oldest)> BacklogAsync(DateTimeOffset now, CancellationToken cancellationToken)

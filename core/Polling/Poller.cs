@@ -5,6 +5,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Nms.Core.Configuration;
 using Nms.Core.Data;
+using Nms.Core.Devices;
 using Nms.Core.Entities;
 using Nms.Core.Health;
 using Nms.Core.Metrics;
@@ -210,9 +211,10 @@ public sealed partial class Poller(
 
     private async Task ClearFailureCountsAsync(long[] ids, CancellationToken cancellationToken)
     {
-        await using var command = data.Api.CreateCommand(PollingSql.ClearFailureCounts);
-        command.Parameters.Add(new NpgsqlParameter { Value = ids });
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        await using var connection = await data.Api.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await DeviceLifecycle.ClearFailureCountsAsync(connection, transaction, ids, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
     }
 
     private FailureEvent Failure(Guid batchId, long deviceId, string reason, string error) =>

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Nms.Core.Configuration;
 using Nms.Core.Discovery;
+using Nms.Tests.Infrastructure;
 
 namespace Nms.Tests.Discovery;
 
@@ -125,8 +126,9 @@ public sealed class DiscoveryRunTests(DiscoveryRunTests.Fixture fixture) : IClas
         var first = await host.WaitForCompletionAsync(await host.StartRunOkAsync(profile));
         var before = await host.DevicesInAsync("127.77.4.0/24");
         // A device an operator deactivated stays deactivated: discovery does not reactivate or reset it.
-        await host.ExecuteAsync("UPDATE devices SET status = 'inactive', hostname = 'renamed' WHERE ip = '127.77.4.10'::inet");
-        await host.ExecuteAsync("DELETE FROM poll_schedule WHERE device_id = (SELECT id FROM devices WHERE ip = '127.77.4.10'::inet)");
+        var operatorsChoice = await host.ScalarAsync<long>("SELECT id FROM devices WHERE ip = '127.77.4.10'::inet");
+        await host.Db.DeactivateByOperatorAsync(operatorsChoice);
+        await host.ExecuteAsync("UPDATE devices SET hostname = 'renamed' WHERE id = $1", operatorsChoice);
 
         var second = await host.WaitForCompletionAsync(await host.StartRunOkAsync(profile));
 
@@ -148,8 +150,10 @@ public sealed class DiscoveryRunTests(DiscoveryRunTests.Fixture fixture) : IClas
     [Fact]
     public async Task Overlapping_profiles_run_at_once_create_each_device_once()
     {
-        var a = await host.InsertProfileAsync("overlap-a", "127.77.2.0/24", agents.Port, [credentialId]);
-        var b = await host.InsertProfileAsync("overlap-b", "127.77.2.50-127.77.2.200,127.77.2.100-105", agents.Port, [credentialId]);
+        // Two runs ask the one snmpd at once: on a loaded machine 300 ms can miss a reply (the silent
+        // addresses answer with port unreachable at once, so a longer timeout costs nothing).
+        var a = await host.InsertProfileAsync("overlap-a", "127.77.2.0/24", agents.Port, [credentialId], timeoutMs: 3_000);
+        var b = await host.InsertProfileAsync("overlap-b", "127.77.2.50-127.77.2.200,127.77.2.100-105", agents.Port, [credentialId], timeoutMs: 3_000);
 
         var runs = await Task.WhenAll(host.StartRunOkAsync(a), host.StartRunOkAsync(b));
         var done = await Task.WhenAll(runs.Select(id => host.WaitForCompletionAsync(id)));

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.Json;
+using Nms.Core.Devices;
+using Nms.Tests.Infrastructure;
 
 namespace Nms.Tests.Entities;
 
@@ -106,9 +108,13 @@ public sealed class DeviceApiTests(EntityApp fixture) : IClassFixture<EntityApp>
         Assert.False(deactivated.Json.TryGetProperty("next_poll_at", out _));
         Assert.Null(await NextDueAsync(id));
 
-        // As the health monitor would leave it.
-        await fixture.App.Database.ExecuteAsync(
-            "UPDATE devices SET failure_count = 3, last_failure_at = now(), last_failure_reason = 'poll', last_failure_error = 'timeout', deactivation_error = 'timeout' WHERE id = $1", id);
+        // As the health monitor would leave it: back, three failures counted, deactivated for them.
+        var db = fixture.App.Database.DataSource;
+        await db.ReactivateByOperatorAsync(id, 60);
+        await db.RecordFailureCountAsync(id, 3, DateTimeOffset.UtcNow, "poll", "timeout");
+        await db.InTransactionAsync((connection, transaction) => DeviceLifecycle.DeactivateForFailuresAsync(
+            connection, transaction, id, "poll", "timeout", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(1), CancellationToken.None));
+        Assert.Equal("poll", (await Admin.GetJsonAsync($"devices/{id}")).String("deactivation_reason"));
         var before = DateTime.UtcNow;
         var reactivated = await Admin.SendJsonAsync(HttpMethod.Patch, $"devices/{id}", new { status = "active" });
 
@@ -142,7 +148,7 @@ public sealed class DeviceApiTests(EntityApp fixture) : IClassFixture<EntityApp>
     {
         var credential = (await Admin.CreateAsync("credential_profiles", new { name = "dev-cred", protocol = "snmp_v2c", community = "c" })).GetProperty("id").GetInt64();
         var id = (await Admin.CreateAsync("devices", new { ip = NextIp(), port = 161, plugin = "snmp", poll_interval_seconds = 86_400 })).GetProperty("id").GetInt64();
-        await fixture.App.Database.ExecuteAsync("UPDATE poll_schedule SET next_due_at = now() + interval '1 day' WHERE device_id = $1", id);
+        await fixture.App.Database.DataSource.RescheduleAsync(id, DateTimeOffset.UtcNow.AddDays(1));
 
         var changed = await Admin.SendJsonAsync(HttpMethod.Patch, $"devices/{id}", new { poll_interval_seconds = 10, credential_profile_id = credential });
 

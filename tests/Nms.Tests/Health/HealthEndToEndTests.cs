@@ -104,14 +104,8 @@ public sealed class HealthEndToEndTests
             """, sealedSecret.Ciphertext, sealedSecret.KeyId);
     }
 
-    private static async Task<long> InsertDeviceAsync(TestApp app, SnmpAgent agent, long credential) =>
-        await app.Database.ScalarAsync<long>("""
-            WITH d AS (
-                INSERT INTO devices (ip, port, plugin, credential_profile_id, poll_interval_seconds, created_at, updated_at)
-                VALUES ($1::inet, $2, 'snmp', $3, 10, now(), now()) RETURNING id
-            ), s AS (INSERT INTO poll_schedule (device_id, next_due_at) SELECT id, now() FROM d)
-            SELECT id FROM d
-            """, agent.Ip, agent.Port, credential);
+    private static Task<long> InsertDeviceAsync(TestApp app, SnmpAgent agent, long credential) =>
+        app.Database.DataSource.AddDeviceAsync(agent.Ip, agent.Port, "snmp", dueAt: DateTimeOffset.UtcNow, intervalSeconds: 10, credentialId: credential);
 
     private static async Task ReactivateAsync(TestApp app, long device)
     {

@@ -1,7 +1,9 @@
+using System.Net;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Nms.Core.Configuration;
 using Nms.Core.Data;
+using Nms.Core.Devices;
 using Nms.Core.Health;
 using Nms.Tests.Infrastructure;
 using Npgsql;
@@ -57,22 +59,8 @@ public sealed class HealthFixture : IAsyncDisposable
     public async Task<long> AddDeviceAsync(int? windowSeconds = null, int? threshold = null, string plugin = "snmp", int port = 161, string? ip = null, long? credentialId = null, string? hostKey = null)
     {
         ip ??= $"127.10.{nextHost / 250}.{(Interlocked.Increment(ref nextHost) % 250) + 1}";
-        await using var command = Database.DataSource.CreateCommand("""
-            INSERT INTO devices (ip, port, plugin, poll_interval_seconds, failure_window_seconds, failure_threshold, credential_profile_id, host_key, created_at, updated_at)
-            VALUES ($1::inet, $2, $3, 60, $4, $5, $6, $7, $8, $8)
-            RETURNING id
-            """);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = ip });
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = port });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = plugin });
-        command.Parameters.Add(new NpgsqlParameter<int?> { TypedValue = windowSeconds, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer });
-        command.Parameters.Add(new NpgsqlParameter<int?> { TypedValue = threshold, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer });
-        command.Parameters.Add(new NpgsqlParameter<long?> { TypedValue = credentialId, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
-        command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = hostKey, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = Time.GetUtcNow() });
-        var id = (long)(await command.ExecuteScalarAsync())!;
-        await Database.ExecuteAsync("INSERT INTO poll_schedule (device_id, next_due_at) VALUES ($1, $2)", id, Time.GetUtcNow());
-        return id;
+        var device = new DeviceProvision(IPAddress.Parse(ip), port, plugin, 60, credentialId, HostKey: hostKey, FailureWindowSeconds: windowSeconds, FailureThreshold: threshold);
+        return await Database.DataSource.AddDeviceAsync(device, dueAt: Time.GetUtcNow(), now: Time.GetUtcNow());
     }
 
     public async Task<DeviceHealthRow> ReadAsync(long deviceId)
@@ -117,19 +105,10 @@ public sealed class HealthFixture : IAsyncDisposable
         Database.ScalarAsync<long>("SELECT count(*) FROM device_health_events WHERE device_id = $1 AND kind = $2", deviceId, kind);
 
     /// <summary>What the poller does after a successful poll (the team's "success clears the count").</summary>
-    public Task ClearFailuresAfterSuccessfulPollAsync(long deviceId) =>
-        Database.ExecuteAsync("UPDATE devices SET failure_count = 0 WHERE id = $1 AND failure_count > 0", deviceId);
+    public Task ClearFailuresAfterSuccessfulPollAsync(long deviceId) => Database.DataSource.ClearFailureCountsAsync(deviceId);
 
-    /// <summary>What the entities API's PATCH reactivate does: counters reset, due again.</summary>
-    public async Task OperatorReactivatesAsync(long deviceId)
-    {
-        await Database.ExecuteAsync("""
-            UPDATE devices SET status = 'active', deactivation_reason = NULL, deactivation_error = NULL, deactivated_at = NULL,
-                               failure_count = 0, last_failure_at = NULL, last_failure_reason = NULL, last_failure_error = NULL, updated_at = $2
-            WHERE id = $1
-            """, deviceId, Time.GetUtcNow());
-        await Database.ExecuteAsync("INSERT INTO poll_schedule (device_id, next_due_at) VALUES ($1, $2) ON CONFLICT DO NOTHING", deviceId, Time.GetUtcNow());
-    }
+    /// <summary>What the entities API's PATCH reactivate does: counters reset, reactivated now, due again.</summary>
+    public Task OperatorReactivatesAsync(long deviceId) => Database.DataSource.ReactivateByOperatorAsync(deviceId, 60, Time.GetUtcNow());
 
     public async ValueTask DisposeAsync()
     {

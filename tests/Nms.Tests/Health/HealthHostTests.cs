@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Nms.Core.Health;
 using Nms.Tests.Infrastructure;
-using Npgsql;
 
 namespace Nms.Tests.Health;
 
@@ -14,19 +13,8 @@ namespace Nms.Tests.Health;
 /// </summary>
 public sealed class HealthHostTests
 {
-    private static async Task<long> AddDeviceAsync(TestDatabase database, string ip, string plugin = "snmp", int port = 161)
-    {
-        await using var command = database.DataSource.CreateCommand("""
-            INSERT INTO devices (ip, port, plugin, poll_interval_seconds, created_at, updated_at)
-            VALUES ($1::inet, $2, $3, 60, now(), now()) RETURNING id
-            """);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = ip });
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = port });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = plugin });
-        var id = (long)(await command.ExecuteScalarAsync())!;
-        await database.ExecuteAsync("INSERT INTO poll_schedule (device_id, next_due_at) VALUES ($1, now() + interval '1 hour')", id);
-        return id;
-    }
+    private static Task<long> AddDeviceAsync(TestDatabase database, string ip, string plugin = "snmp", int port = 161) =>
+        database.DataSource.AddDeviceAsync(ip, port, plugin, dueAt: DateTimeOffset.UtcNow.AddHours(1));
 
     private static Task<string> StatusAsync(TestDatabase database, long id) =>
         database.ScalarAsync<string>("SELECT status FROM devices WHERE id = $1", id);
@@ -85,6 +73,49 @@ public sealed class HealthHostTests
     }
 
     [Fact]
+    public async Task Failures_from_before_an_operator_reactivation_do_not_count_against_the_device()
+    {
+        await using var app = await TestApp.StartAsync(o => o.Settings["Nms:Health:Threshold"] = "3");
+        var device = await AddDeviceAsync(app.Database, "127.20.6.1");
+        foreach (var seconds in new[] { 50, 45, 40 })
+        {
+            await app.SendAsync(app.Queues.Failures, Failure(device, TimeSpan.FromSeconds(seconds), FailureEvent.PollReason));
+        }
+
+        await TestApp.EventuallyAsync(async () => await StatusAsync(app.Database, device) == "inactive", "three poll failures to deactivate the device");
+
+        // The agent is back; an operator reactivates the device over the API with an operator key.
+        using var operatorClient = await ClientWithRoleAsync(app, "operator");
+        var patchedAt = DateTimeOffset.UtcNow;
+        using var patched = await operatorClient.PatchAsJsonAsync($"devices/{device}", new { status = "active" });
+        Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+
+        // Failures of the outage that ended, still on the queue (or redelivered), arrive after the PATCH.
+        var stale = new[] { 25, 20, 15 }
+            .Select(seconds => new FailureEvent(Guid.NewGuid(), device, FailureEvent.PollReason, "snmp timeout", patchedAt - TimeSpan.FromSeconds(seconds)))
+            .ToList();
+        foreach (var failure in stale)
+        {
+            await app.SendAsync(app.Queues.Failures, failure);
+        }
+
+        // The consumer records every event id it has decided on, in the transaction of its decision.
+        await TestApp.EventuallyAsync(
+            async () => await app.Database.ScalarAsync<long>("SELECT count(*) FROM failure_events WHERE event_id = ANY($1)", stale.Select(f => f.EventId).ToArray()) == stale.Count,
+            "the consumer to process the three stale failures");
+        Assert.Equal("active", await StatusAsync(app.Database, device));
+        Assert.True(await ScheduledAsync(app.Database, device));
+        Assert.Equal(0, await app.Database.ScalarAsync<int>("SELECT failure_count FROM devices WHERE id = $1", device));
+    }
+
+    private static async Task<HttpClient> ClientWithRoleAsync(TestApp app, string role)
+    {
+        using var created = await app.Client.PostAsJsonAsync("api_keys", new { name = $"health-{role}", role });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        return app.CreateClient((await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString());
+    }
+
+    [Fact]
     public async Task Redelivered_failure_event_on_the_queue_is_counted_once()
     {
         await using var app = await TestApp.StartAsync();
@@ -106,11 +137,15 @@ public sealed class HealthHostTests
     {
         await using var app = await TestApp.StartAsync();
         var device = await AddDeviceAsync(app.Database, "127.20.2.1");
-        await app.Database.ExecuteAsync("DELETE FROM devices WHERE id = $1", device);
+        await app.Database.DataSource.DeleteDeviceAsync(device);
+        var failure = Failure(device, TimeSpan.Zero);
 
-        await app.SendAsync(app.Queues.Failures, Failure(device, TimeSpan.Zero));
+        await app.SendAsync(app.Queues.Failures, failure);
 
-        await TestApp.EventuallyAsync(async () => (await app.Queue(app.Queues.Failures).GetPropertiesAsync()).Value.ApproximateMessagesCount == 0, "the event to be consumed");
+        // The consumer's own evidence: its log line for the event it dropped.
+        await TestApp.EventuallyAsync(
+            () => Task.FromResult(app.Logs.Lines.Any(line => line.Contains($"Failure event {failure.EventId} for device {device} dropped: {FailureOutcome.UnknownDevice}", StringComparison.Ordinal))),
+            "the event to be consumed");
         Assert.Empty((await app.Queue(app.Queues.Failures + "-poison").PeekMessagesAsync(1)).Value);
         Assert.DoesNotContain(app.Logs.Lines, line => line.StartsWith("Error", StringComparison.Ordinal));
     }
@@ -125,9 +160,7 @@ public sealed class HealthHostTests
         await app.SendAsync(app.Queues.Failures, Failure(down, TimeSpan.Zero, FailureEvent.PollReason));
         await TestApp.EventuallyAsync(async () => await StatusAsync(app.Database, down) == "inactive", "the device to be deactivated");
 
-        using var created = await app.Client.PostAsJsonAsync("api_keys", new { name = "health-reader", role = "reader" });
-        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        using var reader = app.CreateClient((await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString());
+        using var reader = await ClientWithRoleAsync(app, "reader");
         using var response = await reader.GetAsync("device_health?limit=5");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);

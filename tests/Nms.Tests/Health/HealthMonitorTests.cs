@@ -1,4 +1,5 @@
 using Nms.Core.Health;
+using Nms.Tests.Infrastructure;
 
 namespace Nms.Tests.Health;
 
@@ -96,7 +97,7 @@ public sealed class HealthMonitorTests : IAsyncLifetime
     public async Task Events_for_deleted_or_inactive_devices_are_dropped_without_a_trace()
     {
         var deleted = await fx.AddDeviceAsync();
-        await fx.Database.ExecuteAsync("DELETE FROM devices WHERE id = $1", deleted);
+        await fx.Database.DataSource.DeleteDeviceAsync(deleted);
         var inactive = await fx.AddDeviceAsync(threshold: 1);
         var monitor = fx.Monitor();
         Assert.Equal(FailureOutcome.Deactivated, await monitor.RecordFailureAsync(fx.Failure(inactive, fx.Time.GetUtcNow()), default));

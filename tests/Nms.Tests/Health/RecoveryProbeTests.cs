@@ -5,6 +5,7 @@ using Nms.Core.Configuration;
 using Nms.Core.Entities;
 using Nms.Core.Health;
 using Nms.Core.Plugins;
+using Nms.Tests.Infrastructure;
 using Npgsql;
 
 namespace Nms.Tests.Health;
@@ -203,9 +204,10 @@ public sealed class RecoveryProbeTests : IAsyncLifetime
     {
         var reactivated = await DeactivatedDeviceAsync();
         await fx.OperatorReactivatesAsync(reactivated);
-        var manual = await fx.AddDeviceAsync();
-        await fx.Database.ExecuteAsync(
-            "UPDATE devices SET status = 'inactive', deactivation_reason = 'manual', recovery_next_probe_at = $2 WHERE id = $1", manual, fx.Time.GetUtcNow());
+        // Deactivated by the consumer, reactivated and then deactivated by hand: its old next probe time is still set.
+        var manual = await DeactivatedDeviceAsync();
+        await fx.OperatorReactivatesAsync(manual);
+        await fx.Database.DataSource.DeactivateByOperatorAsync(manual, now: fx.Time.GetUtcNow());
         fx.Time.Advance(TimeSpan.FromDays(1));
         plugins.Answer = target => new PluginResult(target.Id, true);
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Nms.Core.Configuration;
+using Nms.Core.Devices;
 using Nms.Core.Polling;
 
 namespace Nms.Tests.Polling;
@@ -69,8 +70,7 @@ public sealed class PollSchedulerTests : IAsyncLifetime
     public async Task Devices_not_yet_due_or_inactive_are_not_popped()
     {
         var later = await db.InsertDeviceAsync("127.0.0.1", 161, "snmp", T0.AddSeconds(1));
-        var inactive = await db.InsertDeviceAsync("127.0.0.2", 161, "snmp", T0.AddSeconds(-1));
-        await db.ExecuteAsync("UPDATE devices SET status = 'inactive' WHERE id = $1", inactive);
+        await db.InsertDeviceAsync("127.0.0.2", 161, "snmp", T0.AddSeconds(-1), status: "inactive");
         var due = await db.InsertDeviceAsync("127.0.0.3", 161, "snmp", T0);
 
         var popped = await Scheduler().PopAsync(T0, 100, CancellationToken.None);

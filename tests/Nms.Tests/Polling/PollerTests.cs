@@ -136,8 +136,8 @@ public sealed class PollerTests : IAsyncLifetime, IDisposable
         var active = await Device("127.0.0.1", "good");
         var deactivated = await Device("127.0.0.2", "good");
         var deleted = await Device("127.0.0.3", "good");
-        await db.ExecuteAsync("UPDATE devices SET status = 'inactive' WHERE id = $1", deactivated.Id);
-        await db.ExecuteAsync("DELETE FROM devices WHERE id = $1", deleted.Id);
+        await db.Data.Api.DeactivateByOperatorAsync(deactivated.Id);
+        await db.Data.Api.DeleteDeviceAsync(deleted.Id);
 
         var outcome = await Poller().PollAsync(Batch(active, deactivated, deleted), CancellationToken.None);
 
@@ -153,7 +153,8 @@ public sealed class PollerTests : IAsyncLifetime, IDisposable
         plugins.Add("crash", "cat >/dev/null; exit 1");
         var ok = await Device("127.0.0.1", "good");
         var bad = await Device("127.0.0.2", "crash");
-        await db.ExecuteAsync("UPDATE devices SET failure_count = 2");
+        await db.Data.Api.RecordFailureCountAsync(ok.Id, 2, DateTimeOffset.UtcNow);
+        await db.Data.Api.RecordFailureCountAsync(bad.Id, 2, DateTimeOffset.UtcNow);
 
         await Poller().PollAsync(Batch(ok, bad), CancellationToken.None);
 

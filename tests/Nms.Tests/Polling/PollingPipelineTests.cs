@@ -28,14 +28,8 @@ public sealed class PollingPipelineTests : IDisposable
         o.Settings["Nms:Reachability:Retries"] = "0";
     });
 
-    private static async Task<long> InsertDeviceAsync(TestApp app, string ip, int port, string plugin) =>
-        await app.Database.ScalarAsync<long>("""
-            WITH d AS (
-                INSERT INTO devices (ip, port, plugin, poll_interval_seconds, created_at, updated_at)
-                VALUES ($1::inet, $2, $3, 10, now(), now()) RETURNING id
-            ), s AS (INSERT INTO poll_schedule (device_id, next_due_at) SELECT id, now() FROM d)
-            SELECT id FROM d
-            """, ip, port, plugin);
+    private static Task<long> InsertDeviceAsync(TestApp app, string ip, int port, string plugin, long? credentialId = null) =>
+        app.Database.DataSource.AddDeviceAsync(ip, port, plugin, dueAt: DateTimeOffset.UtcNow, intervalSeconds: 10, credentialId: credentialId);
 
     /// <summary>A failure event for the device, on the failures queue or already taken by the health consumer.</summary>
     private static async Task<bool> HasFailureAsync(TestApp app, long deviceId, string reason)
@@ -89,8 +83,7 @@ public sealed class PollingPipelineTests : IDisposable
         var credential = await app.Database.ScalarAsync<long>(
             "INSERT INTO credential_profiles (name, protocol, secret_ciphertext, secret_key_id, created_at, updated_at) VALUES ('public', 'snmp_v2c', $1, $2, now(), now()) RETURNING id",
             secret.Ciphertext, secret.KeyId);
-        var device = await InsertDeviceAsync(app, "127.0.3.7", agent.Port, "snmp");
-        await app.Database.ExecuteAsync("UPDATE devices SET credential_profile_id = $1 WHERE id = $2", credential, device);
+        var device = await InsertDeviceAsync(app, "127.0.3.7", agent.Port, "snmp", credential);
 
         await TestApp.EventuallyAsync(
             async () => await app.Database.ScalarAsync<long>("SELECT count(*) FROM metrics WHERE device_id = $1 AND name = 'if_oper_status'", device) > 0,

@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Net;
 using System.Text.Json;
 using Nms.Core.Configuration;
 using Nms.Core.Data;
+using Nms.Core.Devices;
 using Nms.Core.Queues;
 using Nms.Tests.Infrastructure;
 using Npgsql;
@@ -10,8 +12,8 @@ using Npgsql;
 namespace Nms.Tests.Polling;
 
 /// <summary>
-/// A fresh migrated database (<see cref="TestDatabase"/>) with the app's two pools, plus the SQL helpers
-/// polling tests need to put devices in it without the entities code.
+/// A fresh migrated database (<see cref="TestDatabase"/>) with the app's two pools, plus the helpers
+/// polling tests need to put devices in it (through the lifecycle owner, without the entities API).
 /// </summary>
 public sealed class PollingDatabase : IAsyncLifetime
 {
@@ -35,48 +37,23 @@ public sealed class PollingDatabase : IAsyncLifetime
         await database!.DisposeAsync();
     }
 
-    /// <summary>Inserts a device and, when active, its deadline row. Returns its id.</summary>
+    /// <summary>Provisions a device due at <paramref name="dueAt"/>, then deactivates it unless active. Returns its id.</summary>
     public async Task<long> InsertDeviceAsync(string ip, int port, string plugin, DateTimeOffset dueAt, int intervalSeconds = 60, string status = "active", long? credentialId = null, string? hostKey = null)
     {
-        await using var command = Data.Api.CreateCommand("""
-            WITH d AS (
-                INSERT INTO devices (ip, port, plugin, poll_interval_seconds, status, credential_profile_id, host_key, created_at, updated_at)
-                VALUES ($1::inet, $2, $3, $4, $5, $6, $7, $8, $8)
-                RETURNING id, status
-            ), s AS (
-                INSERT INTO poll_schedule (device_id, next_due_at) SELECT id, $9 FROM d WHERE status = 'active'
-            )
-            SELECT id FROM d
-            """);
-        command.Parameters.Add(new NpgsqlParameter { Value = ip });
-        command.Parameters.Add(new NpgsqlParameter { Value = port });
-        command.Parameters.Add(new NpgsqlParameter { Value = plugin });
-        command.Parameters.Add(new NpgsqlParameter { Value = intervalSeconds });
-        command.Parameters.Add(new NpgsqlParameter { Value = status });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)credentialId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)hostKey ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter { Value = dueAt.UtcDateTime });
-        command.Parameters.Add(new NpgsqlParameter { Value = dueAt.UtcDateTime });
-        return (long)(await command.ExecuteScalarAsync())!;
+        var id = await Data.Api.AddDeviceAsync(ip, port, plugin, dueAt, intervalSeconds, credentialId, hostKey);
+        if (status != "active")
+        {
+            await Data.Api.DeactivateByOperatorAsync(id);
+        }
+
+        return id;
     }
 
-    /// <summary>Inserts <paramref name="count"/> devices on 127.10.x.y in one statement, all due at <paramref name="dueAt"/>.</summary>
-    public async Task InsertManyDevicesAsync(int count, string plugin, DateTimeOffset dueAt, int intervalSeconds = 60)
-    {
-        await using var command = Data.Api.CreateCommand("""
-            WITH d AS (
-                INSERT INTO devices (ip, port, plugin, poll_interval_seconds, created_at, updated_at)
-                SELECT ('127.10.0.0'::inet + g), 161, $2, $3, $4, $4 FROM generate_series(1, $1) g
-                RETURNING id
-            )
-            INSERT INTO poll_schedule (device_id, next_due_at) SELECT id, $4 FROM d
-            """);
-        command.Parameters.Add(new NpgsqlParameter { Value = count });
-        command.Parameters.Add(new NpgsqlParameter { Value = plugin });
-        command.Parameters.Add(new NpgsqlParameter { Value = intervalSeconds });
-        command.Parameters.Add(new NpgsqlParameter { Value = dueAt.UtcDateTime });
-        await command.ExecuteNonQueryAsync();
-    }
+    /// <summary>Provisions <paramref name="count"/> devices on 127.10.x.y in one transaction, all due at <paramref name="dueAt"/>.</summary>
+    public Task InsertManyDevicesAsync(int count, string plugin, DateTimeOffset dueAt, int intervalSeconds = 60) =>
+        Data.Api.AddDevicesAsync(
+            Enumerable.Range(1, count).Select(i => new DeviceProvision(new IPAddress([127, 10, (byte)(i / 256), (byte)(i % 256)]), 161, plugin, intervalSeconds)).ToList(),
+            dueAt);
 
     public async Task<T> ScalarAsync<T>(string sql, params object[] parameters)
     {
