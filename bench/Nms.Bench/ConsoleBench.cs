@@ -1,10 +1,12 @@
 using System.Globalization;
+using System.Net;
 using System.Security.Cryptography;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Playwright;
 using Nms.Core.Configuration;
 using Nms.Core.Data;
+using Nms.Core.Devices;
 using Nms.Core.Metrics;
 using Nms.Functions.LocalHost;
 using Npgsql;
@@ -42,7 +44,7 @@ public static class ConsoleBench
 
             Console.WriteLine($"console bench: {devices:N0} devices, one with {interfaces} interfaces and {days} days of metrics at 60 s, {runs} runs each, {Environment.ProcessorCount} cores");
             await SeedDevicesAsync(db, devices);
-            var device = await CreateDeviceAsync(db);
+            var device = (await CreateDeviceAsync(db)).DeviceId;
             var samples = await SeedMetricsAsync(app.Services.GetRequiredService<MetricsWriter>(), device, interfaces, days);
             Console.WriteLine($"seeded {devices:N0} devices and {samples:N0} samples for device {device}");
 
@@ -129,27 +131,31 @@ public static class ConsoleBench
         return app;
     }
 
-    /// <summary>Devices as discovery leaves them, in one statement (they are never polled here).</summary>
+    /// <summary>Devices as discovery leaves them, through the lifecycle owner in chunks (none is polled here: the timers are off).</summary>
     private static async Task SeedDevicesAsync(NpgsqlDataSource db, int count)
     {
-        await using var command = db.CreateCommand("""
-            INSERT INTO devices (ip, port, plugin, hostname, poll_interval_seconds, created_at, updated_at)
-            SELECT ('10.0.0.0'::inet + n), 161, CASE WHEN n % 10 = 0 THEN 'ssh' ELSE 'snmp' END, 'bench-host-' || n, 60, now(), now()
-            FROM generate_series(1, $1) AS n
-            """);
-        command.CommandTimeout = 600;
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = count });
-        await command.ExecuteNonQueryAsync();
+        const int chunk = 10_000;
+        for (var first = 1; first <= count; first += chunk)
+        {
+            var devices = Enumerable.Range(first, Math.Min(chunk, count - first + 1))
+                .Select(n => new DeviceProvision(new IPAddress(BitConverter.GetBytes(IPAddress.HostToNetworkOrder((10 << 24) + n))), 161,
+                    n % 10 == 0 ? "ssh" : "snmp", 60, Hostname: $"bench-host-{n}"))
+                .ToList();
+            await InTransactionAsync(db, (connection, transaction) => DeviceLifecycle.ProvisionManyAsync(connection, transaction, devices, DateTimeOffset.UtcNow, CancellationToken.None));
+        }
     }
 
-    private static async Task<long> CreateDeviceAsync(NpgsqlDataSource db)
+    private static Task<ProvisionResult> CreateDeviceAsync(NpgsqlDataSource db) =>
+        InTransactionAsync(db, (connection, transaction) => DeviceLifecycle.ProvisionAsync(connection, transaction,
+            new DeviceProvision(IPAddress.Parse("10.255.0.1"), 161, "snmp", 60, Hostname: "bench-core-48"), DateTimeOffset.UtcNow, CancellationToken.None));
+
+    private static async Task<T> InTransactionAsync<T>(NpgsqlDataSource db, Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work)
     {
-        await using var command = db.CreateCommand("""
-            INSERT INTO devices (ip, port, plugin, hostname, poll_interval_seconds, created_at, updated_at)
-            VALUES ('10.255.0.1', 161, 'snmp', 'bench-core-48', 60, now(), now())
-            RETURNING id
-            """);
-        return (long)(await command.ExecuteScalarAsync())!;
+        await using var connection = await db.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        var result = await work(connection, transaction);
+        await transaction.CommitAsync();
+        return result;
     }
 
     /// <summary>
