@@ -2,15 +2,17 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Nms.Core.Configuration;
+using Nms.Core.Credentials;
 using Nms.Core.Data;
 using Nms.Core.Diagnostics;
 using Nms.Core.Discovery;
 using Nms.Core.Entities;
+using Nms.Core.Metrics;
 using Nms.Core.Plugins;
 using Nms.Core.Polling;
 using Nms.Core.Queues;
+using Nms.Core.Reachability;
 
 namespace Nms.Core;
 
@@ -33,18 +35,20 @@ public static class NmsCoreServices
         services.AddSingleton(QueueNames.From(configuration));
         services.TryAddSingleton(TimeProvider.System);
 
-        services.AddSingleton(_ => NmsDataSources.Create(options.Database.ApiConnectionString, options.Database.MetricsConnectionString));
-        services.AddSingleton(sp => new MigrationRunner(sp.GetRequiredService<NmsDataSources>().Api, sp.GetRequiredService<ILogger<MigrationRunner>>()));
+        services.AddNmsDataSources(options.Database.ApiConnectionString, options.Database.MetricsConnectionString);
+        services.AddSingleton<MigrationRunner>();
         services.AddSingleton(_ => new StorageQueues(StorageQueues.CreateServiceClient(configuration)));
         services.AddSingleton<IQueueSender>(sp => sp.GetRequiredService<StorageQueues>());
-        services.AddSingleton(sp => new SecretSealer(sp.GetRequiredService<CryptoOptions>()));
-        services.AddSingleton(sp => new CredentialReader(sp.GetRequiredService<NmsDataSources>().Api, sp.GetRequiredService<SecretSealer>()));
-        services.AddSingleton<IPluginRunner, ProcessPluginRunner>();
+        services.AddSingleton<NmsInstruments>();
         services.AddSingleton<SystemHealth>();
-        services.AddNmsHealth(configuration);
+        services.AddNmsCredentials();
+        services.AddNmsPlugins();
+        services.AddNmsReachability();
         services.AddNmsEntities();
         services.AddNmsDiscovery();
-        services.AddNmsPolling(configuration);
+        services.AddNmsPolling();
+        services.AddNmsMetrics();
+        services.AddNmsHealth(configuration);
         if (options.Database.MigrateOnStartup)
         {
             services.AddHostedService<MigrateOnStartup>();

@@ -170,6 +170,7 @@ param queueNames object = {
 param schedulerSchedule string = '*/10 * * * * *'
 param maintenanceSchedule string = '0 */10 * * * *'
 param recoverySchedule string = '30 * * * * *'
+param compactionSchedule string = '0 */5 * * * *'
 param pluginMaxConcurrentProcesses int = 4
 param pluginRunTimeoutSeconds int = 60
 param discoveryMaxAddressesPerRun int = 65536
@@ -178,7 +179,9 @@ param pollingBatchSize int = 64
 param healthWindowSeconds int = 300
 param healthThreshold int = 3
 param healthRecoveryProbeEnabled bool = false
-param metricsRetentionDays int = 30
+param metricsRawRetentionDays int = 14
+param metricsRollup5mRetentionDays int = 90
+param metricsRollup1hRetentionDays int = 730
 
 @minValue(30)
 @maxValue(730)
@@ -342,6 +345,7 @@ module functionApp 'modules/functionapp.bicep' = {
       scheduler: schedulerSchedule
       maintenance: maintenanceSchedule
       recovery: recoverySchedule
+      compaction: compactionSchedule
     }
     nms: {
       pluginMaxConcurrentProcesses: pluginMaxConcurrentProcesses
@@ -352,7 +356,9 @@ module functionApp 'modules/functionapp.bicep' = {
       healthWindowSeconds: healthWindowSeconds
       healthThreshold: healthThreshold
       healthRecoveryProbeEnabled: healthRecoveryProbeEnabled
-      metricsRetentionDays: metricsRetentionDays
+      metricsRawRetentionDays: metricsRawRetentionDays
+      metricsRollup5mRetentionDays: metricsRollup5mRetentionDays
+      metricsRollup1hRetentionDays: metricsRollup1hRetentionDays
     }
     cryptoActiveKeyId: cryptoActiveKeyId
     cryptoKeyIds: cryptoKeyIds

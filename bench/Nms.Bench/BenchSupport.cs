@@ -83,6 +83,32 @@ public static class BenchSupport
         return run.ExitCode == 0 ? output : throw new InvalidOperationException("publish.sh failed: " + run.Stderr);
     }
 
+    /// <summary>
+    /// Publishes the plugins as they were at git <paramref name="gitRef"/> (the solution-level build files and
+    /// plugins/ of that commit), so old and new code can be measured back to back in one run.
+    /// </summary>
+    public static async Task<string> PublishBaselinePluginsAsync(string gitRef, CancellationToken cancellationToken)
+    {
+        var source = Path.Combine(Path.GetTempPath(), $"nms-bench-baseline-{gitRef}");
+        if (!Directory.Exists(Path.Combine(source, "plugins")))
+        {
+            Directory.CreateDirectory(source);
+            var archive = Path.Combine(source, "source.tar");
+            var git = await RunAsync("/usr/bin/git", ["-C", RepositoryRoot, "archive", "-o", archive, gitRef,
+                "plugins", "Directory.Build.props", "Directory.Packages.props", "global.json", ".editorconfig"], null, cancellationToken).ConfigureAwait(false);
+            var tar = git.ExitCode == 0 ? await RunAsync("/usr/bin/tar", ["-xf", archive, "-C", source], null, cancellationToken).ConfigureAwait(false) : git;
+            if (tar.ExitCode != 0)
+            {
+                Directory.Delete(source, recursive: true);
+                throw new InvalidOperationException($"cannot check out {gitRef}: {git.Stderr}{tar.Stderr}");
+            }
+        }
+
+        var output = Path.Combine(source, "out");
+        var run = await RunAsync("/bin/bash", [Path.Combine(source, "plugins", "publish.sh"), output], null, cancellationToken).ConfigureAwait(false);
+        return run.ExitCode == 0 ? output : throw new InvalidOperationException($"publish.sh of {gitRef} failed: " + run.Stderr);
+    }
+
     public static int IntOption(string[] args, string name, int fallback)
     {
         var i = Array.IndexOf(args, name);

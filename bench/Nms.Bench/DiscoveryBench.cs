@@ -8,6 +8,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Nms.Core.Configuration;
+using Nms.Core.Credentials;
 using Nms.Core.Data;
 using Nms.Core.Discovery;
 using Nms.Core.Entities;

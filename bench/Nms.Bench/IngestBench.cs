@@ -4,16 +4,19 @@ using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using Nms.Core.Configuration;
 using Nms.Core.Data;
+using Nms.Core.Diagnostics;
 using Nms.Core.Metrics;
 using Nms.Core.Polling;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace Nms.Bench;
 
 /// <summary>
-/// <c>ingest</c>: the metrics writer's rows/s against <c>psql \copy</c> of the same rows, in the same run,
+/// <c>ingest</c>: the metrics writers' rows/s against <c>psql \copy</c> of the same rows, in the same run,
 /// into the same (truncated) table. The writer gets batches the size the poller sends (split at 45 KB of JSON).
-/// Options: --rows (default 500000), --concurrency (parallel writer calls, default 4 = the local host's queue batch).
+/// Options: --rows (default 500000), --concurrency (parallel writer calls, default 4 = the local host's queue
+/// batch; a list such as 1,4 measures each), --rounds (3). Today's writer runs beside v2's.
 /// </summary>
 internal static class IngestBench
 {
@@ -21,54 +24,103 @@ internal static class IngestBench
     {
         var options = new BenchArgs(args);
         var rows = options.Int("rows", 500_000);
-        var concurrency = options.Int("concurrency", 4);
+        var concurrencies = options.Get("concurrency", "4").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray();
+        var rounds = options.Int("rounds", 3);
         await using var db = await BenchDatabase.CreateAsync();
         var now = DateTimeOffset.UtcNow;
         var samples = Samples(rows, now);
-        var batches = QueueMessageSplitter.Split(samples, options.Int("max-json-bytes", QueueMessageSplitter.MaxJsonBytes)).Select(part => new MetricsBatchMessage(Guid.NewGuid(), part)).ToList();
-        Console.WriteLine($"ingest: {rows:N0} rows in {batches.Count:N0} batches of ~{rows / batches.Count} rows, writer concurrency {concurrency}");
+        var batches = QueueMessageSplitter.Split(samples, nameof(MetricsBatchMessage.Samples), options.Int("max-json-bytes", QueueMessageSplitter.MaxJsonBytes)).Select(part => new MetricsBatchMessage(part.BatchId, part.Items)).ToList();
+        Console.WriteLine($"ingest: {rows:N0} rows in {batches.Count:N0} batches of ~{rows / batches.Count} rows, writer concurrency {string.Join(" and ", concurrencies)}, best of {rounds} interleaved rounds");
 
         await using var dataSource = NmsDataSources.Create(db.ConnectionString, db.ConnectionString);
-        using var instruments = new PollingInstruments();
+        using var instruments = new NmsInstruments();
         var partitions = new MetricsPartitions(dataSource.Metrics, new MetricsOptions(), TimeProvider.System, NullLogger<MetricsPartitions>.Instance);
         await partitions.MaintainAsync(CancellationToken.None);
-        var writer = new MetricsWriter(dataSource.Metrics, partitions, instruments, TimeProvider.System, NullLogger<MetricsWriter>.Instance);
+        await using (var old = dataSource.Api.CreateCommand("SELECT nms_ensure_metrics_partition($1::date)"))
+        {
+            old.Parameters.Add(new NpgsqlParameter { Value = now.UtcDateTime });
+            await old.ExecuteNonQueryAsync();
+        }
 
-        // Raw COPY first, then the writer, each into an emptied table, then raw again to see drift.
-        var csv = Path.Combine(Path.GetTempPath(), $"nms-ingest-{Guid.NewGuid():N}.csv");
-        await WriteCsvAsync(csv, samples);
+        var catalog = new MetricSeriesCatalog(dataSource.Metrics);
+        var writer = new MetricsWriter(dataSource.Metrics, partitions, catalog, instruments, TimeProvider.System, NullLogger<MetricsWriter>.Instance);
+        var legacyAsync = new LegacyWriter(dataSource.Metrics, synchronousRows: false);
+        var legacySync = new LegacyWriter(dataSource.Metrics, synchronousRows: true);
+
+        // Warm up the JIT, the pools and the series cache (the steady state: series are known).
+        var warmup = batches.Take(50).ToList();
+        await TimeAsync(b => writer.WriteAsync(b, CancellationToken.None), Fresh(warmup), 4);
+        await TimeAsync(legacyAsync.WriteAsync, Fresh(warmup), 4);
+        await TimeAsync(legacySync.WriteAsync, Fresh(warmup), 4);
+        var seriesIds = await catalog.IdsAsync(samples, CancellationToken.None);
+
+        var oldCsv = await CsvAsync(samples.Select(x => string.Create(CultureInfo.InvariantCulture,
+            $"{x.DeviceId},{x.Name},\"{LabelsCsv(x)}\",{x.Value:R},{x.Ts.UtcDateTime:yyyy-MM-dd HH:mm:ss.ffffff}+00")));
+        var newCsv = await CsvAsync(samples.Select((x, i) => string.Create(CultureInfo.InvariantCulture,
+            $"{x.DeviceId},{seriesIds[i]},{x.Ts.UtcDateTime:yyyy-MM-dd HH:mm:ss.ffffff}+00,{x.Value:R}")));
         try
         {
-            // Warm up the JIT and the pools on a slice of the batches (their ids are then taken: use copies).
-            await TimeWriterAsync(writer, batches.Take(50).Select(b => b with { BatchId = Guid.NewGuid() }).ToList(), concurrency);
-
-            // Interleaved rounds, best of each: the machine is shared, so single runs are noisy.
-            var rounds = options.Int("rounds", 3);
-            var raws = new List<TimeSpan>();
-            var writes = new List<TimeSpan>();
-            for (var round = 0; round < rounds; round++)
+            var runs = new Dictionary<string, List<TimeSpan>>();
+            var busy = new Dictionary<string, List<double>>();
+            async Task Measure(string name, Func<Task<TimeSpan>> run)
             {
                 await TruncateAsync(dataSource);
-                raws.Add(await TimeRawCopyAsync(db.ConnectionString, csv));
-                await TruncateAsync(dataSource);
-                writes.Add(await TimeWriterAsync(writer, batches, concurrency));
-                await CheckCountAsync(dataSource, rows);
+                var meter = new CpuMeter();
+                var elapsed = await run();
+                (runs.TryGetValue(name, out var l) ? l : runs[name] = []).Add(elapsed);
+                (busy.TryGetValue(name, out var b) ? b : busy[name] = []).Add(meter.MachineBusy);
             }
 
-            var raw = raws.Min();
-            var writerTime = writes.Min();
-            var rawRate = rows / raw.TotalSeconds;
-            var writerRate = rows / writerTime.TotalSeconds;
-            Console.WriteLine($"psql \\copy (best of {rounds}): {raw.TotalSeconds:F2} s = {rawRate:N0} rows/s (runs: {string.Join(", ", raws.Select(r => r.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture)))} s)");
-            Console.WriteLine($"metrics writer (best of {rounds}): {writerTime.TotalSeconds:F2} s = {writerRate:N0} rows/s (runs: {string.Join(", ", writes.Select(r => r.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture)))} s)");
-            Console.WriteLine($"writer / raw COPY: {writerRate / rawRate:P0}");
+            for (var round = 0; round < rounds; round++)
+            {
+                await Measure("old raw", () => TimeRawCopyAsync(db.ConnectionString, oldCsv, "metrics (device_id, name, labels, value, ts)"));
+                await Measure("new raw", () => TimeRawCopyAsync(db.ConnectionString, newCsv, "metric_samples (device_id, series_id, ts, value)"));
+                foreach (var c in concurrencies)
+                {
+                    await Measure($"old async {c}", () => TimeAsync(legacyAsync.WriteAsync, Fresh(batches), c));
+                    await Measure($"old sync {c}", () => TimeAsync(legacySync.WriteAsync, Fresh(batches), c));
+                    await Measure($"new writer {c}", () => TimeAsync(b => writer.WriteAsync(b, CancellationToken.None), Fresh(batches), c));
+                    await CheckCountAsync(dataSource, "metric_samples", rows);
+                }
+            }
+
+            double Rate(string name) => rows / runs[name].Min().TotalSeconds;
+            void Line(string label, string name, string? against = null) => Console.WriteLine(
+                $"| {label} | {Rate(name):N0} rows/s | {(against is null ? "" : $"{Rate(name) / Rate(against):P0}")} | {string.Join(", ", runs[name].Select(r => r.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture)))} s | {busy[name].Average():P0} |");
+            Console.WriteLine("| into | rows/s (best) | of raw COPY | runs | machine busy (both cores, every process) |");
+            Console.WriteLine("| --- | --- | --- | --- | --- |");
+            Line("today's `metrics`: psql \\copy", "old raw");
+            foreach (var c in concurrencies)
+            {
+                Line($"today's writer, {c} at once (async row writes, as on main)", $"old async {c}", "old raw");
+                Line($"today's writer, {c} at once, synchronous row writes (as in 2838a75)", $"old sync {c}", "old raw");
+            }
+
+            Line("v2 `metric_samples`: psql \\copy", "new raw");
+            foreach (var c in concurrencies)
+            {
+                Line($"v2 writer, {c} at once (series ids cached)", $"new writer {c}", "new raw");
+            }
         }
         finally
         {
-            File.Delete(csv);
+            File.Delete(oldCsv);
+            File.Delete(newCsv);
         }
 
         return 0;
+    }
+
+    private static List<MetricsBatchMessage> Fresh(IEnumerable<MetricsBatchMessage> batches) => batches.Select(b => b with { BatchId = Guid.NewGuid() }).ToList();
+
+    private static string LabelsCsv(MetricSample sample) =>
+        (sample.Labels is null ? "{}" : System.Text.Json.JsonSerializer.Serialize(sample.Labels)).Replace("\"", "\"\"", StringComparison.Ordinal);
+
+    private static async Task<string> CsvAsync(IEnumerable<string> lines)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"nms-ingest-{Guid.NewGuid():N}.csv");
+        await File.WriteAllLinesAsync(path, lines, new UTF8Encoding(false));
+        return path;
     }
 
     private static List<MetricSample> Samples(int rows, DateTimeOffset now)
@@ -102,23 +154,12 @@ internal static class IngestBench
         return samples;
     }
 
-    private static async Task WriteCsvAsync(string path, IReadOnlyList<MetricSample> samples)
-    {
-        await using var file = new StreamWriter(path, false, new UTF8Encoding(false), 1 << 20);
-        foreach (var s in samples)
-        {
-            var labels = s.Labels is null ? "{}" : System.Text.Json.JsonSerializer.Serialize(s.Labels);
-            await file.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"{s.DeviceId},{s.Name},\"{labels.Replace("\"", "\"\"", StringComparison.Ordinal)}\",{s.Value:R},{s.Ts.UtcDateTime:yyyy-MM-dd HH:mm:ss.ffffff}+00"));
-        }
-    }
-
-    private static async Task<TimeSpan> TimeRawCopyAsync(string connectionString, string csv)
+    private static async Task<TimeSpan> TimeRawCopyAsync(string connectionString, string csv, string target)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         var info = new ProcessStartInfo("psql") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var arg in new[] { "-h", builder.Host!, "-p", builder.Port.ToString(CultureInfo.InvariantCulture), "-U", builder.Username!, "-d", builder.Database!, "-v", "ON_ERROR_STOP=1",
-                     "-c", $"\\copy metrics (device_id, name, labels, value, ts) FROM '{csv}' WITH (FORMAT csv)" })
+                     "-c", $"\\copy {target} FROM '{csv}' WITH (FORMAT csv)" })
         {
             info.ArgumentList.Add(arg);
         }
@@ -141,28 +182,83 @@ internal static class IngestBench
         return watch.Elapsed;
     }
 
-    private static async Task<TimeSpan> TimeWriterAsync(MetricsWriter writer, IReadOnlyList<MetricsBatchMessage> batches, int concurrency)
+    private static async Task<TimeSpan> TimeAsync(Func<MetricsBatchMessage, Task<int>> write, IReadOnlyList<MetricsBatchMessage> batches, int concurrency)
     {
         var watch = Stopwatch.StartNew();
-        await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (batch, ct) => await writer.WriteAsync(batch, ct));
+        await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (batch, ct) => await write(batch));
         return watch.Elapsed;
     }
 
     private static async Task TruncateAsync(NmsDataSources data)
     {
-        await using var command = data.Api.CreateCommand("TRUNCATE metrics, metric_batches");
+        await using var command = data.Api.CreateCommand("TRUNCATE metrics, metric_samples, metric_batches");
         await command.ExecuteNonQueryAsync();
         await using var vacuum = data.Api.CreateCommand("CHECKPOINT");
         await vacuum.ExecuteNonQueryAsync();
     }
 
-    private static async Task CheckCountAsync(NmsDataSources data, int rows)
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA2100", Justification = "A table name of this file.")]
+    private static async Task CheckCountAsync(NmsDataSources data, string table, int rows)
     {
-        await using var command = data.Api.CreateCommand("SELECT count(*) FROM metrics");
+        await using var command = data.Api.CreateCommand($"SELECT count(*) FROM {table}");
         var count = (long)(await command.ExecuteScalarAsync())!;
         if (count != rows)
         {
             throw new InvalidOperationException($"the writer wrote {count} rows, expected {rows}");
+        }
+    }
+
+    /// <summary>
+    /// Today's writer (before v2), kept here so one run compares it with v2: claim the batch id, COPY
+    /// (device_id, name, labels jsonb, value, ts) into <c>metrics</c>. Row writes async (as on main since
+    /// 0239422) or synchronous (as in 2838a75, which README's 84% measured).
+    /// </summary>
+    private sealed class LegacyWriter(NpgsqlDataSource dataSource, bool synchronousRows)
+    {
+        public async Task<int> WriteAsync(MetricsBatchMessage batch)
+        {
+            await using var connection = await dataSource.OpenConnectionAsync();
+            await using var transaction = await connection.BeginTransactionAsync();
+            await using (var claim = new NpgsqlCommand("INSERT INTO metric_batches (batch_id, row_count, written_at) VALUES ($1, $2, now()) ON CONFLICT (batch_id) DO NOTHING", connection, transaction))
+            {
+                claim.Parameters.Add(new NpgsqlParameter { Value = batch.BatchId });
+                claim.Parameters.Add(new NpgsqlParameter { Value = batch.Samples.Count });
+                if (await claim.ExecuteNonQueryAsync() == 0)
+                {
+                    return 0;
+                }
+            }
+
+            await using (var importer = await connection.BeginBinaryImportAsync("COPY metrics (device_id, name, labels, value, ts) FROM STDIN (FORMAT BINARY)"))
+            {
+                foreach (var sample in batch.Samples)
+                {
+                    var labels = MetricSeriesCatalog.LabelsToJson(sample.Labels);
+                    if (synchronousRows)
+                    {
+                        importer.StartRow();
+                        importer.Write(sample.DeviceId, NpgsqlDbType.Bigint);
+                        importer.Write(sample.Name, NpgsqlDbType.Text);
+                        importer.Write(labels, NpgsqlDbType.Jsonb);
+                        importer.Write(sample.Value, NpgsqlDbType.Double);
+                        importer.Write(sample.Ts.UtcDateTime, NpgsqlDbType.TimestampTz);
+                    }
+                    else
+                    {
+                        await importer.StartRowAsync();
+                        await importer.WriteAsync(sample.DeviceId, NpgsqlDbType.Bigint);
+                        await importer.WriteAsync(sample.Name, NpgsqlDbType.Text);
+                        await importer.WriteAsync(labels, NpgsqlDbType.Jsonb);
+                        await importer.WriteAsync(sample.Value, NpgsqlDbType.Double);
+                        await importer.WriteAsync(sample.Ts.UtcDateTime, NpgsqlDbType.TimestampTz);
+                    }
+                }
+
+                await importer.CompleteAsync();
+            }
+
+            await transaction.CommitAsync();
+            return batch.Samples.Count;
         }
     }
 }

@@ -6,7 +6,9 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Nms.Core.Configuration;
+using Nms.Core.Credentials;
 using Nms.Core.Devices;
+using Nms.Core.Diagnostics;
 using Nms.Core.Entities;
 using Nms.Core.Polling;
 using Nms.Functions.LocalHost;
@@ -61,6 +63,7 @@ internal static class PollingBench
                      ["NmsSchedulerSchedule"] = schedule,
                      ["NmsMaintenanceSchedule"] = "0 0 * * * *",
                      ["NmsRecoverySchedule"] = "0 0 * * * *",
+                     ["NmsCompactionSchedule"] = "0 */5 * * * *",
                      ["Nms:Database:ApiConnectionString"] = db.ConnectionString + ";Maximum Pool Size=20;Application Name=nms-api",
                      ["Nms:Database:MetricsConnectionString"] = db.ConnectionString + ";Maximum Pool Size=8;Application Name=nms-metrics",
                      ["Nms:Auth:BootstrapAdminKey"] = "nms_bench_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
@@ -171,7 +174,7 @@ internal static class PollingBench
         {
             listener.InstrumentPublished = (instrument, l) =>
             {
-                if (instrument.Meter.Name == PollingInstruments.MeterName)
+                if (instrument.Meter.Name == NmsInstruments.MeterName)
                 {
                     l.EnableMeasurementEvents(instrument);
                 }

@@ -14,7 +14,7 @@ public sealed class SnmpBenchmark : IBenchmark
 {
     private const string Community = "nms-bench";
 
-    // The plugin's poll set: sysUpTime plus the IF-MIB and HOST-RESOURCES-MIB columns it walks.
+    // The plugin's poll set before issue 15 (sysUpTime plus 13 IF-MIB and HOST-RESOURCES-MIB columns), as net-snmp tools.
     private static readonly string[] WalkedColumns =
     [
         "1.3.6.1.2.1.31.1.1.1.1", "1.3.6.1.2.1.2.2.1.8", "1.3.6.1.2.1.31.1.1.1.6", "1.3.6.1.2.1.31.1.1.1.10",
@@ -26,7 +26,10 @@ public sealed class SnmpBenchmark : IBenchmark
 
     public string Name => "snmp";
 
-    public string Description => "snmp plugin vs net-snmp snmpbulkwalk over --devices N loopback devices (default 1000); AOT vs framework-dependent start";
+    public string Description => "snmp plugin vs net-snmp snmpbulkwalk over --devices N loopback devices (default 1000); this code vs --baseline REF (v2c, v3, SHA-512/AES-256, 48 interfaces); AOT vs framework-dependent start";
+
+    /// <summary>The last commit before issue 15 (v1, more SNMPv3 variants, more metrics): today's plugin to compare with.</summary>
+    private const string DefaultBaseline = "9ea5656";
 
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
@@ -35,10 +38,20 @@ public sealed class SnmpBenchmark : IBenchmark
         var startRuns = BenchSupport.IntOption(args, "--start-runs", 20);
         var timeoutMs = BenchSupport.IntOption(args, "--timeout-ms", 5000);
         var plugins = BenchSupport.StringOption(args, "--plugins") ?? await BenchSupport.PublishPluginsAsync(cancellationToken).ConfigureAwait(false);
+        var baselineRef = BenchSupport.StringOption(args, "--baseline") ?? DefaultBaseline;
+        var rounds = BenchSupport.IntOption(args, "--rounds", 3);
+        var skipNetSnmp = args.Contains("--skip-netsnmp");
         var snmp = Path.Combine(plugins, "snmp");
+        var baseline = baselineRef == "none" ? null : await BenchSupport.PublishBaselinePluginsAsync(baselineRef, cancellationToken).ConfigureAwait(false);
 
         // No listen address list: the agent binds 0.0.0.0 and answers only 127.0.0.0/8 sources, so every loopback address is a device.
-        using var agent = await SnmpdProcess.StartAsync(new SnmpdOptions { Addresses = [], Community = Community, SysName = "bench-agent" }, cancellationToken).ConfigureAwait(false);
+        using var agent = await SnmpdProcess.StartAsync(new SnmpdOptions
+        {
+            Addresses = [],
+            Community = Community,
+            SysName = "bench-agent",
+            Users = [SnmpCodeComparison.Sha256Aes128, SnmpCodeComparison.Sha512Aes256],
+        }, cancellationToken).ConfigureAwait(false);
         var addresses = Enumerable.Range(0, devices).Select(i => $"127.0.{1 + (i / 254)}.{1 + (i % 254)}").ToArray();
         Console.WriteLine($"# SNMP poll benchmark: {devices} devices on {Environment.ProcessorCount} cores, snmpd {agent.Port}/udp on every 127.x.y.z");
 
@@ -51,13 +64,21 @@ public sealed class SnmpBenchmark : IBenchmark
         }
 
         var plugin = pluginRuns.OrderBy(r => r.Wall).ElementAt(1);
-        var netSnmp = await PollWithNetSnmpAsync(agent, addresses, netSnmpParallel, timeoutMs, cancellationToken).ConfigureAwait(false);
+        var netSnmp = skipNetSnmp ? null : await PollWithNetSnmpAsync(agent, addresses, netSnmpParallel, timeoutMs, cancellationToken).ConfigureAwait(false);
 
         Console.WriteLine();
         Console.WriteLine("| poller | devices ok | values read (plugin: metrics, net-snmp: varbinds) | wall s | targets/s | poller CPU s | CPU ms/target | snmpd CPU s |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|");
         Print("snmp plugin (Native AOT, 128 targets at a time, median of 3 runs)", plugin, devices);
-        Print($"net-snmp snmpget + snmpbulkwalk ({netSnmpParallel} devices at a time)", netSnmp, devices);
+        if (netSnmp is not null)
+        {
+            Print($"net-snmp snmpget + snmpbulkwalk ({netSnmpParallel} devices at a time)", netSnmp, devices);
+        }
+
+        if (baseline is not null)
+        {
+            await SnmpCodeComparison.RunAsync(plugins, baseline, baselineRef, agent, Community, addresses, timeoutMs, rounds, cancellationToken).ConfigureAwait(false);
+        }
 
         var startup = await StartupAsync(snmp, startRuns, cancellationToken).ConfigureAwait(false);
         Console.WriteLine();

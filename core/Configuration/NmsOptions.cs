@@ -56,6 +56,9 @@ public sealed class ReachabilityOptions
     public string FpingPath { get; set; } = "/usr/bin/fping";
     public int TimeoutMilliseconds { get; set; } = 500;
     public int Retries { get; set; } = 1;
+
+    /// <summary>Comma-separated plugins that talk UDP: in <c>tcp</c> mode their devices skip the connect check (it would prove nothing).</summary>
+    public string UdpPlugins { get; set; } = "snmp";
 }
 
 public sealed class DiscoveryOptions
@@ -84,7 +87,29 @@ public sealed class HealthOptions
 
 public sealed class MetricsOptions
 {
-    public int RetentionDays { get; set; } = 30;
+    /// <summary>Raw samples (hot rows and compacted blocks) are dropped after this many days.</summary>
+    public int RawRetentionDays { get; set; } = 14;
+
+    /// <summary>5-minute rollups are dropped after this many days.</summary>
+    public int Rollup5mRetentionDays { get; set; } = 90;
+
+    /// <summary>1-hour rollups are dropped after this many days.</summary>
+    public int Rollup1hRetentionDays { get; set; } = 730;
+
     public int PartitionDaysAhead { get; set; } = 3;
+
+    /// <summary>Bound on raw rows per answer (the answer says <c>truncated</c>).</summary>
     public int MaxRowsPerQuery { get; set; } = 10_000;
+
+    /// <summary>Bound on points per series for a stepped query: more is a 400 naming <c>step</c> (Prometheus' 11,000).</summary>
+    public int MaxPointsPerSeries { get; set; } = 11_000;
+
+    /// <summary>Compaction window: each series' samples of one window become one block. Divides a day, multiple of 1 h.</summary>
+    public int CompactionWindowMinutes { get; set; } = 120;
+
+    /// <summary>Devices whose window one compaction transaction takes.</summary>
+    public int CompactionDevicesPerTransaction { get; set; } = 200;
+
+    /// <summary>Old <c>metrics</c> rows moved per transaction by the migration.</summary>
+    public int BackfillBatchSize { get; set; } = 20_000;
 }

@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -7,9 +8,10 @@ namespace Nms.Core.Data;
 
 /// <summary>
 /// Applies the embedded <c>Migrations/NNN_name.sql</c> files in order, each in its own transaction,
-/// under a session advisory lock so scaled-out instances starting together do not race.
+/// under a session advisory lock so scaled-out instances starting together do not race; then the
+/// <see cref="IDataMigration"/>s, under the same lock.
 /// </summary>
-public sealed partial class MigrationRunner(NpgsqlDataSource dataSource, ILogger<MigrationRunner> logger)
+public sealed partial class MigrationRunner([FromKeyedServices(NmsDataSources.ApiKey)] NpgsqlDataSource dataSource, ILogger<MigrationRunner> logger, IEnumerable<IDataMigration>? dataMigrations = null)
 {
     // The lock key is any constant shared by every instance of this app.
     private const string LockSql = "SELECT pg_advisory_lock(5136160953608519)";
@@ -46,6 +48,11 @@ public sealed partial class MigrationRunner(NpgsqlDataSource dataSource, ILogger
             foreach (var migration in pending)
             {
                 await ApplyAsync(connection, migration, cancellationToken);
+            }
+
+            foreach (var data in dataMigrations ?? [])
+            {
+                await data.RunAsync(connection, cancellationToken);
             }
 
             return pending.Count;

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace Nms.Core.Data;
@@ -8,6 +9,12 @@ namespace Nms.Core.Data;
 /// </summary>
 public sealed class NmsDataSources(NpgsqlDataSource api, NpgsqlDataSource metrics) : IAsyncDisposable
 {
+    /// <summary>Service key of <see cref="Api"/>: <c>[FromKeyedServices(NmsDataSources.ApiKey)] NpgsqlDataSource</c>.</summary>
+    public const string ApiKey = "nms-api";
+
+    /// <summary>Service key of <see cref="Metrics"/>.</summary>
+    public const string MetricsKey = "nms-metrics";
+
     public NpgsqlDataSource Api { get; } = api;
     public NpgsqlDataSource Metrics { get; } = metrics;
 
@@ -20,8 +27,8 @@ public sealed class NmsDataSources(NpgsqlDataSource api, NpgsqlDataSource metric
 
         var metrics = string.IsNullOrWhiteSpace(metricsConnectionString) ? apiConnectionString : metricsConnectionString;
         return new NmsDataSources(
-            Build(apiConnectionString, "nms-api"),
-            Build(metrics, "nms-metrics"));
+            Build(apiConnectionString, ApiKey),
+            Build(metrics, MetricsKey));
     }
 
     private static NpgsqlDataSource Build(string connectionString, string defaultApplicationName)
@@ -39,5 +46,17 @@ public sealed class NmsDataSources(NpgsqlDataSource api, NpgsqlDataSource metric
     {
         await Api.DisposeAsync();
         await Metrics.DisposeAsync();
+    }
+}
+
+public static class DataServices
+{
+    /// <summary>Both pools, each also as a keyed <see cref="NpgsqlDataSource"/>, so a service names the pool it needs in its constructor.</summary>
+    public static IServiceCollection AddNmsDataSources(this IServiceCollection services, string apiConnectionString, string metricsConnectionString)
+    {
+        services.AddSingleton(_ => NmsDataSources.Create(apiConnectionString, metricsConnectionString));
+        services.AddKeyedSingleton(NmsDataSources.ApiKey, (sp, _) => sp.GetRequiredService<NmsDataSources>().Api);
+        services.AddKeyedSingleton(NmsDataSources.MetricsKey, (sp, _) => sp.GetRequiredService<NmsDataSources>().Metrics);
+        return services;
     }
 }

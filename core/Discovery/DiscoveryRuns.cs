@@ -25,6 +25,7 @@ public sealed partial class DiscoveryRuns(
     /// <summary>A queue message is at most 64 KiB of Base64; 2,000 addresses stay well under that.</summary>
     public const int MaxBatchSize = 2_000;
 
+    public const int DefaultRunsListed = 50;
     public const int MaxRunsListed = 200;
 
     /// <summary>Batches sent at once: a /16 is 1,024 messages.</summary>

@@ -6,7 +6,6 @@ public static class DiscoveryServices
 {
     public static IServiceCollection AddNmsDiscovery(this IServiceCollection services)
     {
-        services.AddSingleton<PingSweep>();
         services.AddSingleton<DiscoveryRuns>();
         services.AddSingleton<DiscoveryWorker>();
         return services;

@@ -4,8 +4,8 @@ using Microsoft.Extensions.Logging;
 using Nms.Core.Configuration;
 using Nms.Core.Data;
 using Nms.Core.Devices;
-using Nms.Core.Entities;
 using Nms.Core.Plugins;
+using Nms.Core.Reachability;
 using Npgsql;
 
 namespace Nms.Core.Discovery;
@@ -20,9 +20,8 @@ namespace Nms.Core.Discovery;
 /// </summary>
 public sealed partial class DiscoveryWorker(
     NmsDataSources dataSources,
-    CredentialReader credentials,
-    IPluginRunner plugins,
-    PingSweep pingSweep,
+    PluginTargetRunner plugins,
+    IReachability reachability,
     DiscoveryOptions options,
     TimeProvider time,
     ILogger<DiscoveryWorker> logger)
@@ -30,7 +29,7 @@ public sealed partial class DiscoveryWorker(
 
     public const string NoPingReply = "no reply to ping (pre-check)";
     public const string NoCredentials = "the discovery profile has no credentials";
-    public const string NoResult = "the plugin returned no result for this address";
+    public const string NoResult = PluginTargetRunner.NoResult;
 
     private const int TransactionAttempts = 3;
 
@@ -77,7 +76,7 @@ public sealed partial class DiscoveryWorker(
         var probe = addresses;
         if (run.PingPrecheck)
         {
-            var alive = await pingSweep.AliveAsync(addresses, cancellationToken);
+            var alive = await reachability.SweepAsync(addresses, cancellationToken);
             if (alive is not null)
             {
                 probe = addresses.Where(alive.Contains).ToList();
@@ -90,53 +89,29 @@ public sealed partial class DiscoveryWorker(
             return new DiscoveryBatchOutcome([], failures);
         }
 
-        var ordered = await ReadCredentialsAsync(run.ProfileId, cancellationToken);
-        if (ordered.Count == 0)
+        var credentialIds = await ReadCredentialIdsAsync(run.ProfileId, cancellationToken);
+        if (credentialIds.Count == 0)
         {
             failures.AddRange(probe.Select(a => new DiscoveryFailureSample(a, NoCredentials)));
             return new DiscoveryBatchOutcome([], failures);
         }
 
-        var request = new PluginRequest(
-            PluginContract.Version,
-            PluginContract.DiscoveryMode,
-            run.TimeoutMs,
-            probe.Select(ip => new PluginTarget(ip, ip, run.Port, Credentials: ordered)).ToList());
-        var result = await plugins.RunAsync(run.Plugin, request, cancellationToken);
-        if (!result.Succeeded)
-        {
-            // The whole batch failed (crash, hang, garbage): every target of it failed for that reason.
-            LogBatchPluginFailed(batch.RunId, batch.BatchNo, run.Plugin, probe.Count, result.Error);
-            var reason = $"plugin failed: {result.Error}";
-            failures.AddRange(probe.Select(a => new DiscoveryFailureSample(a, reason)));
-            return new DiscoveryBatchOutcome([], failures);
-        }
-
-        var byId = new Dictionary<string, PluginResult>(StringComparer.Ordinal);
-        foreach (var item in result.Response!.Results)
-        {
-            byId.TryAdd(item.Id, item);
-        }
-
-        var credentialIds = ordered.Select(c => c.Id).ToHashSet();
+        var outcomes = await plugins.RunAsync(run.Plugin, PluginContract.DiscoveryMode, run.TimeoutMs,
+            probe.Select(ip => new PluginCallTarget(ip, ip, run.Port, credentialIds)).ToList(), cancellationToken);
         var found = new List<DiscoveredDevice>();
-        foreach (var ip in probe)
+        foreach (var outcome in outcomes)
         {
-            if (!byId.TryGetValue(ip, out var item))
+            var ip = outcome.Target.Ip;
+            if (outcome.Result is not { } item)
             {
-                failures.Add(new DiscoveryFailureSample(ip, NoResult));
+                failures.Add(new DiscoveryFailureSample(ip, outcome.Error!));
+                continue;
             }
-            else if (!item.Success)
-            {
-                failures.Add(new DiscoveryFailureSample(ip, string.IsNullOrWhiteSpace(item.Error) ? "failed (no reason given)" : Trim(item.Error)));
-            }
-            else
-            {
-                // Only a credential of this profile can be recorded; with one credential it is that one.
-                var credentialId = item.CredentialId is { } id && credentialIds.Contains(id) ? id
-                    : ordered.Count == 1 ? ordered[0].Id : (long?)null;
-                found.Add(new DiscoveredDevice(ip, item.Hostname, item.Description, credentialId, item.HostKey));
-            }
+
+            // Only a credential of this profile can be recorded; with one credential it is that one.
+            var credentialId = item.CredentialId is { } id && credentialIds.Contains(id) ? id
+                : credentialIds.Count == 1 ? credentialIds[0] : (long?)null;
+            found.Add(new DiscoveredDevice(ip, item.Hostname, item.Description, credentialId, item.HostKey));
         }
 
         return new DiscoveryBatchOutcome(found, failures);
@@ -243,21 +218,19 @@ public sealed partial class DiscoveryWorker(
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private async Task<IReadOnlyList<PluginCredential>> ReadCredentialsAsync(long profileId, CancellationToken cancellationToken)
+    /// <summary>The profile's credentials in the order the plugin tries them.</summary>
+    private async Task<IReadOnlyList<long>> ReadCredentialIdsAsync(long profileId, CancellationToken cancellationToken)
     {
         var ids = new List<long>();
-        await using (var command = Db.CreateCommand(DiscoverySql.SelectProfileCredentialIds))
+        await using var command = Db.CreateCommand(DiscoverySql.SelectProfileCredentialIds);
+        command.Parameters.Add(new NpgsqlParameter { Value = profileId });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
         {
-            command.Parameters.Add(new NpgsqlParameter { Value = profileId });
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                ids.Add(reader.GetInt64(0));
-            }
+            ids.Add(reader.GetInt64(0));
         }
 
-        var byId = await credentials.ReadAsync(ids, cancellationToken);
-        return ids.Where(byId.ContainsKey).Select(id => byId[id]).ToList();
+        return ids;
     }
 
     /// <summary>
@@ -283,8 +256,6 @@ public sealed partial class DiscoveryWorker(
     private static string Normalise(string address) =>
         IPAddress.TryParse(address.Trim(), out var parsed) ? parsed.ToString() : address.Trim();
 
-    private static string Trim(string error) => error.Length > 300 ? error[..300] : error;
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Discovery run {RunId} batch {BatchNo}: {Address} did not become a device: {Error}")]
     private partial void LogTargetFailed(Guid runId, int batchNo, string address, string error);
 
@@ -293,9 +264,6 @@ public sealed partial class DiscoveryWorker(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Discovery run {RunId} batch {BatchNo}: {Targets} targets, {Responded} responded, {Provisioned} provisioned, {AlreadyKnown} already known, {Failed} failed")]
     private partial void LogBatchDone(Guid runId, int batchNo, int targets, int responded, int provisioned, int alreadyKnown, int failed);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Discovery run {RunId} batch {BatchNo}: plugin {Plugin} failed for the whole batch of {Targets} targets: {Error}")]
-    private partial void LogBatchPluginFailed(Guid runId, int batchNo, string plugin, int targets, string? error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Discovery run {RunId} batch {BatchNo} was already counted; this delivery changes nothing")]
     private partial void LogDuplicate(Guid runId, int batchNo);

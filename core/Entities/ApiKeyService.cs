@@ -1,8 +1,10 @@
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Nms.Core.Api;
 using Nms.Core.Configuration;
+using Nms.Core.Data;
 using Npgsql;
 using static Nms.Core.Entities.EntityValidation;
 
@@ -15,7 +17,7 @@ namespace Nms.Core.Entities;
 /// Only <see cref="CreateAsync"/> ever sees a key in clear; logs carry the key id.
 /// </summary>
 public sealed class ApiKeyService(
-    NpgsqlDataSource dataSource,
+    [FromKeyedServices(NmsDataSources.ApiKey)] NpgsqlDataSource dataSource,
     AuthOptions auth,
     TimeProvider time,
     ILogger<ApiKeyService> logger) : IApiKeyAuthenticator

@@ -1,8 +1,10 @@
 using System.Buffers.Text;
 using System.Net;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Nms.Core.Api;
+using Nms.Core.Data;
 using Nms.Core.Devices;
 using Nms.Core.Plugins;
 using Npgsql;
@@ -15,7 +17,7 @@ namespace Nms.Core.Entities;
 /// schedule goes through <see cref="DeviceLifecycle"/> in this service's transaction.
 /// </summary>
 public sealed class DeviceService(
-    NpgsqlDataSource dataSource,
+    [FromKeyedServices(NmsDataSources.ApiKey)] NpgsqlDataSource dataSource,
     IPluginRunner plugins,
     TimeProvider time,
     ILogger<DeviceService> logger)

@@ -1,6 +1,8 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Nms.Core.Api;
 using Nms.Core.Configuration;
+using Nms.Core.Data;
 using Nms.Core.Discovery;
 using Nms.Core.Plugins;
 using Npgsql;
@@ -10,7 +12,7 @@ namespace Nms.Core.Entities;
 
 /// <summary>Discovery profiles: a validated target, a plugin that is installed, and ordered credential profiles.</summary>
 public sealed class DiscoveryProfileService(
-    NpgsqlDataSource dataSource,
+    [FromKeyedServices(NmsDataSources.ApiKey)] NpgsqlDataSource dataSource,
     IPluginRunner plugins,
     DiscoveryOptions options,
     TimeProvider time,

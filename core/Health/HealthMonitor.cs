@@ -35,6 +35,18 @@ public sealed partial class HealthMonitor(
 {
     public const int MaxErrorLength = 1_000;
 
+    /// <summary>
+    /// Each event of a batch on its own, in order, each idempotent by its event id: a batch redelivered after
+    /// a failure part-way counts the events already recorded as duplicates and records the rest.
+    /// </summary>
+    public async Task RecordFailuresAsync(FailureBatchMessage batch, CancellationToken cancellationToken)
+    {
+        foreach (var failure in batch.Events)
+        {
+            await RecordFailureAsync(failure, cancellationToken);
+        }
+    }
+
     public async Task<FailureOutcome> RecordFailureAsync(FailureEvent failure, CancellationToken cancellationToken)
     {
         if (Invalid(failure) is { } problem)

@@ -1,8 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Nms.Core.Configuration;
-using Nms.Core.Data;
 using Nms.Core.Health;
 
 // In the root namespace so NmsCoreServices calls it without a using of its own.
@@ -15,10 +13,9 @@ public static class HealthServices
     {
         var recovery = configuration.GetSection($"{NmsOptions.Section}:Health").Get<HealthRecoveryOptions>() ?? new HealthRecoveryOptions();
         services.AddSingleton(recovery);
-        services.TryAddSingleton<IRecoveryPinger>(sp => new IcmpRecoveryPinger(sp.GetRequiredService<ReachabilityOptions>()));
         services.AddSingleton<HealthMonitor>();
         services.AddSingleton<RecoveryProbe>();
-        services.AddSingleton(sp => new DeviceHealthReader(sp.GetRequiredService<NmsDataSources>(), sp.GetRequiredService<HealthOptions>()));
+        services.AddSingleton<DeviceHealthReader>();
         return services;
     }
 }

@@ -2,8 +2,8 @@ using Microsoft.Extensions.Logging;
 using Nms.Core.Configuration;
 using Nms.Core.Data;
 using Nms.Core.Devices;
-using Nms.Core.Entities;
 using Nms.Core.Plugins;
+using Nms.Core.Reachability;
 using Npgsql;
 
 namespace Nms.Core.Health;
@@ -25,9 +25,8 @@ public sealed record RecoveryRunResult(bool Enabled, int Probed, int Reactivated
 /// </summary>
 public sealed partial class RecoveryProbe(
     NmsDataSources dataSources,
-    CredentialReader credentials,
-    IPluginRunner plugins,
-    IRecoveryPinger pinger,
+    PluginTargetRunner plugins,
+    IReachability reachability,
     HealthOptions options,
     HealthRecoveryOptions recovery,
     TimeProvider time,
@@ -46,28 +45,17 @@ public sealed partial class RecoveryProbe(
             return new RecoveryRunResult(true, 0, 0, []);
         }
 
-        var reachable = await pinger.ReachableAsync(claimed.Select(d => d.Ip).ToList(), cancellationToken);
+        var unreachable = await reachability.UnreachableAsync(
+            claimed.Select(d => new ReachabilityTarget(d.Id, d.Ip, d.Port, d.Plugin)).ToList(), cancellationToken);
         var verdicts = new List<(ProbeCandidate Device, string? Error, string? Reason)>();
-        foreach (var device in claimed.Where(d => !reachable.Contains(d.Ip)))
+        foreach (var device in claimed.Where(d => unreachable.Contains(d.Id)))
         {
-            verdicts.Add((device, "no answer to ping", null));
+            verdicts.Add((device, reachability.Mode == ReachabilityChecker.IcmpMode ? "no answer to ping" : $"no answer to {reachability.Mode} connect", null));
         }
 
-        var answering = claimed.Where(d => reachable.Contains(d.Ip)).ToList();
-        if (answering.Count > 0)
+        foreach (var group in claimed.Where(d => !unreachable.Contains(d.Id)).GroupBy(d => (d.Plugin, Mode: ProbeMode(d))))
         {
-            var secrets = await ReadCredentialsAsync(answering, cancellationToken);
-            if (secrets is null)
-            {
-                verdicts.AddRange(answering.Select(d => (d, (string?)"credentials could not be read", (string?)null)));
-            }
-            else
-            {
-                foreach (var group in answering.GroupBy(d => (d.Plugin, Mode: ProbeMode(d))))
-                {
-                    verdicts.AddRange(await AskPluginAsync(group.Key.Plugin, group.Key.Mode, group.ToList(), secrets, cancellationToken));
-                }
-            }
+            verdicts.AddRange(await AskPluginAsync(group.Key.Plugin, group.Key.Mode, group.ToList(), cancellationToken));
         }
 
         var reactivated = new List<long>();
@@ -84,20 +72,6 @@ public sealed partial class RecoveryProbe(
         }
 
         return new RecoveryRunResult(true, claimed.Count, reactivated.Count, reactivated);
-    }
-
-    /// <summary>Null when a secret cannot be opened (e.g. its key id was removed from settings): the devices stay down.</summary>
-    private async Task<IReadOnlyDictionary<long, PluginCredential>?> ReadCredentialsAsync(IReadOnlyList<ProbeCandidate> devices, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await credentials.ReadAsync(devices.Where(d => d.CredentialId is not null).Select(d => d.CredentialId!.Value).ToList(), cancellationToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException and not NpgsqlException)
-        {
-            LogCredentialsUnreadable(devices.Count, ex.GetType().Name);
-            return null;
-        }
     }
 
     private async Task<IReadOnlyList<ProbeCandidate>> ClaimAsync(CancellationToken cancellationToken)
@@ -148,41 +122,19 @@ public sealed partial class RecoveryProbe(
     private static string ProbeMode(ProbeCandidate device) => ProbeMode(device.HostKey);
 
     private async Task<IEnumerable<(ProbeCandidate, string?, string?)>> AskPluginAsync(
-        string plugin, string mode, IReadOnlyList<ProbeCandidate> devices, IReadOnlyDictionary<long, PluginCredential> secrets, CancellationToken cancellationToken)
+        string plugin, string mode, IReadOnlyList<ProbeCandidate> devices, CancellationToken cancellationToken)
     {
-        var targets = devices.Select(d =>
-        {
-            var credential = d.CredentialId is { } id && secrets.TryGetValue(id, out var secret) ? secret : null;
-            // Discovery tries a list of credentials, poll uses the device's one: the device's own credential either way.
-            return new PluginTarget(
-                d.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                d.Ip,
-                d.Port,
-                Credential: credential,
-                Credentials: credential is null ? null : [credential],
-                HostKey: d.HostKey);
-        }).ToList();
-        var request = new PluginRequest(PluginContract.Version, mode, Math.Clamp(recovery.RecoveryProbeTimeoutMilliseconds, 100, 60_000), targets);
-        var run = await plugins.RunAsync(plugin, request, cancellationToken);
-        if (!run.Succeeded)
-        {
-            return devices.Select(d => (d, (string?)$"{plugin} {mode} failed: {run.Error}", (string?)null));
-        }
-
-        var results = run.Response!.Results.GroupBy(r => r.Id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
-        return devices.Select(d => Judge(plugin, mode, d, results.GetValueOrDefault(d.Id.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+        // Discovery tries a list of credentials, poll uses the device's one: the device's own credential either way.
+        var outcomes = await plugins.RunAsync(plugin, mode, Math.Clamp(recovery.RecoveryProbeTimeoutMilliseconds, 100, 60_000), devices.Select(d => new PluginCallTarget(
+            PluginCallTarget.IdOf(d.Id), d.Ip, d.Port, d.CredentialId is { } id ? [id] : [], d.HostKey)).ToList(), cancellationToken);
+        return devices.Zip(outcomes, (device, outcome) => Judge(plugin, mode, device, outcome));
     }
 
-    private (ProbeCandidate, string?, string?) Judge(string plugin, string mode, ProbeCandidate device, PluginResult? result)
+    private (ProbeCandidate, string?, string?) Judge(string plugin, string mode, ProbeCandidate device, PluginOutcome outcome)
     {
-        if (result is null)
+        if (outcome.Result is not { } result)
         {
-            return (device, $"{plugin} {mode} returned no result for the device", null);
-        }
-
-        if (!result.Success)
-        {
-            return (device, HealthMonitor.Truncate($"{plugin} {mode}: {result.Error ?? "failed"}"), null);
+            return (device, outcome.Error == PluginTargetRunner.CredentialsUnreadable ? outcome.Error : HealthMonitor.Truncate($"{plugin} {mode}: {outcome.Error}"), null);
         }
 
         if (device.HostKey is not null && result.HostKey is not null && !string.Equals(device.HostKey, result.HostKey, StringComparison.Ordinal))
@@ -191,7 +143,7 @@ public sealed partial class RecoveryProbe(
             return (device, $"{plugin} {mode} answered with a different host key; an operator must reactivate", null);
         }
 
-        var via = pinger.Enabled ? $"answered ping and {plugin} {mode}" : $"answered {plugin} {mode}";
+        var via = reachability.Mode == ReachabilityChecker.IcmpMode ? $"answered ping and {plugin} {mode}" : $"answered {plugin} {mode}";
         var hostname = string.IsNullOrWhiteSpace(result.Hostname) ? "" : $" as '{result.Hostname}'";
         return (device, null, HealthMonitor.Truncate($"recovery probe: {via}{hostname} after {device.Attempts + 1} probe(s)"));
     }
@@ -227,9 +179,6 @@ public sealed partial class RecoveryProbe(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Device {DeviceId} ({Device}) reactivated: {Reason}")]
     private partial void LogReactivated(long deviceId, string device, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Recovery probe: credentials of {Count} device(s) could not be opened ({Error}); they stay inactive")]
-    private partial void LogCredentialsUnreadable(int count, string error);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Device {DeviceId} still down after recovery probe {Attempt}: {Error}")]
     private partial void LogStillDown(long deviceId, int attempt, string error);

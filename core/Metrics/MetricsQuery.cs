@@ -1,120 +1,84 @@
-using System.Globalization;
 using System.Text.Json;
 using Nms.Core.Api;
 using Nms.Core.Configuration;
 using Nms.Core.Data;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace Nms.Core.Metrics;
 
 /// <summary>One series: a metric name and its labels, kept apart.</summary>
-public sealed record MetricSeries(string Name, IReadOnlyDictionary<string, string> Labels, IReadOnlyList<MetricPoint> Points);
+public sealed record MetricSeries(string Name, IReadOnlyDictionary<string, string> Labels, string Kind, IReadOnlyList<MetricPoint> Points);
 
-/// <summary>A raw sample (<see cref="Value"/>) or a bucket (<see cref="Avg"/>, <see cref="Min"/>, <see cref="Max"/>, <see cref="Count"/>).</summary>
+/// <summary>A raw sample or one function's value per bucket (<see cref="Value"/>), or avg/min/max/count buckets.</summary>
 public sealed record MetricPoint(DateTimeOffset Ts, double? Value = null, double? Avg = null, double? Min = null, double? Max = null, long? Count = null);
 
-public sealed record MetricsResponse(long DeviceId, DateTimeOffset From, DateTimeOffset To, int? StepSeconds, bool Truncated, IReadOnlyList<MetricSeries> Series);
+public sealed record MetricsResponse(long DeviceId, DateTimeOffset From, DateTimeOffset To, int? StepSeconds, string Fn, string Tier, bool Truncated, IReadOnlyList<MetricSeries> Series);
 
 public sealed record LatestMetric(string Name, IReadOnlyDictionary<string, string> Labels, DateTimeOffset Ts, double Value);
 
 public sealed record LatestMetricsResponse(long DeviceId, DateTimeOffset Since, bool Truncated, IReadOnlyList<LatestMetric> Metrics);
 
+public sealed record SeriesInfo(string Name, IReadOnlyDictionary<string, string> Labels, string Kind, int? CounterBits, DateTimeOffset FirstSeenAt, DateTimeOffset LastSeenAt);
+
+public sealed record SeriesListResponse(long DeviceId, bool Truncated, IReadOnlyList<SeriesInfo> Series);
+
 /// <summary>
-/// The metrics API's reads, on the API pool. Every query is bounded by <see cref="MetricsOptions.MaxRowsPerQuery"/>
-/// rows; <c>truncated</c> says when the bound cut the answer (narrow the range or add a step).
+/// The metrics API's reads, on the API pool, across hot rows, compacted blocks and rollups. Stepped
+/// queries on a rollup tier read rollups up to compaction's watermark and raw samples after it.
+/// rate/increase: see <see cref="MetricsSql.RawIncrease"/> and docs in README (no extrapolation).
 /// </summary>
 public sealed class MetricsQuery(NmsDataSources data, MetricsOptions options, TimeProvider time)
 {
-    public static readonly TimeSpan DefaultRange = TimeSpan.FromHours(1);
     public static readonly TimeSpan DefaultLatestLookback = TimeSpan.FromDays(1);
 
-    /// <summary>Parses and checks the query string; throws a 400 naming the field.</summary>
-    public MetricsRange ParseRange(string? name, string? from, string? to, string? step)
+    /// <summary>How far before <c>from</c> the sample that starts the first interval may be.</summary>
+    public static readonly TimeSpan RateLeadIn = TimeSpan.FromHours(1);
+
+    private TimeSpan Window => TimeSpan.FromMinutes(Math.Max(60, options.CompactionWindowMinutes));
+
+    public MetricsRequest Parse(IEnumerable<KeyValuePair<string, string?>> query) => MetricsRequest.Parse(query, options, time.GetUtcNow());
+
+    public async Task<MetricsResponse> SeriesAsync(long deviceId, MetricsRequest request, CancellationToken cancellationToken)
     {
-        var toValue = ParseTime("to", to) ?? time.GetUtcNow();
-        var fromValue = ParseTime("from", from) ?? toValue - DefaultRange;
-        if (fromValue >= toValue)
-        {
-            throw ProblemException.BadRequest("from", "'from' must be before 'to'.");
-        }
-
-        int? stepSeconds = null;
-        if (!string.IsNullOrEmpty(step))
-        {
-            stepSeconds = ParseStep(step);
-            var buckets = (toValue - fromValue).TotalSeconds / stepSeconds.Value;
-            if (buckets > options.MaxRowsPerQuery)
-            {
-                throw ProblemException.BadRequest("step", $"'step' makes {Math.Ceiling(buckets):F0} buckets; at most {options.MaxRowsPerQuery} are allowed for this range.");
-            }
-        }
-
-        if (name is not null && (name.Length == 0 || name.Length > 256))
-        {
-            throw ProblemException.BadRequest("name", "'name' must be 1 to 256 characters.");
-        }
-
-        return new MetricsRange(name, fromValue, toValue, stepSeconds);
+        await EnsureDeviceAsync(deviceId, cancellationToken);
+        var series = await MatchSeriesAsync(deviceId, request, cancellationToken);
+        var (answer, truncated) = series.Count == 0 ? ([], false)
+            : request.Function == MetricsFunction.Raw ? await RawAsync(deviceId, series, request, cancellationToken)
+            : (await BucketedAsync(deviceId, series, request, cancellationToken), false);
+        return new MetricsResponse(deviceId, request.From, request.To, request.StepSeconds, Snake(request.Function), TierName(request.Tier), truncated, answer);
     }
 
-    public async Task<MetricsResponse> SeriesAsync(long deviceId, MetricsRange range, CancellationToken cancellationToken)
+    public async Task<SeriesListResponse> SeriesListAsync(long deviceId, CancellationToken cancellationToken)
     {
         await EnsureDeviceAsync(deviceId, cancellationToken);
         var limit = Math.Max(1, options.MaxRowsPerQuery);
-        await using var command = data.Api.CreateCommand(range.StepSeconds is null ? MetricsSql.Raw : MetricsSql.Bucketed);
+        await using var command = data.Api.CreateCommand(MetricsSql.SeriesList);
         command.Parameters.Add(new NpgsqlParameter { Value = deviceId });
-        command.Parameters.Add(new NpgsqlParameter { Value = range.From.UtcDateTime });
-        command.Parameters.Add(new NpgsqlParameter { Value = range.To.UtcDateTime });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)range.Name ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = limit + 1 });
-        if (range.StepSeconds is { } step)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = (double)step });
-        }
-
-        var series = new Dictionary<(string, string), (IReadOnlyDictionary<string, string> Labels, List<MetricPoint> Points)>();
-        var order = new List<(string, string)>();
-        var rows = 0;
-        var truncated = false;
+        var list = new List<SeriesInfo>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            if (++rows > limit)
-            {
-                truncated = true;
-                break;
-            }
-
-            var key = (reader.GetString(0), reader.GetString(1));
-            if (!series.TryGetValue(key, out var entry))
-            {
-                entry = (ParseLabels(key.Item2), []);
-                series[key] = entry;
-                order.Add(key);
-            }
-
-            var ts = new DateTimeOffset(reader.GetDateTime(2), TimeSpan.Zero);
-            entry.Points.Add(range.StepSeconds is null
-                ? new MetricPoint(ts, Value: reader.GetDouble(3))
-                : new MetricPoint(ts, Avg: reader.GetDouble(3), Min: reader.GetDouble(4), Max: reader.GetDouble(5), Count: reader.GetInt64(6)));
+            list.Add(new SeriesInfo(
+                reader.GetString(0), ParseLabels(reader.GetString(1)), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetInt16(3),
+                new DateTimeOffset(reader.GetDateTime(4), TimeSpan.Zero), new DateTimeOffset(reader.GetDateTime(5), TimeSpan.Zero)));
         }
 
-        var result = order
-            .OrderBy(k => k.Item1, StringComparer.Ordinal).ThenBy(k => k.Item2, StringComparer.Ordinal)
-            .Select(k => new MetricSeries(k.Item1, series[k].Labels, series[k].Points))
-            .ToList();
-        return new MetricsResponse(deviceId, range.From, range.To, range.StepSeconds, truncated, result);
+        var truncated = list.Count > limit;
+        return new SeriesListResponse(deviceId, truncated, truncated ? list[..limit] : list);
     }
 
     public async Task<LatestMetricsResponse> LatestAsync(long deviceId, string? since, CancellationToken cancellationToken)
     {
-        var sinceValue = ParseTime("since", since) ?? time.GetUtcNow() - DefaultLatestLookback;
+        var sinceValue = MetricsRequest.ParseTime("since", since) ?? time.GetUtcNow() - DefaultLatestLookback;
         await EnsureDeviceAsync(deviceId, cancellationToken);
         var limit = Math.Max(1, options.MaxRowsPerQuery);
         await using var command = data.Api.CreateCommand(MetricsSql.Latest);
         command.Parameters.Add(new NpgsqlParameter { Value = deviceId });
         command.Parameters.Add(new NpgsqlParameter { Value = sinceValue.UtcDateTime });
         command.Parameters.Add(new NpgsqlParameter { Value = limit + 1 });
+        command.Parameters.Add(new NpgsqlParameter { Value = Window });
         var metrics = new List<LatestMetric>();
         var truncated = false;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -132,6 +96,212 @@ public sealed class MetricsQuery(NmsDataSources data, MetricsOptions options, Ti
         return new LatestMetricsResponse(deviceId, sinceValue, truncated, metrics);
     }
 
+    private async Task<(IReadOnlyList<MetricSeries>, bool)> RawAsync(long deviceId, List<SeriesRef> series, MetricsRequest request, CancellationToken cancellationToken)
+    {
+        var points = await RawPointsAsync(deviceId, series, request.From, request.To, cancellationToken);
+        var budget = Math.Max(1, options.MaxRowsPerQuery);
+        var truncated = false;
+        var result = new List<MetricSeries>();
+        foreach (var s in series)
+        {
+            var mine = points.GetValueOrDefault(s.Id) ?? [];
+            if (mine.Count == 0)
+            {
+                continue;
+            }
+
+            if (mine.Count > budget)
+            {
+                mine = mine[..budget];
+                truncated = true;
+            }
+
+            budget -= mine.Count;
+            result.Add(s.With(mine.Select(p => new MetricPoint(new DateTimeOffset(MetricsTime.FromMicros(p.Micros)), Value: p.Value)).ToList()));
+            if (budget == 0)
+            {
+                truncated |= series.SkipWhile(x => x != s).Skip(1).Any(x => points.GetValueOrDefault(x.Id)?.Count > 0);
+                break;
+            }
+        }
+
+        return (result, truncated);
+    }
+
+    private async Task<IReadOnlyList<MetricSeries>> BucketedAsync(long deviceId, List<SeriesRef> series, MetricsRequest request, CancellationToken cancellationToken)
+    {
+        var step = TimeSpan.FromSeconds(request.StepSeconds!.Value);
+        var rollupsUntil = request.Tier == MetricsTierName.Raw ? request.From : await RollupsUntilAsync(request, cancellationToken);
+        var buckets = series.ToDictionary(s => s.Id, _ => new SortedDictionary<DateTime, Bucket>());
+        if (rollupsUntil > request.From)
+        {
+            await AddRollupsAsync(deviceId, series, request, rollupsUntil, step, buckets, cancellationToken);
+        }
+
+        if (rollupsUntil < request.To)
+        {
+            await AddRawAsync(deviceId, series, request, rollupsUntil, step, buckets, cancellationToken);
+        }
+
+        return series
+            .Select(s => s.With(buckets[s.Id].Select(b => ToPoint(b.Key, b.Value, request.Function)).OfType<MetricPoint>().ToList()))
+            .Where(s => s.Points.Count > 0)
+            .ToList();
+    }
+
+    private async Task<DateTimeOffset> RollupsUntilAsync(MetricsRequest request, CancellationToken cancellationToken)
+    {
+        await using var command = data.Api.CreateCommand(MetricsSql.CompactedUntil);
+        var until = await command.ExecuteScalarAsync(cancellationToken) is DateTime d ? new DateTimeOffset(d, TimeSpan.Zero) : request.From;
+        return until < request.From ? request.From : until > request.To ? request.To : until;
+    }
+
+    private async Task AddRollupsAsync(long deviceId, List<SeriesRef> series, MetricsRequest request, DateTimeOffset until, TimeSpan step, Dictionary<long, SortedDictionary<DateTime, Bucket>> buckets, CancellationToken cancellationToken)
+    {
+        var table = request.Tier == MetricsTierName.Rollup1h ? "metric_rollups_1h" : "metric_rollups_5m";
+        await using var command = data.Api.CreateCommand(string.Format(System.Globalization.CultureInfo.InvariantCulture, MetricsSql.Rollups, table));
+        command.Parameters.Add(new NpgsqlParameter { Value = deviceId });
+        command.Parameters.Add(new NpgsqlParameter { Value = series.Select(s => s.Id).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = request.From.UtcDateTime });
+        command.Parameters.Add(new NpgsqlParameter { Value = until.UtcDateTime });
+        command.Parameters.Add(new NpgsqlParameter { Value = step });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var bucket = new Bucket(reader.GetInt64(2), reader.GetDouble(3), reader.GetDouble(4), reader.GetDouble(5), reader.GetDouble(6), 0,
+                reader.IsDBNull(7) ? null : reader.GetDouble(7), reader.IsDBNull(8) ? null : reader.GetDouble(8));
+            Merge(buckets[reader.GetInt64(0)], reader.GetDateTime(1), bucket);
+        }
+    }
+
+    /// <summary>Raw samples in [from, to) bucketed here; rate/increase deltas from SQL's nms_counter_delta.</summary>
+    private async Task AddRawAsync(long deviceId, List<SeriesRef> series, MetricsRequest request, DateTimeOffset from, TimeSpan step, Dictionary<long, SortedDictionary<DateTime, Bucket>> buckets, CancellationToken cancellationToken)
+    {
+        var counting = request.Function is MetricsFunction.Rate or MetricsFunction.Increase;
+        var points = await RawPointsAsync(deviceId, series, counting ? from - RateLeadIn : from, request.To, cancellationToken);
+        var fromMicros = MetricsTime.ToMicros(from.UtcDateTime);
+        foreach (var (id, list) in points)
+        {
+            foreach (var p in list.Where(p => p.Micros >= fromMicros))
+            {
+                Merge(buckets[id], Floor(MetricsTime.FromMicros(p.Micros), step), new Bucket(1, p.Value, p.Value, p.Value, p.Value, p.Micros, null, null));
+            }
+        }
+
+        if (counting)
+        {
+            await AddIncreasesAsync(series, points, from, step, buckets, cancellationToken);
+        }
+    }
+
+    private async Task AddIncreasesAsync(List<SeriesRef> series, Dictionary<long, List<MetricsTime.Point>> points, DateTimeOffset from, TimeSpan step, Dictionary<long, SortedDictionary<DateTime, Bucket>> buckets, CancellationToken cancellationToken)
+    {
+        await using var command = data.Api.CreateCommand(MetricsSql.RawIncrease);
+        command.Parameters.Add(new NpgsqlParameter { Value = points.SelectMany(p => p.Value.Select(_ => p.Key)).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = points.SelectMany(p => p.Value.Select(x => MetricsTime.FromMicros(x.Micros))).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = points.SelectMany(p => p.Value.Select(x => x.Value)).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = series.Select(s => s.Id).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = step });
+        command.Parameters.Add(new NpgsqlParameter { Value = from.UtcDateTime });
+        command.Parameters.Add(new NpgsqlParameter { Value = series.Select(s => s.Kind).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = series.Select(s => s.CounterBits).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Smallint });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            Merge(buckets[reader.GetInt64(0)], reader.GetDateTime(1), Bucket.Empty with { Increase = reader.GetDouble(2), Seconds = reader.GetDouble(3) });
+        }
+    }
+
+    /// <summary>Samples of these series in [from, to), from hot rows and decoded blocks, in time order.</summary>
+    private async Task<Dictionary<long, List<MetricsTime.Point>>> RawPointsAsync(long deviceId, List<SeriesRef> series, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        var ids = series.Select(s => s.Id).ToArray();
+        var points = series.ToDictionary(s => s.Id, _ => new List<MetricsTime.Point>());
+        var (fromMicros, toMicros) = (MetricsTime.ToMicros(from.UtcDateTime), MetricsTime.ToMicros(to.UtcDateTime));
+        await using var batch = data.Api.CreateBatch();
+        var hot = new NpgsqlBatchCommand(MetricsSql.HotRows);
+        var blocks = new NpgsqlBatchCommand(MetricsSql.Blocks);
+        foreach (var command in new[] { hot, blocks })
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = deviceId });
+            command.Parameters.Add(new NpgsqlParameter { Value = ids });
+            command.Parameters.Add(new NpgsqlParameter { Value = from.UtcDateTime });
+            command.Parameters.Add(new NpgsqlParameter { Value = to.UtcDateTime });
+            batch.BatchCommands.Add(command);
+        }
+
+        blocks.Parameters.Add(new NpgsqlParameter { Value = Window });
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                points[reader.GetInt64(0)].Add(new MetricsTime.Point(MetricsTime.ToMicros(reader.GetDateTime(1)), reader.GetDouble(2)));
+            }
+
+            await reader.NextResultAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var list = points[reader.GetInt64(0)];
+                var (micros, values) = MetricsBlockCodec.Decode((byte[])reader.GetValue(1), reader.IsDBNull(2) ? default : (byte[])reader.GetValue(2));
+                for (var i = 0; i < micros.Length; i++)
+                {
+                    if (micros[i] >= fromMicros && micros[i] < toMicros)
+                    {
+                        list.Add(new MetricsTime.Point(micros[i], values[i]));
+                    }
+                }
+            }
+        }
+
+        foreach (var list in points.Values)
+        {
+            list.Sort((a, b) => a.Micros.CompareTo(b.Micros));
+        }
+
+        return points;
+    }
+
+    private async Task<List<SeriesRef>> MatchSeriesAsync(long deviceId, MetricsRequest request, CancellationToken cancellationToken)
+    {
+        await using var command = data.Api.CreateCommand(MetricsSql.MatchSeries);
+        command.Parameters.Add(new NpgsqlParameter { Value = deviceId });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)request.Name ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = request.LabelsJson, NpgsqlDbType = NpgsqlDbType.Text });
+        var series = new List<SeriesRef>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            series.Add(new SeriesRef(reader.GetInt64(0), reader.GetString(1), ParseLabels(reader.GetString(2)), reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetInt16(4)));
+        }
+
+        return series;
+    }
+
+    private static void Merge(SortedDictionary<DateTime, Bucket> buckets, DateTime at, Bucket add) =>
+        buckets[at] = buckets.TryGetValue(at, out var had) ? had.Plus(add) : add;
+
+    private static DateTime Floor(DateTime at, TimeSpan step)
+    {
+        var origin = MetricsTime.Origin.UtcDateTime;
+        return origin + TimeSpan.FromTicks((at - origin).Ticks / step.Ticks * step.Ticks);
+    }
+
+    private static MetricPoint? ToPoint(DateTime at, Bucket b, MetricsFunction function)
+    {
+        var ts = new DateTimeOffset(at, TimeSpan.Zero);
+        return function switch
+        {
+            MetricsFunction.Buckets when b.Count > 0 => new MetricPoint(ts, Avg: b.Sum / b.Count, Min: b.Min, Max: b.Max, Count: b.Count),
+            MetricsFunction.Avg when b.Count > 0 => new MetricPoint(ts, Value: b.Sum / b.Count),
+            MetricsFunction.Min when b.Count > 0 => new MetricPoint(ts, Value: b.Min),
+            MetricsFunction.Max when b.Count > 0 => new MetricPoint(ts, Value: b.Max),
+            MetricsFunction.Last when b.Count > 0 => new MetricPoint(ts, Value: b.Last),
+            MetricsFunction.Increase when b.Increase is { } increase => new MetricPoint(ts, Value: increase),
+            MetricsFunction.Rate when b.Increase is { } increase && b.Seconds > 0 => new MetricPoint(ts, Value: increase / b.Seconds.Value),
+            _ => null,
+        };
+    }
+
     private async Task EnsureDeviceAsync(long deviceId, CancellationToken cancellationToken)
     {
         await using var command = data.Api.CreateCommand(MetricsSql.DeviceExists);
@@ -145,45 +315,29 @@ public sealed class MetricsQuery(NmsDataSources data, MetricsOptions options, Ti
     private static IReadOnlyDictionary<string, string> ParseLabels(string json) =>
         JsonSerializer.Deserialize<Dictionary<string, string>>(json) ?? [];
 
-    private static DateTimeOffset? ParseTime(string field, string? value)
+    private static string Snake(MetricsFunction function) => function == MetricsFunction.Buckets ? "buckets" : function.ToString().ToLowerInvariant();
+
+    private static string TierName(MetricsTierName tier) => tier switch
     {
-        if (string.IsNullOrEmpty(value))
-        {
-            return null;
-        }
+        MetricsTierName.Rollup5m => "5m",
+        MetricsTierName.Rollup1h => "1h",
+        _ => "raw",
+    };
 
-        if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
-        {
-            return parsed;
-        }
-
-        throw ProblemException.BadRequest(field, $"'{field}' must be an ISO 8601 time, e.g. 2026-01-31T12:00:00Z.");
+    private sealed record SeriesRef(long Id, string Name, IReadOnlyDictionary<string, string> Labels, string Kind, short? CounterBits)
+    {
+        public MetricSeries With(IReadOnlyList<MetricPoint> points) => new(Name, Labels, Kind, points);
     }
 
-    /// <summary>Seconds, or a number with a unit: <c>30</c>, <c>30s</c>, <c>5m</c>, <c>1h</c>, <c>1d</c>.</summary>
-    internal static int ParseStep(string step)
+    /// <summary>A step bucket's aggregates; <see cref="LastMicros"/> orders <see cref="Last"/> (0: a rollup's, older than raw).</summary>
+    private readonly record struct Bucket(long Count, double Min, double Max, double Sum, double Last, long LastMicros, double? Increase, double? Seconds)
     {
-        var unit = step[^1] switch
-        {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86400,
-            _ => 0,
-        };
-        var digits = unit == 0 ? step : step[..^1];
-        if (unit == 0)
-        {
-            unit = 1;
-        }
+        public static readonly Bucket Empty = new(0, double.PositiveInfinity, double.NegativeInfinity, 0, 0, long.MinValue, null, null);
 
-        if (!int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var count) || count <= 0 || (long)count * unit > 31 * 86400)
-        {
-            throw ProblemException.BadRequest("step", "'step' must be a positive duration of at most 31 days: seconds, or a number with s, m, h or d (e.g. 60, 5m).");
-        }
-
-        return count * unit;
+        public Bucket Plus(Bucket o) => new(
+            Count + o.Count, Math.Min(Min, o.Min), Math.Max(Max, o.Max), Sum + o.Sum,
+            o.LastMicros >= LastMicros && o.Count > 0 ? o.Last : Last, Math.Max(LastMicros, o.Count > 0 ? o.LastMicros : long.MinValue),
+            Increase is null && o.Increase is null ? null : (Increase ?? 0) + (o.Increase ?? 0),
+            Seconds is null && o.Seconds is null ? null : (Seconds ?? 0) + (o.Seconds ?? 0));
     }
 }
-
-public sealed record MetricsRange(string? Name, DateTimeOffset From, DateTimeOffset To, int? StepSeconds);

@@ -1,23 +1,24 @@
-using System.Buffers;
 using System.Diagnostics;
-using System.Text;
-using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Nms.Core.Polling;
+using Nms.Core.Data;
+using Nms.Core.Diagnostics;
 using Npgsql;
 using NpgsqlTypes;
 
 namespace Nms.Core.Metrics;
 
 /// <summary>
-/// The seed's MetricsWriter: binary COPY into <c>metrics</c> on the dedicated metrics pool, so polling
-/// never starves API reads. Idempotent under redelivery: the batch id is claimed in the COPY's own
-/// transaction, and a batch whose id is already claimed writes nothing.
+/// The seed's MetricsWriter: binary COPY of (device, series id, ts, value) into the hot table
+/// <c>metric_samples</c> on the dedicated metrics pool, so polling never starves API reads. Series ids
+/// come from <see cref="MetricSeriesCatalog"/> (cached). Idempotent under redelivery: the batch id is
+/// claimed in the COPY's own transaction, and a batch whose id is already claimed writes nothing.
 /// </summary>
 public sealed partial class MetricsWriter(
-    NpgsqlDataSource metricsDataSource,
+    [FromKeyedServices(NmsDataSources.MetricsKey)] NpgsqlDataSource metricsDataSource,
     MetricsPartitions partitions,
-    PollingInstruments instruments,
+    MetricSeriesCatalog catalog,
+    NmsInstruments instruments,
     TimeProvider time,
     ILogger<MetricsWriter> logger)
 {
@@ -25,8 +26,9 @@ public sealed partial class MetricsWriter(
     public async Task<int> WriteAsync(MetricsBatchMessage batch, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var samples = batch.Samples ?? [];
-        await partitions.EnsureDaysAsync(samples.Select(s => DateOnly.FromDateTime(s.Ts.UtcDateTime)), cancellationToken);
+        var samples = WithValidNames(batch);
+        await partitions.EnsureHotDaysAsync(samples.Select(s => DateOnly.FromDateTime(s.Ts.UtcDateTime)), cancellationToken);
+        var seriesIds = await catalog.IdsAsync(samples, cancellationToken);
 
         await using var connection = await metricsDataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -47,14 +49,13 @@ public sealed partial class MetricsWriter(
         {
             // Async writes complete synchronously while Npgsql's buffer has room; when it is full they
             // yield instead of blocking a thread-pool thread that the scheduler and pollers need.
-            foreach (var sample in samples)
+            for (var i = 0; i < samples.Count; i++)
             {
                 await importer.StartRowAsync(cancellationToken);
-                await importer.WriteAsync(sample.DeviceId, NpgsqlDbType.Bigint, cancellationToken);
-                await importer.WriteAsync(sample.Name, NpgsqlDbType.Text, cancellationToken);
-                await importer.WriteAsync(LabelsJson(sample.Labels), NpgsqlDbType.Jsonb, cancellationToken);
-                await importer.WriteAsync(sample.Value, NpgsqlDbType.Double, cancellationToken);
-                await importer.WriteAsync(sample.Ts.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
+                await importer.WriteAsync(samples[i].DeviceId, NpgsqlDbType.Bigint, cancellationToken);
+                await importer.WriteAsync(seriesIds[i], NpgsqlDbType.Bigint, cancellationToken);
+                await importer.WriteAsync(samples[i].Ts.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
+                await importer.WriteAsync(samples[i].Value, NpgsqlDbType.Double, cancellationToken);
             }
 
             await importer.CompleteAsync(cancellationToken);
@@ -66,27 +67,21 @@ public sealed partial class MetricsWriter(
         return samples.Count;
     }
 
-    private static string LabelsJson(IReadOnlyDictionary<string, string>? labels)
+    /// <summary>A sample whose name the series dictionary cannot hold is dropped (and logged), not the batch.</summary>
+    private List<MetricSample> WithValidNames(MetricsBatchMessage batch)
     {
-        if (labels is null || labels.Count == 0)
+        var samples = (batch.Samples ?? []).ToList();
+        var dropped = samples.RemoveAll(s => string.IsNullOrEmpty(s.Name) || s.Name.Length > MetricsRequest.MaxNameLength);
+        if (dropped > 0)
         {
-            return "{}";
+            LogBadNames(batch.BatchId, dropped);
         }
 
-        var buffer = new ArrayBufferWriter<byte>(64);
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            foreach (var (key, value) in labels)
-            {
-                json.WriteString(key, value);
-            }
-
-            json.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        return samples;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Metrics batch {BatchId}: {Dropped} samples dropped, their names are empty or longer than 256 characters")]
+    private partial void LogBadNames(Guid batchId, int dropped);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Metrics batch {BatchId} already written; nothing to do")]
     private partial void LogDuplicate(Guid batchId);

@@ -1,71 +1,23 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Nms.Plugins.Sdk;
 
 namespace Nms.Core.Plugins;
 
-// The wire contract with plugin executables; plugins/README.md is its public description.
-// One JSON document on stdin, one on stdout, snake_case fields.
+// The wire contract with plugin executables is defined once, in plugins/Nms.Plugins.Sdk/Contract.cs
+// (PluginRequest, PluginTarget, PluginCredential, PluginResponse, PluginResult, PluginMetric);
+// plugins/README.md is its public description. This is how the app reads and writes it.
 
 public static class PluginContract
 {
-    public const int Version = 1;
-    public const string DiscoveryMode = "discovery";
-    public const string PollMode = "poll";
+    public const int Version = ContractInfo.Version;
+    public const string DiscoveryMode = ContractInfo.DiscoveryMode;
+    public const string PollMode = ContractInfo.PollMode;
 
+    /// <summary>Lenient on purpose: a plugin's odd field must not fail its whole batch; the app checks what it reads.</summary>
     public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web)
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 }
-
-public sealed record PluginRequest(
-    int ContractVersion,
-    string Mode,
-    int TimeoutMs,
-    IReadOnlyList<PluginTarget> Targets);
-
-public sealed record PluginTarget(
-    string Id,
-    string Ip,
-    int Port,
-    PluginCredential? Credential = null,
-    IReadOnlyList<PluginCredential>? Credentials = null,
-    string? HostKey = null);
-
-/// <summary>A decrypted credential: lives in memory and on a plugin's stdin only.</summary>
-public sealed record PluginCredential(
-    long Id,
-    string Protocol,
-    string? Community = null,
-    string? User = null,
-    string? AuthProtocol = null,
-    string? AuthKey = null,
-    string? PrivProtocol = null,
-    string? PrivKey = null,
-    string? Password = null,
-    string? PrivateKey = null,
-    string? PrivateKeyPassphrase = null)
-{
-    // Never let a credential reach a log through ToString().
-    public override string ToString() => $"PluginCredential {{ Id = {Id}, Protocol = {Protocol} }}";
-}
-
-public sealed record PluginResponse(int ContractVersion, IReadOnlyList<PluginResult> Results);
-
-public sealed record PluginResult(
-    string Id,
-    bool Success,
-    string? Error = null,
-    string? Hostname = null,
-    string? Description = null,
-    string? ObjectId = null,
-    long? CredentialId = null,
-    string? HostKey = null,
-    IReadOnlyList<PluginMetric>? Metrics = null);
-
-public sealed record PluginMetric(
-    string Name,
-    double Value,
-    IReadOnlyDictionary<string, string>? Labels = null,
-    DateTimeOffset? Ts = null);

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Nms.Core.Configuration;
+using Nms.Plugins.Sdk;
 
 namespace Nms.Core.Plugins;
 

@@ -1,7 +1,10 @@
 using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Nms.Core.Configuration;
+using Nms.Core.Data;
 using Nms.Core.Devices;
+using Nms.Core.Diagnostics;
 using Nms.Core.Queues;
 using Npgsql;
 
@@ -15,11 +18,11 @@ public sealed record SchedulerTickResult(int Popped, int Batches, long Backlog, 
 /// forward in the same statement), and enqueues them as poll batches. Safe to run on many instances at once.
 /// </summary>
 public sealed partial class PollScheduler(
-    NpgsqlDataSource dataSource,
+    [FromKeyedServices(NmsDataSources.ApiKey)] NpgsqlDataSource dataSource,
     IQueueSender queues,
     QueueNames queueNames,
     PollingOptions options,
-    PollingInstruments instruments,
+    NmsInstruments instruments,
     TimeProvider time,
     ILogger<PollScheduler> logger)
 {
@@ -102,7 +105,7 @@ public sealed partial class PollScheduler(
             .Select(chunk => new PollBatchMessage(
                 Guid.NewGuid(),
                 now,
-                chunk.Select(d => new PollTarget(d.DeviceId, d.Ip, d.Port, d.Plugin, d.DueAt)).ToList()))
+                chunk.Select(d => new PollTarget(d.DeviceId, d.DueAt)).ToList()))
             .ToList();
         // Whatever is not confirmed sent (a failed send, or sends never started after one failed or the
         // host stopped) gets its deadlines back, so it is popped again next tick rather than skipped.

@@ -6,11 +6,12 @@ using Microsoft.Extensions.Logging;
 using Nms.Core.Configuration;
 using Nms.Core.Data;
 using Nms.Core.Devices;
-using Nms.Core.Entities;
+using Nms.Core.Diagnostics;
 using Nms.Core.Health;
 using Nms.Core.Metrics;
 using Nms.Core.Plugins;
 using Nms.Core.Queues;
+using Nms.Core.Reachability;
 using Npgsql;
 
 namespace Nms.Core.Polling;
@@ -25,14 +26,13 @@ public sealed record PollOutcome(int Skipped, int Unreachable, int Failed, int P
 /// </summary>
 public sealed partial class Poller(
     NmsDataSources data,
-    ReachabilityChecker reachability,
-    IPluginRunner plugins,
-    CredentialReader credentials,
+    IReachability reachability,
+    PluginTargetRunner plugins,
     IQueueSender queues,
     QueueNames queueNames,
     PollingOptions options,
     HealthOptions health,
-    PollingInstruments instruments,
+    NmsInstruments instruments,
     TimeProvider time,
     ILogger<Poller> logger)
 {
@@ -68,7 +68,7 @@ public sealed partial class Poller(
         failures.AddRange(results.SelectMany(r => r.Failures));
 
         var metricMessages = await SendMetricsAsync(batch.BatchId, samples, cancellationToken);
-        var failureMessages = await SendFailuresAsync(failures, cancellationToken);
+        var failureMessages = await SendFailuresAsync(batch.BatchId, failures, cancellationToken);
         if (health.SuccessfulPollClearsFailures && succeeded.Length > 0)
         {
             await ClearFailureCountsAsync(succeeded, cancellationToken);
@@ -84,69 +84,27 @@ public sealed partial class Poller(
 
     private async Task<GroupResult> PollGroupAsync(Guid batchId, string plugin, IReadOnlyList<DeviceRow> devices, CancellationToken cancellationToken)
     {
-        IReadOnlyDictionary<long, PluginCredential> secrets;
-        try
-        {
-            secrets = await credentials.ReadAsync(
-                devices.Where(d => d.CredentialProfileId is not null).Select(d => d.CredentialProfileId!.Value).Distinct().ToList(), cancellationToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            // Never the exception's text: it could describe the sealed secret.
-            LogCredentialsFailed(batchId, plugin, ex.GetType().Name);
-            return GroupResult.AllFailed(devices.Select(d => Failure(batchId, d.Id, FailureEvent.PollReason, "credentials could not be read")));
-        }
-
-        var request = new PluginRequest(
-            PluginContract.Version,
-            PluginContract.PollMode,
-            options.TimeoutMilliseconds,
-            devices.Select(d => new PluginTarget(
-                d.Id.ToString(CultureInfo.InvariantCulture),
-                d.Ip,
-                d.Port,
-                Credential: d.CredentialProfileId is { } cid && secrets.TryGetValue(cid, out var credential) ? credential : null,
-                HostKey: d.HostKey)).ToList());
-        var run = await plugins.RunAsync(plugin, request, cancellationToken);
-        LogPluginRun(batchId, plugin, devices.Count, run.Succeeded, run.Duration.TotalMilliseconds);
-        if (!run.Succeeded)
-        {
-            return GroupResult.AllFailed(devices.Select(d => Failure(batchId, d.Id, FailureEvent.PollReason, run.Error ?? "plugin failed")));
-        }
-
+        var outcomes = await plugins.RunAsync(plugin, PluginContract.PollMode, options.TimeoutMilliseconds, devices.Select(d => new PluginCallTarget(
+            PluginCallTarget.IdOf(d.Id), d.Ip, d.Port, d.CredentialProfileId is { } id ? [id] : [], d.HostKey)).ToList(), cancellationToken);
         var polledAt = time.GetUtcNow();
-        var byId = new Dictionary<string, PluginResult>(StringComparer.Ordinal);
-        foreach (var result in run.Response!.Results)
-        {
-            if (result is not null)
-            {
-                byId.TryAdd(result.Id, result);
-            }
-        }
-
         var samples = new List<MetricSample>();
         var succeeded = new List<long>();
         var failures = new List<FailureEvent>();
-        foreach (var device in devices)
+        foreach (var (device, outcome) in devices.Zip(outcomes))
         {
-            if (!byId.TryGetValue(device.Id.ToString(CultureInfo.InvariantCulture), out var result))
+            if (outcome.Result is not { } result)
             {
-                failures.Add(Failure(batchId, device.Id, FailureEvent.PollReason, $"plugin '{plugin}' returned no result for the device"));
+                failures.Add(Failure(batchId, device.Id, FailureEvent.PollReason, outcome.Error!));
+                continue;
             }
-            else if (!result.Success)
+
+            succeeded.Add(device.Id);
+            foreach (var metric in result.Metrics ?? [])
             {
-                failures.Add(Failure(batchId, device.Id, FailureEvent.PollReason, Truncate(result.Error ?? "plugin reported failure")));
-            }
-            else
-            {
-                succeeded.Add(device.Id);
-                foreach (var metric in result.Metrics ?? [])
+                if (metric is not null && !string.IsNullOrEmpty(metric.Name) && double.IsFinite(metric.Value))
                 {
-                    if (metric is not null && !string.IsNullOrEmpty(metric.Name) && double.IsFinite(metric.Value))
-                    {
-                        samples.Add(new MetricSample(device.Id, metric.Name, metric.Value,
-                            metric.Labels is { Count: > 0 } labels ? labels : null, metric.Ts ?? polledAt));
-                    }
+                    samples.Add(new MetricSample(device.Id, metric.Name, metric.Value,
+                        metric.Labels is { Count: > 0 } labels ? labels : null, metric.Ts ?? polledAt, metric.Kind, metric.CounterBits));
                 }
             }
         }
@@ -186,27 +144,29 @@ public sealed partial class Poller(
 
     private async Task<int> SendMetricsAsync(Guid pollBatchId, IReadOnlyList<MetricSample> samples, CancellationToken cancellationToken)
     {
-        var parts = QueueMessageSplitter.Split(samples, tooLarge: (sample, size) => LogSampleTooLarge(pollBatchId, sample.DeviceId, sample.Name, size));
-        await SendAllAsync(queueNames.Metrics, parts.Select(part => new MetricsBatchMessage(Guid.NewGuid(), part)), message =>
-            LogMetricsSent(pollBatchId, message.BatchId, message.Samples.Count), cancellationToken);
+        var parts = QueueMessageSplitter.Split(samples, nameof(MetricsBatchMessage.Samples),
+            tooLarge: (sample, size) => LogSampleTooLarge(pollBatchId, sample.DeviceId, sample.Name, size));
+        await SendAllAsync(queueNames.Metrics, parts, part => LogMetricsSent(pollBatchId, part.BatchId, part.Items.Count), cancellationToken);
         return parts.Count;
     }
 
-    private async Task<int> SendFailuresAsync(IReadOnlyList<FailureEvent> failures, CancellationToken cancellationToken)
+    private async Task<int> SendFailuresAsync(Guid pollBatchId, IReadOnlyList<FailureEvent> failures, CancellationToken cancellationToken)
     {
-        await SendAllAsync(queueNames.Failures, failures, _ => { }, cancellationToken);
-        return failures.Count;
+        var parts = QueueMessageSplitter.Split(failures, nameof(FailureBatchMessage.Events),
+            tooLarge: (failure, size) => LogFailureTooLarge(pollBatchId, failure.DeviceId, size));
+        await SendAllAsync(queueNames.Failures, parts, _ => { }, cancellationToken);
+        return parts.Count;
     }
 
     /// <summary>A batch's messages go out concurrently: one at a time, a 64-device batch spends most of its time waiting on the queue service.</summary>
-    private Task SendAllAsync<T>(string queue, IEnumerable<T> messages, Action<T> sent, CancellationToken cancellationToken) =>
+    private Task SendAllAsync<T>(string queue, IEnumerable<QueueMessagePart<T>> parts, Action<QueueMessagePart<T>> sent, CancellationToken cancellationToken) =>
         Parallel.ForEachAsync(
-            messages,
+            parts,
             new ParallelOptions { MaxDegreeOfParallelism = MaxConcurrentSends, CancellationToken = cancellationToken },
-            async (message, ct) =>
+            async (part, ct) =>
             {
-                await queues.SendAsync(queue, message, ct);
-                sent(message);
+                await queues.SendJsonAsync(queue, part.Json, ct);
+                sent(part);
             });
 
     private async Task ClearFailureCountsAsync(long[] ids, CancellationToken cancellationToken)
@@ -218,7 +178,7 @@ public sealed partial class Poller(
     }
 
     private FailureEvent Failure(Guid batchId, long deviceId, string reason, string error) =>
-        new(EventId(batchId, deviceId, reason), deviceId, reason, Truncate(error), time.GetUtcNow());
+        new(EventId(batchId, deviceId, reason), deviceId, reason, error, time.GetUtcNow());
 
     /// <summary>
     /// Deterministic per (poll batch, device, reason): a redelivered poll batch produces the same event ids,
@@ -233,26 +193,18 @@ public sealed partial class Poller(
         return new Guid(bytes);
     }
 
-    private static string Truncate(string error) => error.Length > 1_000 ? error[..1_000] : error;
-
     private sealed record DeviceRow(long Id, string Ip, int Port, string Plugin, long? CredentialProfileId, string? HostKey);
 
-    private sealed record GroupResult(IReadOnlyList<MetricSample> Samples, IReadOnlyList<long> Succeeded, IReadOnlyList<FailureEvent> Failures)
-    {
-        public static GroupResult AllFailed(IEnumerable<FailureEvent> failures) => new([], [], failures.ToList());
-    }
+    private sealed record GroupResult(IReadOnlyList<MetricSample> Samples, IReadOnlyList<long> Succeeded, IReadOnlyList<FailureEvent> Failures);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Poll batch {BatchId}: {Devices} devices, {Polled} polled, {Unreachable} unreachable, {Failed} failed, {Skipped} skipped, {Samples} samples in {DurationMs:F0} ms")]
     private partial void LogPolled(Guid batchId, int devices, int polled, int unreachable, int failed, int skipped, int samples, double durationMs);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Poll batch {BatchId}: plugin {Plugin} ran for {Devices} devices, succeeded {Succeeded}, in {DurationMs:F0} ms")]
-    private partial void LogPluginRun(Guid batchId, string plugin, int devices, bool succeeded, double durationMs);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Poll batch {BatchId}: credentials for plugin {Plugin} could not be read ({ErrorType})")]
-    private partial void LogCredentialsFailed(Guid batchId, string plugin, string errorType);
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Poll batch {BatchId}: sample {Name} of device {DeviceId} is {Bytes} bytes, too large for a queue message; dropped")]
     private partial void LogSampleTooLarge(Guid batchId, long deviceId, string name, int bytes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Poll batch {BatchId}: failure event of device {DeviceId} is {Bytes} bytes, too large for a queue message; dropped")]
+    private partial void LogFailureTooLarge(Guid batchId, long deviceId, int bytes);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Poll batch {BatchId}: sent metrics batch {MetricsBatchId} with {Samples} samples")]
     private partial void LogMetricsSent(Guid batchId, Guid metricsBatchId, int samples);

@@ -3,9 +3,13 @@ using Nms.Core.Configuration;
 
 namespace Nms.Core.Polling;
 
+/// <summary>One queue message of a split: its batch id, the items it holds and its JSON, serialised once.</summary>
+public sealed record QueueMessagePart<T>(Guid BatchId, IReadOnlyList<T> Items, BinaryData Json);
+
 /// <summary>
-/// Splits items into messages that stay under the 64 KiB queue limit once Base64-encoded:
+/// Splits items into batch messages that stay under the 64 KiB queue limit once Base64-encoded:
 /// 64 KiB of Base64 holds 48 KiB of JSON, and <see cref="MaxJsonBytes"/> keeps a margin below that.
+/// Each item is serialised once, to measure it, and those bytes are the message: nothing is serialised twice.
 /// </summary>
 public static class QueueMessageSplitter
 {
@@ -14,15 +18,21 @@ public static class QueueMessageSplitter
     // The envelope around the items (batch id, property names, brackets) is well under this.
     private const int EnvelopeBytes = 256;
 
-    /// <summary>Groups items so each group's message serialises to at most <paramref name="maxJsonBytes"/>. An item too large on its own is passed to <paramref name="tooLarge"/> and left out.</summary>
-    public static IReadOnlyList<IReadOnlyList<T>> Split<T>(IEnumerable<T> items, int maxJsonBytes = MaxJsonBytes, Action<T, int>? tooLarge = null)
+    /// <summary>
+    /// Groups items so each message, <c>{"batchId": …, "<paramref name="itemsProperty"/>": [ … ]}</c> in
+    /// <see cref="NmsJson.Queue"/> style, is at most <paramref name="maxJsonBytes"/>. An item too large on its
+    /// own is passed to <paramref name="tooLarge"/> and left out.
+    /// </summary>
+    public static IReadOnlyList<QueueMessagePart<T>> Split<T>(
+        IEnumerable<T> items, string itemsProperty, int maxJsonBytes = MaxJsonBytes, Action<T, int>? tooLarge = null)
     {
-        var groups = new List<IReadOnlyList<T>>();
-        var current = new List<T>();
+        var parts = new List<QueueMessagePart<T>>();
+        var current = new List<(T Item, byte[] Json)>();
         var size = EnvelopeBytes;
         foreach (var item in items)
         {
-            var itemSize = JsonSerializer.SerializeToUtf8Bytes(item, NmsJson.Queue).Length + 1;
+            var json = JsonSerializer.SerializeToUtf8Bytes(item, NmsJson.Queue);
+            var itemSize = json.Length + 1;
             if (itemSize + EnvelopeBytes > maxJsonBytes)
             {
                 tooLarge?.Invoke(item, itemSize);
@@ -31,20 +41,44 @@ public static class QueueMessageSplitter
 
             if (size + itemSize > maxJsonBytes && current.Count > 0)
             {
-                groups.Add(current);
+                parts.Add(Part(current, itemsProperty));
                 current = [];
                 size = EnvelopeBytes;
             }
 
-            current.Add(item);
+            current.Add((item, json));
             size += itemSize;
         }
 
         if (current.Count > 0)
         {
-            groups.Add(current);
+            parts.Add(Part(current, itemsProperty));
         }
 
-        return groups;
+        return parts;
     }
+
+    private static QueueMessagePart<T> Part<T>(List<(T Item, byte[] Json)> items, string itemsProperty)
+    {
+        var batchId = Guid.NewGuid();
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString(Name("BatchId"), batchId);
+            writer.WriteStartArray(Name(itemsProperty));
+            foreach (var (_, json) in items)
+            {
+                // Written by the serializer a moment ago: no need to parse it again.
+                writer.WriteRawValue(json, skipInputValidation: true);
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        return new QueueMessagePart<T>(batchId, items.Select(i => i.Item).ToList(), new BinaryData(buffer.ToArray()));
+    }
+
+    private static string Name(string property) => NmsJson.Queue.PropertyNamingPolicy?.ConvertName(property) ?? property;
 }

@@ -11,6 +11,9 @@ namespace Nms.Core.Queues;
 public interface IQueueSender
 {
     Task SendAsync<T>(string queueName, T message, CancellationToken cancellationToken);
+
+    /// <summary>Sends a message already serialised in <see cref="NmsJson.Queue"/> style, as it is.</summary>
+    Task SendJsonAsync(string queueName, BinaryData json, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -51,11 +54,13 @@ public sealed class StorageQueues : IQueueSender
     public Task<QueueClient> GetQueueAsync(string name, CancellationToken cancellationToken) =>
         queues.GetOrAdd(name, n => new Lazy<Task<QueueClient>>(() => CreateAsync(n, cancellationToken))).Value;
 
-    public async Task SendAsync<T>(string queueName, T message, CancellationToken cancellationToken)
+    public Task SendAsync<T>(string queueName, T message, CancellationToken cancellationToken) =>
+        SendJsonAsync(queueName, BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(message, NmsJson.Queue)), cancellationToken);
+
+    public async Task SendJsonAsync(string queueName, BinaryData json, CancellationToken cancellationToken)
     {
         var queue = await GetQueueAsync(queueName, cancellationToken);
-        var body = BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(message, NmsJson.Queue));
-        await queue.SendMessageAsync(body, cancellationToken: cancellationToken);
+        await queue.SendMessageAsync(json, cancellationToken: cancellationToken);
     }
 
     private async Task<QueueClient> CreateAsync(string name, CancellationToken cancellationToken)

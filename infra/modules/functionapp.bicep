@@ -107,6 +107,7 @@ var nmsSettings = {
   NmsSchedulerSchedule: timers.scheduler
   NmsMaintenanceSchedule: timers.maintenance
   NmsRecoverySchedule: timers.recovery
+  NmsCompactionSchedule: timers.compaction
   Nms__Database__ApiConnectionString: apiConnectionString
   Nms__Database__MetricsConnectionString: metricsConnectionString
   // Safe with many instances: MigrationRunner serialises on a PostgreSQL advisory lock.
@@ -140,9 +141,15 @@ var nmsSettings = {
   Nms__Health__RecoveryBatchSize: '50'
   Nms__Health__RecoveryProbeTimeoutMilliseconds: '5000'
   Nms__Health__FailureEventRetentionDays: '8'
-  Nms__Metrics__RetentionDays: string(nms.metricsRetentionDays)
+  Nms__Metrics__RawRetentionDays: string(nms.metricsRawRetentionDays)
+  Nms__Metrics__Rollup5mRetentionDays: string(nms.metricsRollup5mRetentionDays)
+  Nms__Metrics__Rollup1hRetentionDays: string(nms.metricsRollup1hRetentionDays)
   Nms__Metrics__PartitionDaysAhead: '3'
   Nms__Metrics__MaxRowsPerQuery: '10000'
+  Nms__Metrics__MaxPointsPerSeries: '11000'
+  Nms__Metrics__CompactionWindowMinutes: '120'
+  Nms__Metrics__CompactionDevicesPerTransaction: '200'
+  Nms__Metrics__BackfillBatchSize: '20000'
 }
 
 // One setting per key id, so a rotated-out key keeps opening old rows.

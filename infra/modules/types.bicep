@@ -16,6 +16,7 @@ type schedules = {
   scheduler: string
   maintenance: string
   recovery: string
+  compaction: string
 }
 
 @export()
@@ -37,7 +38,11 @@ type tuning = {
   healthThreshold: int
   healthRecoveryProbeEnabled: bool
   @minValue(1)
-  metricsRetentionDays: int
+  metricsRawRetentionDays: int
+  @minValue(1)
+  metricsRollup5mRetentionDays: int
+  @minValue(1)
+  metricsRollup1hRetentionDays: int
 }
 
 @export()

@@ -2,8 +2,9 @@ using System.Text.Json.Serialization;
 
 namespace Nms.Plugins.Sdk;
 
-// Mirror of core/Plugins/PluginContract.cs: plugins must not depend on the app, and the
-// source-generated serializer below is what keeps them trimmable for Native AOT.
+// The one definition of the plugin wire contract, used by the plugins and by the app (Nms.Core
+// references this project). It depends on nothing but the BCL, and the source-generated
+// serializer below is what keeps plugins trimmable for Native AOT.
 
 public static class ContractInfo
 {
@@ -14,6 +15,7 @@ public static class ContractInfo
 
 public static class Protocols
 {
+    public const string SnmpV1 = "snmp_v1";
     public const string SnmpV2c = "snmp_v2c";
     public const string SnmpV3 = "snmp_v3";
     public const string Ssh = "ssh";
@@ -31,7 +33,27 @@ public sealed record PluginTarget(
     int Port,
     PluginCredential? Credential = null,
     IReadOnlyList<PluginCredential>? Credentials = null,
-    string? HostKey = null);
+    string? HostKey = null,
+    PluginPollProfile? PollProfile = null);
+/// <summary>
+/// What a poll reads, like an snmp_exporter module (plugins/README.md "Poll profiles"). Absent: the plugin's default set.
+/// <c>MaxRequests</c> bounds the requests one device poll may send (retransmissions not counted).
+/// </summary>
+public sealed record PluginPollProfile(
+    string Name,
+    IReadOnlyList<PluginPollObject>? Scalars = null,
+    IReadOnlyList<PluginPollTable>? Tables = null,
+    int? MaxRequests = null);
+
+/// <summary>One object to read: a scalar instance or a table column. <c>Kind</c> "gauge" or "counter", <c>CounterBits</c> 32 or 64.</summary>
+public sealed record PluginPollObject(string Oid, string Metric, string? Kind = null, int? CounterBits = null);
+
+/// <summary>Table columns walked together; each row is labelled <c>IndexLabel</c> (default "index") = its index, plus lookups.</summary>
+public sealed record PluginPollTable(IReadOnlyList<PluginPollObject> Columns, string? IndexLabel = null, IReadOnlyList<PluginPollLookup>? Lookups = null);
+
+/// <summary>Labels each row with the text of another column at the same index (e.g. ifName as "interface").</summary>
+public sealed record PluginPollLookup(string Oid, string Label);
+
 
 public sealed record PluginCredential(
     long Id,
@@ -66,11 +88,17 @@ public sealed record PluginResult(
     public static PluginResult Fail(string id, string error) => new(id, false, Error: error);
 }
 
+/// <summary>
+/// One value read. <c>Kind</c> is "gauge" or "counter" (absent: counter if the name ends in _total, else gauge);
+/// <c>CounterBits</c> is 32 or 64 for counters (absent: 64), so rates can tell a 32-bit wrap from a reset.
+/// </summary>
 public sealed record PluginMetric(
     string Name,
     double Value,
     IReadOnlyDictionary<string, string>? Labels = null,
-    DateTimeOffset? Ts = null);
+    DateTimeOffset? Ts = null,
+    string? Kind = null,
+    int? CounterBits = null);
 
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,

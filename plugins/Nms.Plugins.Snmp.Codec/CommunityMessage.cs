@@ -1,15 +1,13 @@
 namespace Nms.Plugins.Snmp.Codec;
 
-/// <summary>An SNMPv2c message (RFC 1901): version 1 on the wire, a community, one PDU.</summary>
-public sealed record CommunityMessage(byte[] Community, Pdu Pdu)
+/// <summary>An SNMPv1 (RFC 1157) or SNMPv2c (RFC 1901) message: a version, a community, one PDU.</summary>
+public sealed record CommunityMessage(byte[] Community, Pdu Pdu, CommunityVersion Version = CommunityVersion.V2c)
 {
-    public const int WireVersion = 1;
-
     public byte[] Encode()
     {
         var writer = new BerWriter();
         var message = writer.Begin();
-        writer.WriteInteger(WireVersion);
+        writer.WriteInteger((int)Version);
         writer.WriteOctetString(Community);
         Pdu.Encode(writer);
         writer.End(message, BerTag.Sequence);
@@ -25,14 +23,19 @@ public sealed record CommunityMessage(byte[] Community, Pdu Pdu)
         var body = outer.ReadConstructed(BerTag.Sequence);
         outer.ExpectEnd();
         var version = body.ReadInteger();
-        if (version != WireVersion)
+        if (version is not ((int)CommunityVersion.V1 or (int)CommunityVersion.V2c))
         {
-            throw new SnmpFormatException($"not an SNMPv2c message (version {version})");
+            throw new SnmpFormatException($"not an SNMPv1 or SNMPv2c message (version {version})");
         }
 
         var community = body.ReadOctetString();
         var pdu = Pdu.Decode(ref body);
         body.ExpectEnd();
-        return new CommunityMessage(community, pdu);
+        if (version == (int)CommunityVersion.V1 && pdu.Type is PduType.GetBulk or PduType.Inform or PduType.TrapV2 or PduType.Report)
+        {
+            throw new SnmpFormatException($"{pdu.Type} is not an SNMPv1 PDU");
+        }
+
+        return new CommunityMessage(community, pdu, (CommunityVersion)version);
     }
 }

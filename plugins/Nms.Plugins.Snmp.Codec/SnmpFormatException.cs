@@ -68,3 +68,32 @@ public sealed class SnmpTimeoutException : SnmpException
     {
     }
 }
+
+/// <summary>The agent answered with a non-zero error-status; <see cref="Index"/> is the 1-based variable it names.</summary>
+public sealed class SnmpErrorStatusException : SnmpException
+{
+    public const int NoSuchName = 2;
+
+    public SnmpErrorStatusException()
+    {
+    }
+
+    public SnmpErrorStatusException(string message) : base(message)
+    {
+    }
+
+    public SnmpErrorStatusException(string message, Exception inner) : base(message, inner)
+    {
+    }
+
+    public SnmpErrorStatusException(int status, int index)
+        : base($"agent answered {Pdu.ErrorName(status)} (error-status {status}, index {index})")
+    {
+        Status = status;
+        Index = index;
+    }
+
+    public int Status { get; }
+
+    public int Index { get; }
+}

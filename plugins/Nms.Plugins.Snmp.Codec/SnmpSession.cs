@@ -7,7 +7,8 @@ using System.Text;
 
 namespace Nms.Plugins.Snmp.Codec;
 
-public sealed record SnmpSessionOptions(TimeSpan TryTimeout, int Retries = 2, int MaxRepetitions = 10, int MaxWalkRows = 100_000);
+/// <summary><c>MaxRequests</c>: how many requests (not counting retransmissions) the session may send in all.</summary>
+public sealed record SnmpSessionOptions(TimeSpan TryTimeout, int Retries = 2, int MaxRepetitions = 10, int MaxWalkRows = 100_000, int MaxRequests = int.MaxValue);
 
 /// <summary>One agent, one UDP socket; requests are strictly sequential.</summary>
 public sealed class SnmpSession : IDisposable
@@ -34,6 +35,8 @@ public sealed class SnmpSession : IDisposable
     private int _engineTime;
     private long _engineTimeAt;
     private UsmKeys? _keys;
+    private bool _privacyAnswered;
+    private int _requests;
 
     public SnmpSession(IPEndPoint endpoint, SnmpCredentials credentials, SnmpSessionOptions options)
     {
@@ -47,8 +50,82 @@ public sealed class SnmpSession : IDisposable
 
     public byte[]? EngineId => _engineId;
 
-    public Task<IReadOnlyList<VarBind>> GetAsync(IReadOnlyList<ObjectIdentifier> oids, CancellationToken cancellationToken) =>
-        RequestAsync(PduType.Get, 0, 0, oids, cancellationToken);
+    /// <summary>SNMPv1 has no GETBULK, no Counter64 and no noSuchObject: walks use GETNEXT, absent objects are noSuchName.</summary>
+    public bool IsV1 => _credentials is CommunityCredentials { Version: CommunityVersion.V1 };
+
+    /// <summary>
+    /// GET. Over SNMPv1 an absent object fails the whole request with noSuchName naming only the first one, so the
+    /// objects are read with one GETNEXT from each one's predecessor instead (x.0 from x, x.n from x.(n-1)): an
+    /// object that comes back is there, anything else reads noSuchObject as in SNMPv2 (RFC 3584 4.4). Only where a
+    /// child of the predecessor could hide the object is it asked again with GET, one by one.
+    /// </summary>
+    public async Task<IReadOnlyList<VarBind>> GetAsync(IReadOnlyList<ObjectIdentifier> oids, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(oids);
+        if (!IsV1)
+        {
+            return await RequestAsync(PduType.Get, 0, 0, oids, cancellationToken).ConfigureAwait(false);
+        }
+
+        var result = oids.Select(o => new VarBind(o, new SnmpValue(SnmpType.NoSuchObject))).ToArray();
+        var predecessors = oids.Select(Predecessor).ToArray();
+        // In OID order, so the object noSuchName names (the first that fails) is the one with the least predecessor.
+        var asked = Enumerable.Range(0, oids.Count).Where(i => predecessors[i] is not null).OrderBy(i => predecessors[i]).ToList();
+        var byGet = Enumerable.Range(0, oids.Count).Where(i => predecessors[i] is null).ToList();
+        while (asked.Count > 0)
+        {
+            try
+            {
+                var answer = await GetNextAsync(asked.Select(i => predecessors[i]!).ToArray(), cancellationToken).ConfigureAwait(false);
+                for (var k = 0; k < asked.Count; k++)
+                {
+                    var i = asked[k];
+                    if (answer[k].Oid == oids[i])
+                    {
+                        result[i] = answer[k];
+                    }
+                    else if (answer[k].Oid.StartsWith(predecessors[i]!) && answer[k].Oid != predecessors[i])
+                    {
+                        byGet.Add(i);
+                    }
+                }
+
+                break;
+            }
+            catch (SnmpErrorStatusException ex) when (ex.Status == SnmpErrorStatusException.NoSuchName && ex.Index >= 1 && ex.Index <= asked.Count)
+            {
+                // Nothing follows that predecessor: nor anything at or after it.
+                var end = predecessors[asked[ex.Index - 1]]!;
+                asked.RemoveAll(i => predecessors[i]! >= end);
+            }
+        }
+
+        foreach (var i in byGet)
+        {
+            try
+            {
+                result[i] = (await RequestAsync(PduType.Get, 0, 0, [oids[i]], cancellationToken).ConfigureAwait(false))[0];
+            }
+            catch (SnmpErrorStatusException ex) when (ex.Status == SnmpErrorStatusException.NoSuchName)
+            {
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>x for x.0, x.(n-1) for x.n; null where that would not be an OID.</summary>
+    private static ObjectIdentifier? Predecessor(ObjectIdentifier oid)
+    {
+        var components = oid.Components.ToArray();
+        if (components[^1] > 0)
+        {
+            components[^1]--;
+            return new ObjectIdentifier(components);
+        }
+
+        return components.Length > 2 ? new ObjectIdentifier(components[..^1]) : null;
+    }
 
     public Task<IReadOnlyList<VarBind>> GetNextAsync(IReadOnlyList<ObjectIdentifier> oids, CancellationToken cancellationToken) =>
         RequestAsync(PduType.GetNext, 0, 0, oids, cancellationToken);
@@ -74,8 +151,13 @@ public sealed class SnmpSession : IDisposable
                 break;
             }
 
-            var repetitions = Math.Max(1, _options.MaxRepetitions * 8 / Math.Max(8, active.Length));
-            var response = await GetBulkAsync(0, repetitions, active.Select(i => last[i]).ToArray(), cancellationToken).ConfigureAwait(false);
+            var response = await NextRowsAsync(active, cancellationToken).ConfigureAwait(false);
+            if (response is null)
+            {
+                // SNMPv1 end of the MIB: the agent named one column with noSuchName.
+                continue;
+            }
+
             if (response.Count == 0)
             {
                 throw new SnmpException("agent answered GETBULK with no variables");
@@ -111,24 +193,50 @@ public sealed class SnmpSession : IDisposable
         }
 
         return rows;
+
+        // The next rows of the active columns: GETBULK, or GETNEXT over SNMPv1 where noSuchName ends one column.
+        async Task<IReadOnlyList<VarBind>?> NextRowsAsync(int[] active, CancellationToken ct)
+        {
+            var from = active.Select(i => last[i]).ToArray();
+            if (!IsV1)
+            {
+                var repetitions = Math.Max(1, _options.MaxRepetitions * 8 / Math.Max(8, from.Length));
+                return await GetBulkAsync(0, repetitions, from, ct).ConfigureAwait(false);
+            }
+
+            try
+            {
+                return await GetNextAsync(from, ct).ConfigureAwait(false);
+            }
+            catch (SnmpErrorStatusException ex) when (ex.Status == SnmpErrorStatusException.NoSuchName && ex.Index >= 1 && ex.Index <= from.Length)
+            {
+                done[active[ex.Index - 1]] = true;
+                return null;
+            }
+        }
     }
 
     private async Task<IReadOnlyList<VarBind>> RequestAsync(
         PduType type, int errorStatusOrNonRepeaters, int errorIndexOrMaxRepetitions, IReadOnlyList<ObjectIdentifier> oids, CancellationToken cancellationToken)
     {
+        if (++_requests > _options.MaxRequests)
+        {
+            throw new SnmpException($"request budget of {_options.MaxRequests} requests for this device exhausted");
+        }
+
         var varBinds = oids.Select(o => new VarBind(o)).ToArray();
         var requestId = NextRequestId();
         var pdu = new Pdu(type, requestId, errorStatusOrNonRepeaters, errorIndexOrMaxRepetitions, varBinds);
         var response = _credentials switch
         {
-            CommunityCredentials c => await ExchangeV2cAsync(c, pdu, cancellationToken).ConfigureAwait(false),
+            CommunityCredentials c => await ExchangeCommunityAsync(c, pdu, cancellationToken).ConfigureAwait(false),
             UsmCredentials u => await ExchangeV3Async(u, pdu, cancellationToken).ConfigureAwait(false),
             _ => throw new SnmpException("unsupported credentials"),
         };
 
         if (response.ErrorStatus != 0)
         {
-            throw new SnmpException($"agent answered {Pdu.ErrorName(response.ErrorStatus)} (error-status {response.ErrorStatus}, index {response.ErrorIndex})");
+            throw new SnmpErrorStatusException(response.ErrorStatus, response.ErrorIndex);
         }
 
         if (type != PduType.GetBulk && response.VarBinds.Count != varBinds.Length)
@@ -139,10 +247,15 @@ public sealed class SnmpSession : IDisposable
         return response.VarBinds;
     }
 
-    private async Task<Pdu> ExchangeV2cAsync(CommunityCredentials credentials, Pdu pdu, CancellationToken cancellationToken)
+    private async Task<Pdu> ExchangeCommunityAsync(CommunityCredentials credentials, Pdu pdu, CancellationToken cancellationToken)
     {
+        if (pdu.Type == PduType.GetBulk && credentials.Version == CommunityVersion.V1)
+        {
+            throw new SnmpException("GETBULK does not exist in SNMPv1");
+        }
+
         var community = Encoding.UTF8.GetBytes(credentials.Community);
-        var packet = new CommunityMessage(community, pdu).Encode();
+        var packet = new CommunityMessage(community, pdu, credentials.Version).Encode();
         var answer = await ExchangeAsync<Pdu>(packet, bytes =>
         {
             if (!CommunityMessage.TryDecode(bytes, out var message, out var error))
@@ -150,7 +263,7 @@ public sealed class SnmpSession : IDisposable
                 return (null, $"malformed response: {error}");
             }
 
-            if (message!.Pdu.Type != PduType.Response || message.Pdu.RequestId != pdu.RequestId)
+            if (message!.Version != credentials.Version || message.Pdu.Type != PduType.Response || message.Pdu.RequestId != pdu.RequestId)
             {
                 return (null, null);
             }
@@ -171,7 +284,7 @@ public sealed class SnmpSession : IDisposable
         var resynchronised = false;
         while (true)
         {
-            var reply = await ExchangeV3OnceAsync(credentials, pdu with { RequestId = NextRequestId() }, cancellationToken).ConfigureAwait(false);
+            var reply = await SendV3Async(credentials, pdu with { RequestId = NextRequestId() }, cancellationToken).ConfigureAwait(false);
             if (reply.Pdu.Type == PduType.Response)
             {
                 return reply.Pdu;
@@ -185,6 +298,37 @@ public sealed class SnmpSession : IDisposable
             }
 
             throw new SnmpException(DescribeReport(reported));
+        }
+    }
+
+    /// <summary>
+    /// An agent that cannot decrypt a request drops it without a report (net-snmp does). So until an encrypted
+    /// request has been answered, half the tries go to it; if it stays silent, an empty authNoPriv GET tells
+    /// "wrong privacy password or protocol" (the agent proves it knows the user and auth key) from "no agent".
+    /// </summary>
+    private async Task<(Pdu Pdu, bool Authenticated)> SendV3Async(UsmCredentials credentials, Pdu pdu, CancellationToken cancellationToken)
+    {
+        var keys = _keys!;
+        if (keys.Priv == PrivProtocol.None || _privacyAnswered)
+        {
+            return await ExchangeV3OnceAsync(credentials, pdu, keys, _options.Retries, cancellationToken).ConfigureAwait(false);
+        }
+
+        var firstRetries = _options.Retries / 2;
+        try
+        {
+            var reply = await ExchangeV3OnceAsync(credentials, pdu, keys, firstRetries, cancellationToken).ConfigureAwait(false);
+            _privacyAnswered = true;
+            return reply;
+        }
+        catch (SnmpTimeoutException) when (_options.Retries > firstRetries)
+        {
+            var authOnly = new UsmKeys(keys.Auth, keys.AuthKey, PrivProtocol.None, []);
+            var probe = new Pdu(PduType.Get, NextRequestId(), 0, 0, []);
+            var answer = await ExchangeV3OnceAsync(credentials, probe, authOnly, _options.Retries - firstRetries - 1, cancellationToken).ConfigureAwait(false);
+            throw new SnmpException(answer.Authenticated
+                ? "decryption failed: the agent ignores our encrypted requests but answers authNoPriv, so the user and auth password are right: wrong privacy password or protocol"
+                : DescribeReport(answer.Pdu.VarBinds.Count > 0 ? answer.Pdu.VarBinds[0].Oid : null));
         }
     }
 
@@ -262,9 +406,8 @@ public sealed class SnmpSession : IDisposable
 
     private int CurrentEngineTime() => _engineTime + (int)Stopwatch.GetElapsedTime(_engineTimeAt).TotalSeconds;
 
-    private async Task<(Pdu Pdu, bool Authenticated)> ExchangeV3OnceAsync(UsmCredentials credentials, Pdu pdu, CancellationToken cancellationToken)
+    private async Task<(Pdu Pdu, bool Authenticated)> ExchangeV3OnceAsync(UsmCredentials credentials, Pdu pdu, UsmKeys keys, int retries, CancellationToken cancellationToken)
     {
-        var keys = _keys!;
         var engineId = _engineId!;
         var messageId = NextRequestId();
         var flags = V3Flags.Reportable;
@@ -278,12 +421,11 @@ public sealed class SnmpSession : IDisposable
             flags |= V3Flags.Auth;
         }
 
-        if (keys.Priv == PrivProtocol.Aes128)
+        if (keys.Priv != PrivProtocol.None)
         {
             flags |= V3Flags.Priv;
-            privParameters = new byte[Usm.SaltLength];
-            BinaryPrimitives.WriteInt64BigEndian(privParameters, Interlocked.Increment(ref _salt));
-            var encrypted = Usm.Encrypt(keys.PrivKey, boots, time, privParameters, scoped);
+            privParameters = Usm.Salt(keys.Priv, boots, Interlocked.Increment(ref _salt));
+            var encrypted = Usm.Encrypt(keys, boots, time, privParameters, scoped);
             var wrapper = new BerWriter(encrypted.Length + 8);
             wrapper.WriteOctetString(encrypted);
             msgData = wrapper.ToArray();
@@ -324,7 +466,7 @@ public sealed class SnmpSession : IDisposable
             {
                 try
                 {
-                    var plain = Usm.Decrypt(keys.PrivKey, message.Usm.EngineBoots, message.Usm.EngineTime, message.Usm.PrivParameters, message.EncryptedPdu);
+                    var plain = Usm.Decrypt(keys, message.Usm.EngineBoots, message.Usm.EngineTime, message.Usm.PrivParameters, message.EncryptedPdu);
                     scopedPdu = ScopedPdu.Decode(plain);
                 }
                 catch (SnmpFormatException ex)
@@ -351,17 +493,18 @@ public sealed class SnmpSession : IDisposable
             }
 
             return ((answer, authenticated), null);
-        }, cancellationToken).ConfigureAwait(false) ?? throw new SnmpException("no answer");
+        }, cancellationToken, retries).ConfigureAwait(false) ?? throw new SnmpException("no answer");
     }
 
     /// <summary>
     /// Sends, then waits for a datagram the matcher accepts, retransmitting the same packet on each try timeout.
     /// Unmatched datagrams (stale or foreign request ids) are dropped; undecodable ones are remembered for the error.
     /// </summary>
-    private async Task<T> ExchangeAsync<T>(byte[] packet, Func<ReadOnlySpan<byte>, (T? Match, string? Problem)> matcher, CancellationToken cancellationToken)
+    private async Task<T> ExchangeAsync<T>(byte[] packet, Func<ReadOnlySpan<byte>, (T? Match, string? Problem)> matcher, CancellationToken cancellationToken, int? retries = null)
     {
         string? lastProblem = null;
-        for (var attempt = 0; attempt <= _options.Retries; attempt++)
+        var tries = (retries ?? _options.Retries) + 1;
+        for (var attempt = 0; attempt < tries; attempt++)
         {
             using var tryTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             tryTimeout.CancelAfter(_options.TryTimeout);
@@ -395,7 +538,7 @@ public sealed class SnmpSession : IDisposable
         }
 
         throw lastProblem is null
-            ? new SnmpTimeoutException($"no response after {_options.Retries + 1} tries of {_options.TryTimeout.TotalMilliseconds:F0} ms (unreachable agent, or wrong community / credentials)")
+            ? new SnmpTimeoutException($"no response after {tries} tries of {_options.TryTimeout.TotalMilliseconds:F0} ms (unreachable agent, or wrong community / credentials)")
             : new SnmpException(lastProblem);
     }
 

@@ -7,6 +7,9 @@ namespace Nms.Plugins.Snmp;
 
 public sealed class SnmpHandler : IPluginHandler
 {
+    /// <summary>A profile that names no budget gets this many requests per device poll.</summary>
+    private const int DefaultProfileRequests = 100;
+
     private static readonly ObjectIdentifier[] DiscoveryOids = [Oids.SysName, Oids.SysDescr, Oids.SysObjectId, Oids.SysUpTime];
 
     public async Task<PluginResult> DiscoverAsync(PluginTarget target, TimeSpan attemptTimeout, CancellationToken cancellationToken)
@@ -57,16 +60,27 @@ public sealed class SnmpHandler : IPluginHandler
 
         try
         {
-            using var session = new SnmpSession(endpoint, ToSnmpCredentials(credential), Options(timeout));
-            var metrics = new List<PluginMetric>();
-            var system = await session.GetAsync([Oids.SysUpTime], cancellationToken).ConfigureAwait(false);
-            if (system[0].Value.AsNumber() is { } ticks)
+            if (target.PollProfile is { } profile)
             {
-                metrics.Add(new PluginMetric("sys_uptime_seconds", ticks / 100, Ts: DateTimeOffset.UtcNow));
+                using var profiled = new SnmpSession(endpoint, ToSnmpCredentials(credential), Options(timeout) with { MaxRequests = profile.MaxRequests ?? DefaultProfileRequests });
+                return new PluginResult(target.Id, true, Metrics: await ProfilePoll.PollAsync(profiled, profile, cancellationToken).ConfigureAwait(false));
             }
 
-            var columns = await session.WalkColumnsAsync(Oids.PollColumns, cancellationToken).ConfigureAwait(false);
-            PollMetrics.AddWalked(metrics, columns, DateTimeOffset.UtcNow);
+            using var session = new SnmpSession(endpoint, ToSnmpCredentials(credential), Options(timeout));
+            var metrics = new List<PluginMetric>();
+            var scalars = await session.GetAsync(Oids.PollScalars, cancellationToken).ConfigureAwait(false);
+            PollMetrics.AddScalars(metrics, scalars, DateTimeOffset.UtcNow);
+
+            var walked = new WalkedColumns();
+            // SNMPv1 has no Counter64: walk the 32-bit counters at once; otherwise only where an interface lacks the 64-bit ones.
+            ObjectIdentifier[] columns = session.IsV1 ? [.. Oids.PollColumns.Except(Oids.Counter64Columns), .. Oids.Counter32Columns] : Oids.PollColumns;
+            walked.Add(columns, await session.WalkColumnsAsync(columns, cancellationToken).ConfigureAwait(false));
+            if (!session.IsV1 && PollMetrics.NeedsCounter32(walked))
+            {
+                walked.Add(Oids.Counter32Columns, await session.WalkColumnsAsync(Oids.Counter32Columns, cancellationToken).ConfigureAwait(false));
+            }
+
+            PollMetrics.AddWalked(metrics, walked, DateTimeOffset.UtcNow);
             return new PluginResult(target.Id, true, Metrics: metrics);
         }
         catch (Exception ex) when (ex is SnmpException or ArgumentException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
@@ -96,7 +110,7 @@ public sealed class SnmpHandler : IPluginHandler
 
     private static string? Text(SnmpValue value) => value.IsException ? null : value.AsText();
 
-    private static bool IsSnmp(PluginCredential credential) => credential.Protocol is Protocols.SnmpV2c or Protocols.SnmpV3;
+    private static bool IsSnmp(PluginCredential credential) => credential.Protocol is Protocols.SnmpV1 or Protocols.SnmpV2c or Protocols.SnmpV3;
 
     private static IPEndPoint ParseEndpoint(PluginTarget target) =>
         IPAddress.TryParse(target.Ip, out var address)
@@ -105,11 +119,11 @@ public sealed class SnmpHandler : IPluginHandler
 
     internal static SnmpCredentials ToSnmpCredentials(PluginCredential credential)
     {
-        if (credential.Protocol == Protocols.SnmpV2c)
+        if (credential.Protocol is Protocols.SnmpV1 or Protocols.SnmpV2c)
         {
             return string.IsNullOrEmpty(credential.Community)
-                ? throw new ArgumentException("snmp_v2c credential without a community")
-                : new CommunityCredentials(credential.Community);
+                ? throw new ArgumentException($"{credential.Protocol} credential without a community")
+                : new CommunityCredentials(credential.Community, credential.Protocol == Protocols.SnmpV1 ? CommunityVersion.V1 : CommunityVersion.V2c);
         }
 
         if (string.IsNullOrEmpty(credential.User))
@@ -120,14 +134,21 @@ public sealed class SnmpHandler : IPluginHandler
         var auth = (credential.AuthProtocol ?? "none").ToLowerInvariant() switch
         {
             "none" or "" => AuthProtocol.None,
+            "md5" => AuthProtocol.Md5,
             "sha1" or "sha" => AuthProtocol.Sha1,
+            "sha224" => AuthProtocol.Sha224,
             "sha256" => AuthProtocol.Sha256,
+            "sha384" => AuthProtocol.Sha384,
+            "sha512" => AuthProtocol.Sha512,
             var other => throw new ArgumentException($"unsupported auth_protocol {other}"),
         };
         var priv = (credential.PrivProtocol ?? "none").ToLowerInvariant() switch
         {
             "none" or "" => PrivProtocol.None,
+            "des" => PrivProtocol.Des,
             "aes128" or "aes" => PrivProtocol.Aes128,
+            "aes192" => PrivProtocol.Aes192,
+            "aes256" => PrivProtocol.Aes256,
             var other => throw new ArgumentException($"unsupported priv_protocol {other}"),
         };
         if (auth != AuthProtocol.None && string.IsNullOrEmpty(credential.AuthKey))

@@ -14,6 +14,7 @@ public sealed partial class TemplateDefaultsTests
         { "schedulerSchedule", "NmsSchedulerSchedule" },
         { "maintenanceSchedule", "NmsMaintenanceSchedule" },
         { "recoverySchedule", "NmsRecoverySchedule" },
+        { "compactionSchedule", "NmsCompactionSchedule" },
         { "pluginMaxConcurrentProcesses", "Nms__Plugins__MaxConcurrentProcesses" },
         { "pluginRunTimeoutSeconds", "Nms__Plugins__RunTimeoutSeconds" },
         { "discoveryMaxAddressesPerRun", "Nms__Discovery__MaxAddressesPerRun" },
@@ -22,7 +23,9 @@ public sealed partial class TemplateDefaultsTests
         { "healthWindowSeconds", "Nms__Health__WindowSeconds" },
         { "healthThreshold", "Nms__Health__Threshold" },
         { "healthRecoveryProbeEnabled", "Nms__Health__RecoveryProbeEnabled" },
-        { "metricsRetentionDays", "Nms__Metrics__RetentionDays" },
+        { "metricsRawRetentionDays", "Nms__Metrics__RawRetentionDays" },
+        { "metricsRollup5mRetentionDays", "Nms__Metrics__Rollup5mRetentionDays" },
+        { "metricsRollup1hRetentionDays", "Nms__Metrics__Rollup1hRetentionDays" },
     };
 
     [Theory]

@@ -1,1 +1,3 @@
+global using Nms.Testing;
+
 [assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]

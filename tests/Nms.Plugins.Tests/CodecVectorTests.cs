@@ -29,6 +29,78 @@ public sealed class CodecVectorTests
     }
 
     [Fact]
+    public void Password_to_key_with_MD5_matches_RFC3414_A_3_1()
+    {
+        var ku = Usm.PasswordToKey(AuthProtocol.Md5, "maplesyrup");
+        Assert.Equal("9FAF3283884E92834EBC9847D8EDD963", Convert.ToHexString(ku));
+        Assert.Equal("526F5EED9FCCE26F8964C2930787D82B", Convert.ToHexString(Usm.Localize(AuthProtocol.Md5, ku, Rfc3414EngineId)));
+    }
+
+    [Theory]
+    // RFC 7860 gives no vectors: these were worked out independently with Python hashlib, as for SHA-256 above.
+    [InlineData(AuthProtocol.Sha224, "282A5867EE9AAC639AD59DF9572C7D3AC0FBC13A905B6DF07DBBF00B", "0BD8827C6E29F8065E08E09237F177E410F69B90E1782BE682075674")]
+    [InlineData(AuthProtocol.Sha384, "E06ECCDF2C68A06ED034723C9C26E0DB3B669E1E2EFED49150B55377A2E98F383C86FB836857444654B287C93F51FF64",
+        "3B298F16164A11184279D5432BF169E2D2A48307DE02B3D3F7E2B4F36EB6F0455A53689A3937EEA07319A633D2CCBA78")]
+    [InlineData(AuthProtocol.Sha512, "7E4396DE5AADC77BE853819B98C9406265B3A9C37CC3176569847A4E4F6FBA63DD3A73D04924D31A63F95A601F9385AF6BE4ED1B37F87D040F7C6ED6F8D38A91",
+        "22A5A36CEDFCC085807A128D7BC6C2382167AD6C0DBC5FDFF856740F3D84C099AD1EA87A8DB096714D9788BD544047C9021E4229CE27E4C0A69250ADFCFFBB0B")]
+    public void Password_to_key_with_the_other_SHA2_hashes_localises_as_RFC7860_prescribes(AuthProtocol auth, string ku, string kul)
+    {
+        var master = Usm.PasswordToKey(auth, "maplesyrup");
+        Assert.Equal(ku, Convert.ToHexString(master));
+        Assert.Equal(kul, Convert.ToHexString(Usm.Localize(auth, master, Rfc3414EngineId)));
+    }
+
+    [Fact]
+    public void SHA224_matches_FIPS_180_and_HMAC_SHA224_matches_RFC4231()
+    {
+        Assert.Equal("23097D223405D8228642A477BDA255B32AADBCE4BDA0B3F7E36C9DA7", Convert.ToHexString(Sha224.HashData("abc"u8)));
+        Assert.Equal("20794655980C91D8BBB4C1EA97618A4BF03F42581948B2EE4EE7AD67", Convert.ToHexString(Sha224.HashData(new byte[1_000_000].Select(_ => (byte)'a').ToArray())));
+        Assert.Equal("D14A028C2A3A2BC9476102BB288234C415A2B01F828EA62AC5B3E42F", Convert.ToHexString(Sha224.HashData([])));
+        // RFC 4231 test cases 1 and 6 (a key longer than the block is hashed first).
+        Assert.Equal("896FB1128ABBDF196832107CD49DF33F47B4B1169912BA4F53684B22", Convert.ToHexString(Sha224.Hmac(Enumerable.Repeat((byte)0x0b, 20).ToArray(), "Hi There"u8)));
+        Assert.Equal("95E9A0DB962095ADAEBE9B2D6F0DBCE2D499F112F2D2B7273FA6870E",
+            Convert.ToHexString(Sha224.Hmac(Enumerable.Repeat((byte)0xaa, 131).ToArray(), "Test Using Larger Than Block-Size Key - Hash Key First"u8)));
+    }
+
+    [Theory]
+    [InlineData(AuthProtocol.Md5, 12)]
+    [InlineData(AuthProtocol.Sha1, 12)]
+    [InlineData(AuthProtocol.Sha224, 16)]
+    [InlineData(AuthProtocol.Sha256, 24)]
+    [InlineData(AuthProtocol.Sha384, 32)]
+    [InlineData(AuthProtocol.Sha512, 48)]
+    public void MACs_are_truncated_as_RFC3414_and_RFC7860_say(AuthProtocol auth, int length) => Assert.Equal(length, Usm.MacLength(auth));
+
+    [Theory]
+    // Blumenthal: Kul || H(Kul) || …, cut; worked out with Python hashlib from the RFC 3414 A.3 keys.
+    [InlineData(AuthProtocol.Md5, PrivProtocol.Aes256, "526F5EED9FCCE26F8964C2930787D82BFA24A92467426C2F4B09192BE10DFAEC")]
+    [InlineData(AuthProtocol.Md5, PrivProtocol.Aes192, "526F5EED9FCCE26F8964C2930787D82BFA24A92467426C2F")]
+    [InlineData(AuthProtocol.Sha1, PrivProtocol.Aes256, "6695FEBC9288E36282235FC7151F128497B38F3F505E07EB9AF25568FA1F5DBE")]
+    [InlineData(AuthProtocol.Sha1, PrivProtocol.Des, "6695FEBC9288E36282235FC7151F1284")]
+    public void AES_192_and_256_keys_are_extended_as_draft_blumenthal_aes_usm_says(AuthProtocol auth, PrivProtocol priv, string key)
+    {
+        var keys = Usm.LocalizeKeys(auth, "maplesyrup", priv, "maplesyrup", Rfc3414EngineId);
+        Assert.Equal(key, Convert.ToHexString(keys.PrivKey));
+    }
+
+    [Fact]
+    public void DES_CBC_matches_FIPS_81_and_round_trips_with_the_pre_IV_and_salt()
+    {
+        // FIPS 81 appendix C: key 0123456789ABCDEF, IV 1234567890ABCDEF, "Now is the time for all " in CBC.
+        // Here the IV is the pre-IV (last 8 key octets) XOR the salt: pre-IV 1234567890ABCDEF, salt zero.
+        var key = Convert.FromHexString("0123456789ABCDEF1234567890ABCDEF");
+        var plain = "Now is the time for all "u8.ToArray();
+        var cipher = Usm.EncryptDes(key, new byte[8], plain);
+        Assert.Equal("E5C7CDDE872BF27C43E934008C389C0F683788499A7C05F6", Convert.ToHexString(cipher));
+        var salt = Usm.Salt(PrivProtocol.Des, 7, 42);
+        Assert.Equal("000000070000002A", Convert.ToHexString(salt));
+        var odd = Usm.EncryptDes(key, salt, plain[..13]);
+        Assert.Equal(16, odd.Length);
+        Assert.Equal(plain[..13], Usm.DecryptDes(key, salt, odd)[..13]);
+        Assert.Throws<SnmpFormatException>(() => Usm.DecryptDes(key, salt, odd[..15]));
+    }
+
+    [Fact]
     public void AES_privacy_key_is_the_first_16_octets_of_the_localised_key()
     {
         var keys = Usm.LocalizeKeys(AuthProtocol.Sha1, "maplesyrup", PrivProtocol.Aes128, "maplesyrup", Rfc3414EngineId);
@@ -140,15 +212,19 @@ public sealed class CodecVectorTests
     }
 
     [Theory]
-    [InlineData(AuthProtocol.Sha1, 12)]
-    [InlineData(AuthProtocol.Sha256, 24)]
-    public void A_signed_v3_message_verifies_and_a_flipped_bit_does_not(AuthProtocol auth, int macLength)
+    [InlineData(AuthProtocol.Md5, PrivProtocol.Des, 12)]
+    [InlineData(AuthProtocol.Sha1, PrivProtocol.Aes128, 12)]
+    [InlineData(AuthProtocol.Sha224, PrivProtocol.Aes192, 16)]
+    [InlineData(AuthProtocol.Sha256, PrivProtocol.Aes128, 24)]
+    [InlineData(AuthProtocol.Sha384, PrivProtocol.Aes256, 32)]
+    [InlineData(AuthProtocol.Sha512, PrivProtocol.Aes256, 48)]
+    public void A_signed_v3_message_verifies_and_a_flipped_bit_does_not(AuthProtocol auth, PrivProtocol priv, int macLength)
     {
         var engine = Convert.FromHexString("80001F8880DEADBEEF00000001");
-        var keys = Usm.LocalizeKeys(auth, "authpassword", PrivProtocol.Aes128, "privpassword", engine);
+        var keys = Usm.LocalizeKeys(auth, "authpassword", priv, "privpassword", engine);
         var scoped = new ScopedPdu(engine, [], new Pdu(PduType.Response, 5, 0, 0, [new VarBind(ObjectIdentifier.Parse("1.3.6.1.2.1.1.5.0"), new SnmpValue(SnmpType.OctetString, Bytes: "x"u8.ToArray()))]));
         var salt = Convert.FromHexString("0102030405060708");
-        var encrypted = Usm.Encrypt(keys.PrivKey, 3, 1000, salt, scoped.Encode());
+        var encrypted = Usm.Encrypt(keys, 3, 1000, salt, scoped.Encode());
         var wrapper = new BerWriter();
         wrapper.WriteOctetString(encrypted);
         var usm = new UsmSecurityParameters(engine, 3, 1000, "user"u8.ToArray(), new byte[macLength], salt);
@@ -158,13 +234,13 @@ public sealed class CodecVectorTests
         var message = V3Message.Decode(packet);
         Assert.Equal(authOffset, message.AuthParametersOffset);
         Assert.True(Usm.Verify(keys, message));
-        var plain = Usm.Decrypt(keys.PrivKey, message.Usm.EngineBoots, message.Usm.EngineTime, message.Usm.PrivParameters, message.EncryptedPdu!);
+        var plain = Usm.Decrypt(keys, message.Usm.EngineBoots, message.Usm.EngineTime, message.Usm.PrivParameters, message.EncryptedPdu!);
         Assert.Equal("x", ScopedPdu.Decode(plain).Pdu.VarBinds[0].Value.AsText());
 
         var tampered = (byte[])packet.Clone();
         tampered[^3] ^= 0x01;
         Assert.False(Usm.Verify(keys, V3Message.Decode(tampered)));
-        var otherKeys = Usm.LocalizeKeys(auth, "wrongpassword", PrivProtocol.Aes128, "privpassword", engine);
+        var otherKeys = Usm.LocalizeKeys(auth, "wrongpassword", priv, "privpassword", engine);
         Assert.False(Usm.Verify(otherKeys, message));
     }
 }

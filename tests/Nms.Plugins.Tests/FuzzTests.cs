@@ -62,6 +62,41 @@ public sealed class FuzzTests
     }
 
     [Fact]
+    public void Valid_seeds_of_every_shape_decode_and_decrypt()
+    {
+        foreach (var seed in Seeds)
+        {
+            Assert.True(CommunityMessage.TryDecode(seed, out _, out _) || V3Message.TryDecode(seed, out _, out _), Convert.ToHexString(seed));
+        }
+
+        Assert.Equal(CommunityVersion.V1, CommunityMessage.Decode(Seeds[1]).Version);
+        Assert.Equal(PduType.Report, V3Message.Decode(Seeds[4]).Scoped!.Pdu.Type);
+    }
+
+    [Fact]
+    public void Oversized_packets_and_v2_only_pdus_in_v1_are_rejected_cleanly()
+    {
+        // A 64 KiB datagram of nested sequences, a varbind list of 10,000 entries and a GETBULK inside an SNMPv1 message.
+        var deep = new BerWriter();
+        var marks = Enumerable.Range(0, 2000).Select(_ => deep.Begin()).ToArray();
+        foreach (var mark in marks.Reverse())
+        {
+            deep.End(mark, BerTag.Sequence);
+        }
+
+        DecodeEverything(deep.ToArray());
+        var many = new Pdu(PduType.Response, 1, 0, 0, Enumerable.Range(0, 10_000).Select(i => new VarBind(ObjectIdentifier.Parse($"1.3.6.1.{i}"), SnmpValue.Null)).ToArray());
+        var big = new CommunityMessage("c"u8.ToArray(), many).Encode();
+        Assert.True(big.Length > 60_000);
+        DecodeEverything(big);
+        var bulkInV1 = new CommunityMessage("c"u8.ToArray(), new Pdu(PduType.GetBulk, 1, 0, 10, []), CommunityVersion.V1).Encode();
+        Assert.False(CommunityMessage.TryDecode(bulkInV1, out _, out var error));
+        Assert.Contains("not an SNMPv1 PDU", error, StringComparison.Ordinal);
+        var trapV1 = Convert.FromHexString("3010020100040170A4090601000401000201");
+        Assert.False(CommunityMessage.TryDecode(trapV1, out _, out _));
+    }
+
+    [Fact]
     public void Hostile_lengths_are_rejected()
     {
         // A sequence claiming 2 GiB, an indefinite length, a 5-octet length, and an OID subidentifier over 32 bits.
@@ -74,23 +109,29 @@ public sealed class FuzzTests
         }
     }
 
+    private static readonly (AuthProtocol Auth, PrivProtocol Priv)[] KeyShapes =
+        [(AuthProtocol.Sha1, PrivProtocol.Aes128), (AuthProtocol.Md5, PrivProtocol.Des), (AuthProtocol.Sha512, PrivProtocol.Aes256)];
+
     private static void DecodeEverything(byte[] packet)
     {
         CommunityMessage.TryDecode(packet, out _, out _);
         V3Message.PeekVersion(packet);
         if (V3Message.TryDecode(packet, out var message, out _))
         {
-            var keys = Usm.LocalizeKeys(AuthProtocol.Sha1, "authpassword", PrivProtocol.Aes128, "privpassword", message!.Usm.EngineId);
-            Usm.Verify(keys, message);
-            if (message.EncryptedPdu is not null)
+            foreach (var (auth, priv) in KeyShapes)
             {
-                try
+                var keys = Usm.LocalizeKeys(auth, "authpassword", priv, "privpassword", message!.Usm.EngineId);
+                Usm.Verify(keys, message);
+                if (message.EncryptedPdu is not null)
                 {
-                    var plain = Usm.Decrypt(keys.PrivKey, message.Usm.EngineBoots, message.Usm.EngineTime, message.Usm.PrivParameters, message.EncryptedPdu);
-                    ScopedPdu.Decode(plain);
-                }
-                catch (SnmpFormatException)
-                {
+                    try
+                    {
+                        var plain = Usm.Decrypt(keys, message.Usm.EngineBoots, message.Usm.EngineTime, message.Usm.PrivParameters, message.EncryptedPdu);
+                        ScopedPdu.Decode(plain);
+                    }
+                    catch (SnmpFormatException)
+                    {
+                    }
                 }
             }
         }
@@ -128,6 +169,22 @@ public sealed class FuzzTests
         wrapper.WriteOctetString(Usm.Encrypt(keys.PrivKey, 1, 100, salt, scoped));
         var (privV3, privOffset) = V3Message.Encode(43, 65507, V3Flags.Auth | V3Flags.Priv, new UsmSecurityParameters(engine, 1, 100, "user"u8.ToArray(), new byte[12], salt), wrapper.ToArray());
         Usm.Sign(keys, privV3, privOffset);
-        return [v2c, plainV3, privV3];
+
+        var v1 = new CommunityMessage(Encoding.ASCII.GetBytes("public"), response with { ErrorStatus = 2, ErrorIndex = 1 }, CommunityVersion.V1).Encode();
+        var report = new Pdu(PduType.Report, 0, 0, 0, [new VarBind(ObjectIdentifier.Parse("1.3.6.1.6.3.15.1.1.4.0"), new SnmpValue(SnmpType.Counter32, Unsigned: 7))]);
+        var (reportV3, _) = V3Message.Encode(44, 65507, V3Flags.None, new UsmSecurityParameters(engine, 3, 12345, [], [], []), new ScopedPdu(engine, [], report).Encode());
+        return [v2c, v1, plainV3, privV3, reportV3, Encrypted(AuthProtocol.Md5, PrivProtocol.Des, 12), Encrypted(AuthProtocol.Sha512, PrivProtocol.Aes256, 48)];
+
+        byte[] Encrypted(AuthProtocol auth, PrivProtocol priv, int macLength)
+        {
+            var shapeKeys = Usm.LocalizeKeys(auth, "authpassword", priv, "privpassword", engine);
+            var shapeSalt = Usm.Salt(priv, 1, 99);
+            var cipher = new BerWriter();
+            cipher.WriteOctetString(Usm.Encrypt(shapeKeys, 1, 100, shapeSalt, scoped));
+            var (packet, offset) = V3Message.Encode(45, 65507, V3Flags.Auth | V3Flags.Priv,
+                new UsmSecurityParameters(engine, 1, 100, "user"u8.ToArray(), new byte[macLength], shapeSalt), cipher.ToArray());
+            Usm.Sign(shapeKeys, packet, offset);
+            return packet;
+        }
     }
 }

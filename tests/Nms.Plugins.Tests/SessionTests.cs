@@ -41,8 +41,9 @@ public sealed class SessionTests
             new CommunityMessage(request.Community, request.Pdu with { Type = PduType.Response, ErrorStatus = 5, ErrorIndex = 1 }).Encode(),
         ]);
         using var session = agent.Session();
-        var error = await Assert.ThrowsAsync<SnmpException>(() => session.GetAsync([SysName], CancellationToken.None));
+        var error = await Assert.ThrowsAsync<SnmpErrorStatusException>(() => session.GetAsync([SysName], CancellationToken.None));
         Assert.Contains("genErr", error.Message, StringComparison.Ordinal);
+        Assert.Equal((5, 1), (error.Status, error.Index));
     }
 
     [Fact]
@@ -118,6 +119,26 @@ public sealed class SessionTests
         var bulk = await session.GetBulkAsync(1, 3, [ObjectIdentifier.Parse("1.3.6.1.2.1.1"), ObjectIdentifier.Parse("1.3.6.1.2.1.2.2.1.8")], CancellationToken.None);
         Assert.Equal(["1.3.6.1.2.1.1.3.0", "1.3.6.1.2.1.2.2.1.8.1", "1.3.6.1.2.1.2.2.1.8.2", "1.3.6.1.2.1.2.2.1.8.2"], bulk.Select(v => v.Oid.ToString()));
         Assert.Equal(SnmpType.EndOfMibView, bulk[^1].Value.Type);
+    }
+
+    [Fact]
+    public async Task V1_get_reads_present_objects_marks_absent_ones_and_asks_again_where_a_child_could_hide_one()
+    {
+        using var agent = new MiniAgent(
+        [
+            ("1.3.6.1.2.1.1.5.0", MiniAgent.Text("box")),
+            ("1.3.6.1.9.1.0.5", MiniAgent.Int(5)),
+            ("1.3.6.1.9.1.1", MiniAgent.Int(11)),
+        ]);
+        using var session = new SnmpSession(new IPEndPoint(IPAddress.Loopback, agent.Port), new CommunityCredentials("public", CommunityVersion.V1), new SnmpSessionOptions(TimeSpan.FromSeconds(1)));
+        var values = await session.GetAsync(
+            [SysName, ObjectIdentifier.Parse("1.3.6.1.2.1.1.6.0"), ObjectIdentifier.Parse("1.3.6.1.9.1.1"), ObjectIdentifier.Parse("1.3.6.1.99.0")], CancellationToken.None);
+        Assert.Equal("box", values[0].Value.AsText());
+        Assert.Equal(SnmpType.NoSuchObject, values[1].Value.Type);
+        Assert.Equal(11, values[2].Value.Integer);
+        Assert.Equal(SnmpType.NoSuchObject, values[3].Value.Type);
+        // One GETNEXT, one more after noSuchName at the MIB's end, one GET for the object behind 1.3.6.1.9.1.0.5.
+        Assert.Equal([PduType.Get, PduType.GetNext, PduType.GetNext], agent.Requests.Order());
     }
 
     [Fact]

@@ -23,6 +23,16 @@ public sealed class V3SessionTests
     }
 
     [Fact]
+    public async Task An_agent_that_stays_out_of_the_time_window_fails_after_one_resynchronisation()
+    {
+        using var agent = new ClockedV3Agent(agentTime: 5000, signingPassword: User.AuthPassword!, neverInWindow: true);
+        using var session = agent.Session();
+        var error = await Assert.ThrowsAsync<SnmpException>(() => session.GetAsync([SysName], CancellationToken.None));
+        Assert.Contains("not in time window even after resynchronising", error.Message, StringComparison.Ordinal);
+        Assert.Equal(["discovery", "notInTimeWindow", "notInTimeWindow"], agent.Log);
+    }
+
+    [Fact]
     public async Task A_response_signed_with_another_key_is_not_believed()
     {
         using var agent = new ClockedV3Agent(agentTime: 0, signingPassword: "someone-else-1");
@@ -38,9 +48,12 @@ public sealed class V3SessionTests
         private readonly UsmKeys _verify;
         private readonly UsmKeys _sign;
 
-        public ClockedV3Agent(int agentTime, string signingPassword)
+        private readonly bool _neverInWindow;
+
+        public ClockedV3Agent(int agentTime, string signingPassword, bool neverInWindow = false)
         {
             _time = agentTime;
+            _neverInWindow = neverInWindow;
             _verify = Usm.LocalizeKeys(User.Auth, User.AuthPassword, User.Priv, User.PrivPassword, EngineId);
             _sign = Usm.LocalizeKeys(User.Auth, signingPassword, User.Priv, User.PrivPassword, EngineId);
             _agent = new ScriptedAgent(bytes => [Answer(V3Message.Decode(bytes))]);
@@ -64,7 +77,7 @@ public sealed class V3SessionTests
             Assert.True(Usm.Verify(_verify, request));
             var plain = Usm.Decrypt(_verify.PrivKey, request.Usm.EngineBoots, request.Usm.EngineTime, request.Usm.PrivParameters, request.EncryptedPdu!);
             var pdu = ScopedPdu.Decode(plain).Pdu;
-            if (Math.Abs(request.Usm.EngineTime - _time) > 150)
+            if (_neverInWindow || Math.Abs(request.Usm.EngineTime - _time) > 150)
             {
                 Log.Add("notInTimeWindow");
                 var report = new Pdu(PduType.Report, pdu.RequestId, 0, 0, [new VarBind(ObjectIdentifier.Parse("1.3.6.1.6.3.15.1.1.2.0"), new SnmpValue(SnmpType.Counter32, Unsigned: 1))]);

@@ -27,6 +27,9 @@ public sealed record SnmpdOptions
     public string SysName { get; init; } = "nms-test-agent";
 
     public IReadOnlyList<SnmpV3User> Users { get; init; } = [];
+
+    /// <summary>More snmpd.conf lines, e.g. <c>extend</c> commands for objects beyond the standard MIBs.</summary>
+    public IReadOnlyList<string> ExtraConfig { get; init; } = [];
 }
 
 /// <summary>A real net-snmp agent in the foreground, with its own config and persistent directory.</summary>
@@ -49,9 +52,10 @@ public sealed class SnmpdProcess : DaemonProcess
     public static async Task<SnmpdProcess> StartAsync(SnmpdOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.Addresses.Any(a => !IPAddress.TryParse(a, out var ip) || !IPAddress.IsLoopback(ip)))
+        // Loopback, or IPv6 unique-local addresses a test has added to lo itself.
+        if (options.Addresses.Any(a => !IPAddress.TryParse(a, out var ip) || !(IPAddress.IsLoopback(ip) || ip.IsIPv6UniqueLocal)))
         {
-            throw new ArgumentException("snmpd test agents listen on loopback addresses only", nameof(options));
+            throw new ArgumentException("snmpd test agents listen on loopback (or unique-local IPv6 on lo) addresses only", nameof(options));
         }
 
         var port = options.Port ?? FreePort.Udp();
@@ -62,7 +66,9 @@ public sealed class SnmpdProcess : DaemonProcess
             .AppendLine(CultureInfo.InvariantCulture, $"[snmp] persistentDir {persistent}")
             .AppendLine(CultureInfo.InvariantCulture, $"sysName {options.SysName}")
             .AppendLine("sysLocation nms test")
-            .AppendLine(CultureInfo.InvariantCulture, $"rocommunity {options.Community} 127.0.0.0/8");
+            .AppendLine(CultureInfo.InvariantCulture, $"rocommunity {options.Community} 127.0.0.0/8")
+            .AppendLine(CultureInfo.InvariantCulture, $"rocommunity6 {options.Community} ::1/128")
+            .AppendLine(CultureInfo.InvariantCulture, $"rocommunity6 {options.Community} fc00::/7");
         foreach (var user in options.Users)
         {
             var priv = user.PrivProtocol is null ? "" : $" {user.PrivProtocol} \"{user.PrivPassword}\"";
@@ -70,11 +76,16 @@ public sealed class SnmpdProcess : DaemonProcess
             config.AppendLine(CultureInfo.InvariantCulture, $"rouser {user.Name} {(user.PrivProtocol is null ? "auth" : "priv")}");
         }
 
+        foreach (var line in options.ExtraConfig)
+        {
+            config.AppendLine(line);
+        }
+
         var configPath = Path.Combine(directory, "snmpd.conf");
         await File.WriteAllTextAsync(configPath, config.ToString(), cancellationToken).ConfigureAwait(false);
         var listen = options.Addresses.Count == 0
             ? $"udp:0.0.0.0:{port}"
-            : string.Join(',', options.Addresses.Select(a => $"udp:{a}:{port}"));
+            : string.Join(',', options.Addresses.Select(a => IPAddress.Parse(a).AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"udp6:[{a}]:{port}" : $"udp:{a}:{port}"));
         string[] arguments = ["-f", "-Lo", "-C", "-m", "", "-I", "-smux", "-p", Path.Combine(directory, "snmpd.pid"), "-c", configPath, listen];
 
         var agent = new SnmpdProcess(directory, options, port, arguments);

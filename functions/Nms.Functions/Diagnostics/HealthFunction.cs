@@ -2,8 +2,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Nms.Core.Api;
-using Nms.Core.Configuration;
 using Nms.Core.Diagnostics;
+using Nms.Functions.Http;
 
 namespace Nms.Functions.Diagnostics;
 
@@ -16,6 +16,6 @@ public sealed class HealthFunction(SystemHealth health)
         CancellationToken cancellationToken)
     {
         var report = await health.CheckAsync(cancellationToken);
-        return new JsonResult(report, NmsJson.Api) { StatusCode = report.Healthy ? 200 : 503 };
+        return ApiHttp.Json(report, report.Healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
     }
 }

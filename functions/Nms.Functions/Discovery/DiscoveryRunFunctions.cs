@@ -2,12 +2,12 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Nms.Core.Api;
-using Nms.Core.Configuration;
 using Nms.Core.Discovery;
+using Nms.Functions.Http;
 
 namespace Nms.Functions.Discovery;
 
-/// <summary>Start a discovery run, read one, list a profile's runs.</summary>
+/// <summary>Start a discovery run, read one, list a profile's runs or every profile's.</summary>
 public sealed class DiscoveryRunFunctions(DiscoveryRuns runs)
 {
     [Function("DiscoveryRunStart")]
@@ -18,8 +18,7 @@ public sealed class DiscoveryRunFunctions(DiscoveryRuns runs)
         CancellationToken cancellationToken)
     {
         var run = await runs.StartAsync(id, cancellationToken);
-        return new JsonResult(run, NmsJson.Api) { StatusCode = StatusCodes.Status202Accepted }
-            .WithLocation($"/api/discovery_runs/{run.Id}");
+        return ApiHttp.Accepted(run, $"/api/discovery_runs/{run.Id}");
     }
 
     [Function("DiscoveryRunGet")]
@@ -28,15 +27,18 @@ public sealed class DiscoveryRunFunctions(DiscoveryRuns runs)
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "discovery_runs/{id:guid}")] HttpRequest request,
         Guid id,
         CancellationToken cancellationToken) =>
-        new JsonResult(await runs.GetAsync(id, cancellationToken), NmsJson.Api);
+        ApiHttp.Ok(await runs.GetAsync(id, cancellationToken));
 
     [Function("DiscoveryRunList")]
     [RequireRole(Role.Reader)]
     public async Task<IActionResult> List(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "discovery_profiles/{id:long}/runs")] HttpRequest request,
         long id,
-        CancellationToken cancellationToken) =>
-        new JsonResult(new { items = await runs.ListAsync(id, Limit(request), cancellationToken) }, NmsJson.Api);
+        CancellationToken cancellationToken)
+    {
+        var limit = ApiHttp.Limit(request, DiscoveryRuns.DefaultRunsListed, DiscoveryRuns.MaxRunsListed);
+        return ApiHttp.Ok(new { items = await runs.ListAsync(id, limit, cancellationToken) });
+    }
 
     /// <summary>Every profile's runs, newest first: what the console's overview shows in progress.</summary>
     [Function("DiscoveryRunRecent")]
@@ -51,34 +53,7 @@ public sealed class DiscoveryRunFunctions(DiscoveryRuns runs)
             "true" => true,
             _ => throw ProblemException.BadRequest("in_progress", "in_progress must be true or false."),
         };
-        return new JsonResult(new { items = await runs.ListRecentAsync(inProgress, Limit(request), cancellationToken) }, NmsJson.Api);
-    }
-
-    private static int Limit(HttpRequest request)
-    {
-        var limit = 50;
-        if (request.Query.TryGetValue("limit", out var raw)
-            && (!int.TryParse(raw, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out limit) || limit < 1 || limit > DiscoveryRuns.MaxRunsListed))
-        {
-            throw ProblemException.BadRequest("limit", $"limit must be 1 to {DiscoveryRuns.MaxRunsListed}.");
-        }
-
-        return limit;
-    }
-}
-
-internal static class LocationResult
-{
-    /// <summary>A JSON result that also sets the Location header.</summary>
-    public static IActionResult WithLocation(this JsonResult result, string location) =>
-        new LocatedJsonResult(result, location);
-
-    private sealed class LocatedJsonResult(JsonResult inner, string location) : IActionResult
-    {
-        public Task ExecuteResultAsync(ActionContext context)
-        {
-            context.HttpContext.Response.Headers.Location = location;
-            return inner.ExecuteResultAsync(context);
-        }
+        var limit = ApiHttp.Limit(request, DiscoveryRuns.DefaultRunsListed, DiscoveryRuns.MaxRunsListed);
+        return ApiHttp.Ok(new { items = await runs.ListRecentAsync(inProgress, limit, cancellationToken) });
     }
 }

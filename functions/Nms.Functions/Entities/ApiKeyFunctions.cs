@@ -18,7 +18,7 @@ public sealed class ApiKeyFunctions(ApiKeyService keys)
     public async Task<IActionResult> List(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = Collection)] HttpRequest request,
         CancellationToken cancellationToken) =>
-        EntityHttp.Ok(new ItemList<ApiKey>(await keys.ListAsync(cancellationToken)));
+        ApiHttp.Ok(new ItemList<ApiKey>(await keys.ListAsync(cancellationToken)));
 
     [Function("CreateApiKey")]
     [RequireRole(Role.Admin)]
@@ -28,7 +28,7 @@ public sealed class ApiKeyFunctions(ApiKeyService keys)
     {
         var body = await HttpJson.ReadAsync<ApiKeyRequest>(request, cancellationToken);
         var key = await keys.CreateAsync(body, cancellationToken);
-        return EntityHttp.Created(key, $"/api/{Collection}/{key.Id}");
+        return ApiHttp.Created(key, $"/api/{Collection}/{key.Id}");
     }
 
     /// <summary>Who the presented key is: its id, name and role (the console shows only what the role may do). Any role.</summary>
@@ -38,7 +38,7 @@ public sealed class ApiKeyFunctions(ApiKeyService keys)
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "me")] HttpRequest request)
     {
         var principal = ApiGate.PrincipalOf(request.HttpContext) ?? throw new InvalidOperationException("The gate let a request through without a principal.");
-        return EntityHttp.Ok(new CurrentKey(principal.KeyId, principal.Name, principal.Role.ToString().ToLowerInvariant()));
+        return ApiHttp.Ok(new CurrentKey(principal.KeyId, principal.Name, principal.Role.ToString().ToLowerInvariant()));
     }
 
     [Function("GetApiKey")]
@@ -47,7 +47,7 @@ public sealed class ApiKeyFunctions(ApiKeyService keys)
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = Item)] HttpRequest request,
         string id,
         CancellationToken cancellationToken) =>
-        EntityHttp.Ok(await keys.GetAsync(EntityIds.ParseGuid(id, "API key"), cancellationToken));
+        ApiHttp.Ok(await keys.GetAsync(ApiHttp.GuidId(id, "API key"), cancellationToken));
 
     /// <summary>Revokes (the row stays, for the audit trail); answers the revoked key.</summary>
     [Function("RevokeApiKey")]
@@ -56,7 +56,7 @@ public sealed class ApiKeyFunctions(ApiKeyService keys)
         [HttpTrigger(AuthorizationLevel.Function, "delete", Route = Item)] HttpRequest request,
         string id,
         CancellationToken cancellationToken) =>
-        EntityHttp.Ok(await keys.RevokeAsync(EntityIds.ParseGuid(id, "API key"), cancellationToken));
+        ApiHttp.Ok(await keys.RevokeAsync(ApiHttp.GuidId(id, "API key"), cancellationToken));
 }
 
 /// <summary>The body of GET /api/me.</summary>

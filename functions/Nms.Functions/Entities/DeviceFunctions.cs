@@ -20,12 +20,12 @@ public sealed class DeviceFunctions(DeviceService devices)
         CancellationToken cancellationToken)
     {
         var query = new DeviceQuery(
-            EntityHttp.QueryString(request, "status"),
-            EntityHttp.QueryString(request, "plugin"),
-            EntityHttp.QueryString(request, "q"),
-            EntityHttp.QueryString(request, "cursor"),
-            EntityHttp.QueryInt(request, "limit"));
-        return EntityHttp.Ok(await devices.ListAsync(query, cancellationToken));
+            ApiHttp.QueryString(request, "status"),
+            ApiHttp.QueryString(request, "plugin"),
+            ApiHttp.QueryString(request, "q"),
+            ApiHttp.QueryString(request, "cursor"),
+            ApiHttp.QueryInt(request, "limit"));
+        return ApiHttp.Ok(await devices.ListAsync(query, cancellationToken));
     }
 
     [Function("CreateDevice")]
@@ -36,7 +36,7 @@ public sealed class DeviceFunctions(DeviceService devices)
     {
         var body = await HttpJson.ReadAsync<DeviceCreateRequest>(request, cancellationToken);
         var device = await devices.CreateAsync(body, cancellationToken);
-        return EntityHttp.Created(device, $"/api/{Collection}/{device.Id}");
+        return ApiHttp.Created(device, $"/api/{Collection}/{device.Id}");
     }
 
     [Function("GetDevice")]
@@ -45,7 +45,7 @@ public sealed class DeviceFunctions(DeviceService devices)
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = Item)] HttpRequest request,
         string id,
         CancellationToken cancellationToken) =>
-        EntityHttp.Ok(await devices.GetAsync(ParseId(id), cancellationToken));
+        ApiHttp.Ok(await devices.GetAsync(ParseId(id), cancellationToken));
 
     [Function("UpdateDevice")]
     [RequireRole(Role.Operator)]
@@ -56,7 +56,7 @@ public sealed class DeviceFunctions(DeviceService devices)
     {
         var deviceId = ParseId(id);
         var body = await HttpJson.ReadAsync<DevicePatchRequest>(request, cancellationToken);
-        return EntityHttp.Ok(await devices.UpdateAsync(deviceId, body, cancellationToken));
+        return ApiHttp.Ok(await devices.UpdateAsync(deviceId, body, cancellationToken));
     }
 
     [Function("DeleteDevice")]
@@ -67,8 +67,8 @@ public sealed class DeviceFunctions(DeviceService devices)
         CancellationToken cancellationToken)
     {
         await devices.DeleteAsync(ParseId(id), cancellationToken);
-        return EntityHttp.NoContent();
+        return ApiHttp.NoContent();
     }
 
-    private static long ParseId(string id) => EntityIds.Parse(id, "device");
+    private static long ParseId(string id) => ApiHttp.Id(id, "device");
 }

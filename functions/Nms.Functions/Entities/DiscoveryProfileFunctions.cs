@@ -18,7 +18,7 @@ public sealed class DiscoveryProfileFunctions(DiscoveryProfileService profiles)
     public async Task<IActionResult> List(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = Collection)] HttpRequest request,
         CancellationToken cancellationToken) =>
-        EntityHttp.Ok(new ItemList<DiscoveryProfile>(await profiles.ListAsync(cancellationToken)));
+        ApiHttp.Ok(new ItemList<DiscoveryProfile>(await profiles.ListAsync(cancellationToken)));
 
     [Function("CreateDiscoveryProfile")]
     [RequireRole(Role.Admin)]
@@ -28,7 +28,7 @@ public sealed class DiscoveryProfileFunctions(DiscoveryProfileService profiles)
     {
         var body = await HttpJson.ReadAsync<DiscoveryProfileRequest>(request, cancellationToken);
         var profile = await profiles.CreateAsync(body, cancellationToken);
-        return EntityHttp.Created(profile, $"/api/{Collection}/{profile.Id}");
+        return ApiHttp.Created(profile, $"/api/{Collection}/{profile.Id}");
     }
 
     [Function("GetDiscoveryProfile")]
@@ -37,7 +37,7 @@ public sealed class DiscoveryProfileFunctions(DiscoveryProfileService profiles)
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = Item)] HttpRequest request,
         string id,
         CancellationToken cancellationToken) =>
-        EntityHttp.Ok(await profiles.GetAsync(ParseId(id), cancellationToken));
+        ApiHttp.Ok(await profiles.GetAsync(ParseId(id), cancellationToken));
 
     [Function("ReplaceDiscoveryProfile")]
     [RequireRole(Role.Admin)]
@@ -48,7 +48,7 @@ public sealed class DiscoveryProfileFunctions(DiscoveryProfileService profiles)
     {
         var profileId = ParseId(id);
         var body = await HttpJson.ReadAsync<DiscoveryProfileRequest>(request, cancellationToken);
-        return EntityHttp.Ok(await profiles.ReplaceAsync(profileId, body, cancellationToken));
+        return ApiHttp.Ok(await profiles.ReplaceAsync(profileId, body, cancellationToken));
     }
 
     [Function("DeleteDiscoveryProfile")]
@@ -59,8 +59,8 @@ public sealed class DiscoveryProfileFunctions(DiscoveryProfileService profiles)
         CancellationToken cancellationToken)
     {
         await profiles.DeleteAsync(ParseId(id), cancellationToken);
-        return EntityHttp.NoContent();
+        return ApiHttp.NoContent();
     }
 
-    private static long ParseId(string id) => EntityIds.Parse(id, "discovery profile");
+    private static long ParseId(string id) => ApiHttp.Id(id, "discovery profile");
 }

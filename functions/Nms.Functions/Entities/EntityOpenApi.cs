@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Nms.Core.Api;
+using Nms.Core.Credentials;
 using Nms.Core.Entities;
 using Nms.Functions.OpenApi;
 using static Nms.Functions.OpenApi.OpenApiBuilder;
@@ -116,12 +117,12 @@ internal sealed class EntityOpenApi : IOpenApiPaths
         api.Schema("CredentialProfileRequest", Object(
             ("name", String("Unique"), true),
             ("protocol", Enum([.. CredentialProtocols.All]), true),
-            ("community", WriteOnlyString("snmp_v2c: required"), false),
+            ("community", WriteOnlyString("snmp_v1, snmp_v2c: required"), false),
             ("user", String("snmp_v3 and ssh: required"), false),
             ("auth_protocol", Enum(auth), false),
             ("auth_key", WriteOnlyString("snmp_v3 with auth_protocol other than none: at least 8 characters"), false),
             ("priv_protocol", Enum(priv), false),
-            ("priv_key", WriteOnlyString("snmp_v3 with priv_protocol aes128: at least 8 characters"), false),
+            ("priv_key", WriteOnlyString("snmp_v3 with priv_protocol other than none: at least 8 characters"), false),
             ("password", WriteOnlyString("ssh: this or private_key"), false),
             ("private_key", WriteOnlyString("ssh: this (PEM/OpenSSH) or password"), false),
             ("private_key_passphrase", WriteOnlyString("ssh with private_key: optional"), false)));

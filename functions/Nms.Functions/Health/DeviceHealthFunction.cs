@@ -3,8 +3,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Nms.Core.Api;
-using Nms.Core.Configuration;
 using Nms.Core.Health;
+using Nms.Functions.Http;
 
 namespace Nms.Functions.Health;
 
@@ -23,7 +23,7 @@ public sealed class DeviceHealthFunction(DeviceHealthReader reader, TimeProvider
         CancellationToken cancellationToken)
     {
         var summary = await reader.ReadAsync(Limit(request), cancellationToken);
-        return new JsonResult(summary, NmsJson.Api);
+        return ApiHttp.Ok(summary);
     }
 
     /// <summary>Deactivations (ping, poll, manual) and reactivations since a time: the console's overview and device page.</summary>
@@ -35,7 +35,7 @@ public sealed class DeviceHealthFunction(DeviceHealthReader reader, TimeProvider
     {
         var since = Since(request) ?? time.GetUtcNow() - DefaultTransitionsWindow;
         var items = await reader.TransitionsAsync(since, DeviceId(request), Limit(request), cancellationToken);
-        return new JsonResult(new { items }, NmsJson.Api);
+        return ApiHttp.Ok(new { items });
     }
 
     private static DateTimeOffset? Since(HttpRequest request)
@@ -64,16 +64,5 @@ public sealed class DeviceHealthFunction(DeviceHealthReader reader, TimeProvider
             : throw ProblemException.BadRequest("device_id", "'device_id' must be a positive integer.");
     }
 
-    private static int Limit(HttpRequest request)
-    {
-        var text = request.Query["limit"].ToString();
-        if (text.Length == 0)
-        {
-            return DeviceHealthReader.DefaultLimit;
-        }
-
-        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit is >= 1 and <= DeviceHealthReader.MaxLimit
-            ? limit
-            : throw ProblemException.BadRequest("limit", $"'limit' must be an integer from 1 to {DeviceHealthReader.MaxLimit}.");
-    }
+    private static int Limit(HttpRequest request) => ApiHttp.Limit(request, DeviceHealthReader.DefaultLimit, DeviceHealthReader.MaxLimit);
 }

@@ -3,12 +3,12 @@ using Nms.Core.Health;
 
 namespace Nms.Functions.Health;
 
-/// <summary>The seed's flow 3: every failure event from the scheduler (ping) and the poller (poll).</summary>
+/// <summary>The seed's flow 3: every failure event of the poller (ping and poll), a poll batch's events per message.</summary>
 public sealed class FailureConsumerFunction(HealthMonitor monitor)
 {
     [Function("HealthFailureConsumer")]
     public Task Run(
-        [QueueTrigger("%NmsFailuresQueue%", Connection = "AzureWebJobsStorage")] FailureEvent failure,
+        [QueueTrigger("%NmsFailuresQueue%", Connection = "AzureWebJobsStorage")] FailureBatchMessage failures,
         CancellationToken cancellationToken) =>
-        monitor.RecordFailureAsync(failure, cancellationToken);
+        monitor.RecordFailuresAsync(failures, cancellationToken);
 }

@@ -1,10 +1,9 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Nms.Core.Api;
-using Nms.Core.Configuration;
 using Nms.Core.Metrics;
+using Nms.Functions.Http;
 
 namespace Nms.Functions.Metrics;
 
@@ -18,10 +17,18 @@ public sealed class MetricsApiFunctions(MetricsQuery query)
         string id,
         CancellationToken cancellationToken)
     {
-        var deviceId = DeviceId(id);
-        var range = query.ParseRange(request.Query["name"], request.Query["from"], request.Query["to"], request.Query["step"]);
-        return new JsonResult(await query.SeriesAsync(deviceId, range, cancellationToken), NmsJson.Api);
+        var deviceId = ApiHttp.Id(id, "device");
+        var parsed = query.Parse(request.Query.SelectMany(q => q.Value.Select(v => new KeyValuePair<string, string?>(q.Key, v))));
+        return ApiHttp.Ok(await query.SeriesAsync(deviceId, parsed, cancellationToken));
     }
+
+    [Function("DeviceSeries")]
+    [RequireRole(Role.Reader)]
+    public async Task<IActionResult> List(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "devices/{id}/series")] HttpRequest request,
+        string id,
+        CancellationToken cancellationToken) =>
+        ApiHttp.Ok(await query.SeriesListAsync(ApiHttp.Id(id, "device"), cancellationToken));
 
     [Function("DeviceMetricsLatest")]
     [RequireRole(Role.Reader)]
@@ -30,12 +37,7 @@ public sealed class MetricsApiFunctions(MetricsQuery query)
         string id,
         CancellationToken cancellationToken)
     {
-        var deviceId = DeviceId(id);
-        return new JsonResult(await query.LatestAsync(deviceId, request.Query["since"], cancellationToken), NmsJson.Api);
+        var deviceId = ApiHttp.Id(id, "device");
+        return ApiHttp.Ok(await query.LatestAsync(deviceId, request.Query["since"], cancellationToken));
     }
-
-    private static long DeviceId(string id) =>
-        long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0
-            ? value
-            : throw ProblemException.NotFound($"Device '{id}' does not exist.");
 }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Nms.Core.Api;
 using Nms.Functions.Entities;
+using Nms.Functions.Http;
 
 namespace Nms.Functions.OpenApi;
 
@@ -16,5 +17,5 @@ public sealed class OpenApiFunction
     [RequireRole(Role.Reader)]
     public Task<IActionResult> Get(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "openapi.json")] HttpRequest request) =>
-        Task.FromResult(EntityHttp.RawJson(OpenApiDocument.Json));
+        Task.FromResult(ApiHttp.RawJson(OpenApiDocument.Json));
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -185,6 +186,14 @@ public sealed class ConsoleFlowTests(ConsoleFixture fixture) : IClassFixture<Con
                 metricRequests.Enqueue(new Uri(request.Url));
             }
         };
+        var rates = new ConcurrentQueue<Task<string>>();
+        page.Response += (_, response) =>
+        {
+            if (response.Url.Contains("/metrics?", StringComparison.Ordinal) && response.Url.Contains("fn=rate", StringComparison.Ordinal) && response.Url.Contains("labels", StringComparison.Ordinal))
+            {
+                rates.Enqueue(response.TextAsync());
+            }
+        };
         var device = await fixture.CreateDeviceAsync(3, "edge-rtr-3");
 
         await console.SignInAsync(fixture.App, fixture.ReaderKey, "reader");
@@ -194,6 +203,16 @@ public sealed class ConsoleFlowTests(ConsoleFixture fixture) : IClassFixture<Con
         var uptime = page.Locator("[data-chart=Uptime]");
         await Expect(uptime).Not.ToHaveAttributeAsync("data-points", "0", new() { Timeout = (float)Polls.TotalMilliseconds });
         await Expect(page.Locator("text=Next poll")).ToBeVisibleAsync();
+
+        // Traffic: bits/s from the metrics API's reset-aware rate of the counters real polls wrote.
+        var traffic = page.Locator("[data-chart='Traffic (bits/s)']");
+        await Expect(traffic).ToHaveAttributeAsync("data-points", new System.Text.RegularExpressions.Regex("^([2-9]|[1-9][0-9]+)$"), new() { Timeout = (float)Polls.TotalMilliseconds });
+        var rate = JsonDocument.Parse(await rates.Last());
+        Assert.Equal("rate", rate.RootElement.GetProperty("fn").GetString());
+        var values = rate.RootElement.GetProperty("series").EnumerateArray().SelectMany(s => s.GetProperty("points").EnumerateArray())
+            .Where(p => p.TryGetProperty("value", out var v) && v.ValueKind == JsonValueKind.Number).Select(p => p.GetProperty("value").GetDouble()).ToList();
+        Assert.NotEmpty(values);
+        Assert.All(values, v => Assert.InRange(v, 0, 1e10));
 
         // 24 h: about one point per pixel of the plot, never raw samples.
         metricRequests.Clear();

@@ -31,7 +31,7 @@ public sealed class DiscoveryBatchTests(DiscoveryBatchTests.Fixture fixture) : I
 
     public sealed class Fixture : IAsyncLifetime
     {
-        private readonly TestPlugins plugins = new();
+        private readonly FakePlugins plugins = new();
 
         public DiscoveryHost Host { get; private set; } = null!;
 
@@ -39,14 +39,14 @@ public sealed class DiscoveryBatchTests(DiscoveryBatchTests.Fixture fixture) : I
 
         public async Task InitializeAsync()
         {
-            plugins.AddScript("allup", AllUp);
-            plugins.AddScript("slowup", "SLEEP=1\n" + AllUp);
+            plugins.Add("allup", AllUp);
+            plugins.Add("slowup", "SLEEP=1\n" + AllUp);
             // Starts answering, then dies mid-output.
-            plugins.AddScript("crash", "cat >/dev/null\nprintf '{\"contract_version\":1,\"results\":[{\"id\"'\nkill -9 $$");
-            plugins.AddScript("hang", "cat >/dev/null\nsleep 600");
-            plugins.AddScript("garbage", "cat >/dev/null\necho 'this is not json'");
+            plugins.Add("crash", "cat >/dev/null\nprintf '{\"contract_version\":1,\"results\":[{\"id\"'\nkill -9 $$");
+            plugins.Add("hang", "cat >/dev/null\nsleep 600");
+            plugins.Add("garbage", "cat >/dev/null\necho 'this is not json'");
             // Answers only the first target and says nothing about the rest.
-            plugins.AddScript("partial", """
+            plugins.Add("partial", """
                 ip=$(cat | grep -o '"id":"[0-9.]*"' | head -n 1 | cut -d'"' -f4)
                 printf '{"contract_version":1,"results":[{"id":"%s","success":false,"error":"auth error: wrong community"}]}' "$ip"
                 """);

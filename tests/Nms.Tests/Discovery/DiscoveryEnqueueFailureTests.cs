@@ -2,18 +2,19 @@ using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Nms.Core.Discovery;
 using Nms.Core.Queues;
+using Nms.Tests.Infrastructure;
 
 namespace Nms.Tests.Discovery;
 
 /// <summary>When some batches cannot be queued, the run still completes, counting their targets failed.</summary>
 public sealed class DiscoveryEnqueueFailureTests : IAsyncLifetime
 {
-    private readonly TestPlugins plugins = new();
+    private readonly FakePlugins plugins = new();
     private DiscoveryHost host = null!;
 
     public async Task InitializeAsync()
     {
-        plugins.AddScript("allup", """
+        plugins.Add("allup", """
             ids=$(cat | grep -o '"id":"[0-9.]*"' | cut -d'"' -f4)
             printf '{"contract_version":1,"results":['
             first=1
@@ -59,5 +60,8 @@ public sealed class DiscoveryEnqueueFailureTests : IAsyncLifetime
             message is DiscoveryBatchMessage { BatchNo: var batchNo } && batchNo >= firstFailing
                 ? throw new InvalidOperationException("queue unavailable (test)")
                 : queues.SendAsync(queueName, message, cancellationToken);
+
+        public Task SendJsonAsync(string queueName, BinaryData json, CancellationToken cancellationToken) =>
+            queues.SendJsonAsync(queueName, json, cancellationToken);
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Nms.Tests.Infrastructure;
 
 namespace Nms.Tests.Discovery;
 
@@ -10,7 +11,7 @@ public sealed class DiscoveryRejectionTests(DiscoveryRejectionTests.Fixture fixt
 
     public sealed class Fixture : IAsyncLifetime
     {
-        private readonly TestPlugins plugins = new();
+        private readonly FakePlugins plugins = new();
 
         public DiscoveryHost Host { get; private set; } = null!;
 
@@ -18,7 +19,7 @@ public sealed class DiscoveryRejectionTests(DiscoveryRejectionTests.Fixture fixt
 
         public async Task InitializeAsync()
         {
-            plugins.AddScript("snmp", "cat >/dev/null; echo '{\"contract_version\":1,\"results\":[]}'");
+            plugins.Add("snmp", "cat >/dev/null; echo '{\"contract_version\":1,\"results\":[]}'");
             Host = await DiscoveryHost.StartAsync(plugins.Directory, new Dictionary<string, string?>
             {
                 ["Nms__Discovery__MaxAddressesPerRun"] = "1000",
@@ -62,14 +63,14 @@ public sealed class DiscoveryRejectionTests(DiscoveryRejectionTests.Fixture fixt
     }
 
     [Fact]
-    public async Task Ipv6_target_is_a_400_saying_so()
+    public async Task Ipv6_slash_64_target_is_a_400_saying_why_it_cannot_be_swept()
     {
-        var profile = await Host.InsertProfileAsync("ipv6", "2001:db8::/120", 161, [fixture.CredentialId]);
+        var profile = await Host.InsertProfileAsync("ipv6", "2001:db8::/64", 161, [fixture.CredentialId]);
 
         var (status, problem) = await StartAsync(profile);
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
-        Assert.Contains("IPv6", problem.GetProperty("detail").GetString());
+        Assert.Contains("cannot be swept", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         await AssertNoRunAsync(profile);
     }
 

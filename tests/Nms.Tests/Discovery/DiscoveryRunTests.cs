@@ -28,7 +28,7 @@ public sealed class DiscoveryRunTests(DiscoveryRunTests.Fixture fixture) : IClas
     /// <summary>One app, one snmpd and one credential for the whole class; each test uses its own addresses.</summary>
     public sealed class Fixture : IAsyncLifetime
     {
-        private readonly TestPlugins plugins = new();
+        private readonly FakePlugins plugins = new();
 
         public DiscoveryHost Host { get; private set; } = null!;
 
@@ -38,7 +38,7 @@ public sealed class DiscoveryRunTests(DiscoveryRunTests.Fixture fixture) : IClas
 
         public async Task InitializeAsync()
         {
-            plugins.AddSnmp();
+            plugins.AddReal("snmp");
             Agents = new SnmpAgents([.. Responders, .. OverlapResponders, .. TwiceResponders, .. ApiResponders], Community);
             try
             {

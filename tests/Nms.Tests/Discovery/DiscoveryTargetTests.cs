@@ -157,18 +157,48 @@ public sealed class DiscoveryTargetTests
         Assert.Equal(254, DiscoveryTarget.Parse("10.0.0.0/24,10.0.0.0/24,10.0.0.1", 254).Count);
     }
 
+    [Fact]
+    public void Ipv6_addresses_ranges_and_small_prefixes_expand_after_ipv4()
+    {
+        var target = DiscoveryTarget.Parse("2001:db8::10-2001:db8::12, 10.0.0.1, fd15::1, 2001:db8::11", 100);
+        Assert.Equal(["10.0.0.1", "2001:db8::10", "2001:db8::11", "2001:db8::12", "fd15::1"], target.Addresses().Select(a => a.ToString()));
+        Assert.Equal(5, target.Count);
+    }
+
+    [Fact]
+    public void Ipv6_slash_112_is_65535_hosts_without_the_subnet_router_anycast_address()
+    {
+        var target = DiscoveryTarget.Parse("2001:db8:0:1::/112", 65_536);
+        Assert.Equal(65_535, target.Count);
+        Assert.Equal("2001:db8:0:1::1", target.Addresses().First().ToString());
+        Assert.Equal("2001:db8:0:1::ffff", target.Addresses().Last().ToString());
+        Assert.Equal(2, DiscoveryTarget.Parse("2001:db8::/127", 10).Count);
+    }
+
+    [Fact]
+    public void Ipv6_slash_64_is_a_400_explaining_why_it_cannot_be_swept()
+    {
+        var problem = Rejected("2001:db8::/64");
+        Assert.Equal(400, problem.Status);
+        Assert.Contains("2^64 addresses and cannot be swept", problem.Detail, StringComparison.Ordinal);
+        Assert.Contains("/112", problem.Detail, StringComparison.Ordinal);
+        Assert.Contains("cannot be swept", Rejected("2001:db8::/111").Detail, StringComparison.Ordinal);
+    }
+
     [Theory]
-    [InlineData("2001:db8::/64")]
-    [InlineData("2001:db8::1")]
-    [InlineData("::1-::5")]
-    [InlineData("10.0.0.1,fe80::1")]
-    [InlineData("::ffff:10.0.0.1")]
-    public void Ipv6_is_a_clear_400(string target)
+    [InlineData("10.0.0.1,fe80::1", "link-local")]
+    [InlineData("fe80::1%2", "not an IPv6 address")]
+    [InlineData("::ffff:10.0.0.1", "as IPv4")]
+    [InlineData("ff02::1", "multicast")]
+    [InlineData("2001:db8::5-2001:db8::1", "ends before it starts")]
+    [InlineData("2001:db8::-2001:db8::1:0", "more than the limit")]
+    [InlineData("2001:db8::/129", "0 to 128")]
+    [InlineData("2001:db8:::1", "not an IPv6 address")]
+    public void Unusable_ipv6_targets_are_a_400_saying_why(string target, string reason)
     {
         var problem = Rejected(target);
-
         Assert.Equal(400, problem.Status);
-        Assert.Contains("IPv6", problem.Detail);
+        Assert.Contains(reason, problem.Detail, StringComparison.Ordinal);
     }
 
     [Theory]

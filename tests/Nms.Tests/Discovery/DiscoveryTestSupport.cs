@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Nms.Core.Configuration;
+using Nms.Core.Credentials;
 using Nms.Core.Data;
 using Nms.Core.Discovery;
 using Nms.Core.Entities;
@@ -298,51 +299,3 @@ public sealed class SnmpAgents : IDisposable
     }
 }
 
-/// <summary>
-/// A plugins directory of the test's own: the real snmp plugin from NMS_PLUGINS_DIR (./nms test
-/// publishes it there), and fake plugins written as tiny shell scripts.
-/// </summary>
-public sealed class TestPlugins : IDisposable
-{
-    public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("nms-disc-plugins-").FullName;
-
-    /// <summary>Links the real snmp plugin in as <c>snmp</c>.</summary>
-    public void AddSnmp()
-    {
-        var real = Path.Combine(TestEnvironment.PluginsDirectory, "snmp");
-        if (!File.Exists(real))
-        {
-            throw new InvalidOperationException($"{real} does not exist: run the tests with ./nms test, which publishes the plugins.");
-        }
-
-        File.CreateSymbolicLink(Path.Combine(Directory, "snmp"), real);
-    }
-
-    /// <summary>Writes an executable /bin/sh script named <paramref name="name"/>.</summary>
-    public void AddScript(string name, string body)
-    {
-        var path = Path.Combine(Directory, name);
-        File.WriteAllText(path, "#!/bin/sh\n" + body + "\n");
-        MakeExecutable(path);
-    }
-
-    private static void MakeExecutable(string path)
-    {
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
-        }
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            System.IO.Directory.Delete(Directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A killed plugin may still hold it for a moment.
-        }
-    }
-}

@@ -32,6 +32,7 @@ public sealed class AuthorizationTests(AuthorizationTests.Keys keys) : IClassFix
         // Metrics (issue 6) live under /devices too.
         ["GET /devices/{id}/metrics"] = Role.Reader,
         ["GET /devices/{id}/metrics/latest"] = Role.Reader,
+        ["GET /devices/{id}/series"] = Role.Reader,
         ["GET /api_keys"] = Role.Admin,
         ["POST /api_keys"] = Role.Admin,
         ["GET /api_keys/{id}"] = Role.Admin,

@@ -18,7 +18,9 @@ public sealed class EntityApp : IAsyncLifetime
 
     public TestApp App { get; private set; } = null!;
 
-    public string PluginsDirectory { get; } = OperatingSystem.IsWindows() ? throw new PlatformNotSupportedException() : CreateFakePlugins();
+    private readonly FakePlugins plugins = CreateFakePlugins();
+
+    public string PluginsDirectory => plugins.Directory;
 
     /// <summary>Bootstrap admin key, recording responses.</summary>
     public HttpClient Admin { get; private set; } = null!;
@@ -61,21 +63,14 @@ public sealed class EntityApp : IAsyncLifetime
     {
         Admin.Dispose();
         await App.DisposeAsync();
-        Directory.Delete(PluginsDirectory, recursive: true);
+        plugins.Dispose();
     }
 
-    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-    private static string CreateFakePlugins()
+    private static FakePlugins CreateFakePlugins()
     {
-        var directory = Directory.CreateTempSubdirectory("nms-entity-plugins-").FullName;
-        foreach (var name in new[] { "snmp", "ssh" })
-        {
-            var path = Path.Combine(directory, name);
-            File.WriteAllText(path, "#!/bin/sh\necho '{\"contract_version\":1,\"results\":[]}'\n");
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
-        }
-
-        return directory;
+        var plugins = new FakePlugins();
+        plugins.AddSilent("snmp", "ssh");
+        return plugins;
     }
 
     private sealed class Recorder(ConcurrentQueue<string> bodies) : DelegatingHandler(new HttpClientHandler())

@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Nms.Core.Configuration;
+using Nms.Core.Credentials;
 using Nms.Core.Entities;
 using Nms.Functions.OpenApi;
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Nms.Core.Credentials;
 using Nms.Functions.LocalHost;
 using Nms.Tests.Infrastructure;
 
@@ -49,6 +50,9 @@ public sealed class FunctionMetadataTests
         ["Poller"] = Queue("NmsPollQueue"),
         ["MetricsWriter"] = Queue("NmsMetricsQueue"),
         ["MetricsMaintenance"] = Timer("NmsMaintenanceSchedule"),
+        // Metrics store v2 (issue 12).
+        ["MetricsCompaction"] = Timer("NmsCompactionSchedule"),
+        ["DeviceSeries"] = Http("devices/{id}/series", "Function", "get"),
         ["DeviceMetrics"] = Http("devices/{id}/metrics", "Function", "get"),
         ["DeviceMetricsLatest"] = Http("devices/{id}/metrics/latest", "Function", "get"),
         // Health (issue 7).

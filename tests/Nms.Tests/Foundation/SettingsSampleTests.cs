@@ -4,6 +4,7 @@ using Microsoft.Azure.Functions.Worker;
 using Nms.Core.Configuration;
 using Nms.Core.Health;
 using Nms.Core.Polling;
+using Nms.Core.Reachability;
 using Nms.Tests.Infrastructure;
 
 namespace Nms.Tests.Foundation;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Nms.Core.Credentials;
 using Nms.Core.Entities;
 using Nms.Core.Health;
 using Nms.Tests.Infrastructure;
@@ -120,7 +121,7 @@ public sealed class HealthEndToEndTests
         app.Database.ScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM poll_schedule WHERE device_id = $1)", device);
 
     private static Task<long> MetricsAsync(TestApp app, long device) =>
-        app.Database.ScalarAsync<long>("SELECT count(*) FROM metrics WHERE device_id = $1", device);
+        app.Database.ScalarAsync<long>("SELECT count(*) FROM metric_samples WHERE device_id = $1", device);
 
     private static Task<int> FailureCountAsync(TestApp app, long device) =>
         app.Database.ScalarAsync<int>("SELECT failure_count FROM devices WHERE id = $1", device);

@@ -202,7 +202,9 @@ public sealed class HealthHostTests
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public async Task Recovery_probe_on_its_timer_reactivates_a_device_once_its_plugin_answers_again()
     {
-        using var plugins = new FakeProbePlugin();
+        const string probePlugin = "fakeprobe";
+        using var plugins = new FakePlugins();
+        plugins.AddSwitchable(probePlugin);
         await using var app = await TestApp.StartAsync(o =>
         {
             o.Settings["AzureWebJobs.HealthRecoveryProbe.Disabled"] = "false";
@@ -213,7 +215,7 @@ public sealed class HealthHostTests
             o.Settings["Nms:Health:Threshold"] = "1";
             o.Settings["Nms:Plugins:Directory"] = plugins.Directory;
         });
-        var device = await AddDeviceAsync(app.Database, "127.20.4.1", FakeProbePlugin.Name);
+        var device = await AddDeviceAsync(app.Database, "127.20.4.1", probePlugin);
         var neverAnswers = await AddDeviceAsync(app.Database, "127.20.4.2", "missing-plugin");
         await app.SendAsync(app.Queues.Failures, Failure(device, TimeSpan.Zero));
         await app.SendAsync(app.Queues.Failures, Failure(neverAnswers, TimeSpan.Zero));
@@ -228,48 +230,11 @@ public sealed class HealthHostTests
 
         await TestApp.EventuallyAsync(async () => await StatusAsync(app.Database, device) == "active", "the device to be reactivated by the probe", TimeSpan.FromSeconds(20));
         Assert.True(await ScheduledAsync(app.Database, device));
-        Assert.Contains($"{FakeProbePlugin.Name} discovery", await app.Database.ScalarAsync<string>("SELECT reactivation_reason FROM devices WHERE id = $1", device), StringComparison.Ordinal);
+        Assert.Contains($"{probePlugin} discovery", await app.Database.ScalarAsync<string>("SELECT reactivation_reason FROM devices WHERE id = $1", device), StringComparison.Ordinal);
         Assert.Equal("inactive", await StatusAsync(app.Database, neverAnswers));
         Assert.False(await ScheduledAsync(app.Database, neverAnswers));
 
         var response = await app.Client.GetFromJsonAsync<JsonElement>("device_health");
         Assert.Equal(device, Assert.Single(response.GetProperty("latest_reactivations").EnumerateArray()).GetProperty("device_id").GetInt64());
-    }
-
-    /// <summary>
-    /// A real plugin executable speaking the JSON contract: discovery fails for every target with
-    /// "agent down" until <see cref="BringUp"/>, then succeeds.
-    /// </summary>
-    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-    private sealed class FakeProbePlugin : IDisposable
-    {
-        public const string Name = "fakeprobe";
-
-        private const string Script = """
-            #!/usr/bin/env bash
-            input="$(cat)"
-            here="$(dirname "$0")"
-            results=""
-            for id in $(printf '%s' "$input" | grep -o '"id":"[^"]*"' | cut -d'"' -f4); do
-              if [ -f "$here/up" ]; then r="{\"id\":\"$id\",\"success\":true,\"hostname\":\"fake-$id\"}"
-              else r="{\"id\":\"$id\",\"success\":false,\"error\":\"agent down\"}"; fi
-              results="${results:+$results,}$r"
-            done
-            printf '{"contract_version":1,"results":[%s]}' "$results"
-            """;
-
-        public FakeProbePlugin()
-        {
-            Directory = System.IO.Directory.CreateTempSubdirectory("nms-health-plugins-").FullName;
-            var path = Path.Combine(Directory, Name);
-            File.WriteAllText(path, Script.ReplaceLineEndings("\n") + "\n");
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
-        }
-
-        public string Directory { get; }
-
-        public void BringUp() => File.WriteAllText(Path.Combine(Directory, "up"), "");
-
-        public void Dispose() => System.IO.Directory.Delete(Directory, recursive: true);
     }
 }

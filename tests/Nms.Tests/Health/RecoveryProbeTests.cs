@@ -2,9 +2,12 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Nms.Core.Configuration;
+using Nms.Core.Credentials;
 using Nms.Core.Entities;
 using Nms.Core.Health;
 using Nms.Core.Plugins;
+using Nms.Core.Reachability;
+using Nms.Plugins.Sdk;
 using Nms.Tests.Infrastructure;
 using Npgsql;
 
@@ -33,7 +36,7 @@ public sealed class RecoveryProbeTests : IAsyncLifetime
     public async Task DisposeAsync() => await fx.DisposeAsync();
 
     private RecoveryProbe Probe() =>
-        new(fx.DataSources, credentials, plugins, pinger, fx.Options, fx.Recovery, fx.Time, fx.Loggers.CreateLogger<RecoveryProbe>());
+        new(fx.DataSources, new PluginTargetRunner(plugins, credentials, fx.Loggers.CreateLogger<PluginTargetRunner>()), pinger, fx.Options, fx.Recovery, fx.Time, fx.Loggers.CreateLogger<RecoveryProbe>());
 
     private TimeSpan Base => TimeSpan.FromSeconds(fx.Recovery.RecoveryBackoffBaseSeconds);
 
@@ -285,14 +288,18 @@ public sealed class RecoveryProbeTests : IAsyncLifetime
         Assert.Equal(("active", 0), ((await fx.ReadAsync(device)).Status, (await fx.ReadAsync(device)).FailureCount));
     }
 
-    private sealed class StubPinger : IRecoveryPinger
+    /// <summary>ICMP reachability in which the test decides which addresses are down.</summary>
+    private sealed class StubPinger : IReachability
     {
         public HashSet<string> Down { get; } = [];
 
-        public bool Enabled => true;
+        public string Mode => ReachabilityChecker.IcmpMode;
 
-        public Task<IReadOnlySet<string>> ReachableAsync(IReadOnlyCollection<string> addresses, CancellationToken cancellationToken) =>
-            Task.FromResult<IReadOnlySet<string>>(addresses.Where(a => !Down.Contains(a)).ToHashSet());
+        public Task<IReadOnlySet<long>> UnreachableAsync(IReadOnlyList<ReachabilityTarget> targets, CancellationToken cancellationToken) =>
+            Task.FromResult<IReadOnlySet<long>>(targets.Where(t => Down.Contains(t.Ip)).Select(t => t.Key).ToHashSet());
+
+        public Task<IReadOnlySet<string>?> SweepAsync(IReadOnlyList<string> addresses, CancellationToken cancellationToken) =>
+            Task.FromResult<IReadOnlySet<string>?>(addresses.Where(a => !Down.Contains(a)).ToHashSet());
     }
 
     private sealed class StubPlugins : IPluginRunner

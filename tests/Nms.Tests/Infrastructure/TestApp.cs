@@ -133,6 +133,7 @@ public sealed class TestApp : IAsyncDisposable
         ["NmsSchedulerSchedule"] = "*/2 * * * * *",
         ["NmsMaintenanceSchedule"] = "0 */10 * * * *",
         ["NmsRecoverySchedule"] = "*/2 * * * * *",
+        ["NmsCompactionSchedule"] = "0 0 0 1 1 *",
         ["Nms:Database:ApiConnectionString"] = database.ConnectionString + ";Application Name=nms-api",
         ["Nms:Database:MetricsConnectionString"] = database.ConnectionString + ";Application Name=nms-metrics",
         ["Nms:Database:MigrateOnStartup"] = "true",

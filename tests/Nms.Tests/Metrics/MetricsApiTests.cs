@@ -51,7 +51,7 @@ public sealed class MetricsApiTests : IAsyncLifetime
     public async Task The_same_metrics_message_delivered_twice_is_written_once()
     {
         // Both deliveries were processed in InitializeAsync, the second one recognised as already written.
-        Assert.Equal(18L, await app.Database.ScalarAsync<long>("SELECT count(*) FROM metrics"));
+        Assert.Equal(18L, await app.Database.ScalarAsync<long>("SELECT count(*) FROM metric_samples"));
         Assert.Equal(1L, await app.Database.ScalarAsync<long>("SELECT count(*) FROM metric_batches"));
     }
 
@@ -117,6 +117,12 @@ public sealed class MetricsApiTests : IAsyncLifetime
     [InlineData("step=fast", "step")]
     [InlineData("step=-5m", "step")]
     [InlineData("from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z&step=1s", "step")]
+    [InlineData("fn=median", "fn")]
+    [InlineData("labels=eth0", "labels")]
+    [InlineData("labels[]=eth0", "labels")]
+    [InlineData("labels[if_index=1", "labels")]
+    [InlineData("labels[a]b]=1", "labels")]
+    [InlineData("fn=avg&from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z&step=60", "step")]
     public async Task Bad_query_values_are_a_400_naming_the_field(string query, string field)
     {
         var body = await GetAsync($"devices/{device}/metrics?{query}", HttpStatusCode.BadRequest);
@@ -124,9 +130,53 @@ public sealed class MetricsApiTests : IAsyncLifetime
         Assert.Equal(field, body.GetProperty("field").GetString());
     }
 
+    [Fact]
+    public async Task A_name_over_256_characters_is_a_400_naming_name()
+    {
+        var body = await GetAsync($"devices/{device}/metrics?name={new string('n', 257)}", HttpStatusCode.BadRequest);
+
+        Assert.Equal("name", body.GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task A_label_matcher_selects_series_and_an_unknown_key_selects_none()
+    {
+        var range = $"from={Q(T)}&to={Q(T.AddMinutes(5))}";
+        var one = await GetAsync($"devices/{device}/metrics?name=if_in_octets&labels[if_index]=2&{range}");
+        var none = await GetAsync($"devices/{device}/metrics?labels[vlan]=2&{range}");
+
+        var series = Assert.Single(one.GetProperty("series").EnumerateArray());
+        Assert.Equal("2", series.GetProperty("labels").GetProperty("if_index").GetString());
+        Assert.Empty(none.GetProperty("series").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Rate_of_a_gauge_is_allowed_and_answers_per_step()
+    {
+        var body = await GetAsync($"devices/{device}/metrics?name=cpu&fn=rate&step=10s&from={Q(T)}&to={Q(T.AddMinutes(1))}");
+
+        Assert.Equal("rate", body.GetProperty("fn").GetString());
+        var points = Assert.Single(body.GetProperty("series").EnumerateArray()).GetProperty("points").EnumerateArray().ToList();
+        Assert.Equal(5, points.Count);
+        Assert.All(points, p => Assert.Equal(0.1, p.GetProperty("value").GetDouble(), 9));
+    }
+
+    [Fact]
+    public async Task The_series_list_names_each_series_with_labels_and_first_and_last_seen()
+    {
+        var body = await GetAsync($"devices/{device}/series");
+
+        var series = body.GetProperty("series").EnumerateArray().ToList();
+        Assert.Equal(["cpu", "if_in_octets", "if_in_octets"], series.Select(s => s.GetProperty("name").GetString()));
+        Assert.All(series, s => Assert.Equal(T, s.GetProperty("first_seen_at").GetDateTimeOffset()));
+        Assert.All(series, s => Assert.Equal(T.AddSeconds(50), s.GetProperty("last_seen_at").GetDateTimeOffset()));
+        Assert.Equal("gauge", series[0].GetProperty("kind").GetString());
+    }
+
     [Theory]
     [InlineData("metrics")]
     [InlineData("metrics/latest")]
+    [InlineData("series")]
     public async Task An_unknown_device_is_a_404(string path)
     {
         await GetAsync($"devices/987654321/{path}", HttpStatusCode.NotFound);

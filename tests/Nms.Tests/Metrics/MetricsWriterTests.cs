@@ -1,64 +1,75 @@
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
-using Nms.Core.Configuration;
 using Nms.Core.Metrics;
-using Nms.Core.Polling;
-using Nms.Tests.Polling;
 
 namespace Nms.Tests.Metrics;
 
-public sealed class MetricsWriterTests : IAsyncLifetime, IDisposable
+public sealed class MetricsWriterTests : IAsyncLifetime
 {
     private static readonly DateTimeOffset Now = new(2026, 3, 10, 9, 30, 0, TimeSpan.Zero);
 
-    private readonly PollingDatabase db = new();
-    private readonly FakeTimeProvider time = new(Now);
-    private readonly PollingInstruments instruments = new();
+    private MetricsStore store = null!;
 
-    public Task InitializeAsync() => db.InitializeAsync();
+    public async Task InitializeAsync() => store = await MetricsStore.CreateAsync(Now);
 
-    public Task DisposeAsync() => db.DisposeAsync();
-
-    public void Dispose() => instruments.Dispose();
-
-    private MetricsPartitions Partitions(int daysAhead = 2, int retentionDays = 7) =>
-        new(db.Data.Metrics, new MetricsOptions { PartitionDaysAhead = daysAhead, RetentionDays = retentionDays }, time, NullLogger<MetricsPartitions>.Instance);
-
-    private MetricsWriter Writer(MetricsPartitions? partitions = null) =>
-        new(db.Data.Metrics, partitions ?? Partitions(), instruments, time, NullLogger<MetricsWriter>.Instance);
+    public async Task DisposeAsync() => await store.DisposeAsync();
 
     private static MetricsBatchMessage Batch(int rows, DateTimeOffset? ts = null) => new(
         Guid.NewGuid(),
         Enumerable.Range(0, rows).Select(i => new MetricSample(
-            1 + (i % 3), i % 2 == 0 ? "cpu" : "if_in_octets", i * 1.5,
+            1 + (i % 3), i % 2 == 0 ? "cpu" : "if_in_octets_total", i * 1.5,
             i % 2 == 0 ? null : new Dictionary<string, string> { ["if_index"] = (i % 4).ToString(System.Globalization.CultureInfo.InvariantCulture) },
             (ts ?? Now).AddSeconds(i))).ToList());
 
-    private Task<long> RowsAsync() => db.ScalarAsync<long>("SELECT count(*) FROM metrics");
+    private Task<long> RowsAsync() => store.Db.ScalarAsync<long>("SELECT count(*) FROM metric_samples");
 
     [Fact]
-    public async Task A_batch_is_written_with_its_values_labels_and_timestamps()
+    public async Task A_batch_is_written_with_its_values_and_timestamps_and_each_label_set_once()
     {
         var batch = Batch(10);
 
-        var written = await Writer().WriteAsync(batch, CancellationToken.None);
+        var written = await store.Writer.WriteAsync(batch, CancellationToken.None);
 
         Assert.Equal(10, written);
         Assert.Equal(10, await RowsAsync());
-        Assert.Equal(7.5, await db.ScalarAsync<double>("SELECT value FROM metrics WHERE ts = $1", Now.AddSeconds(5).UtcDateTime));
-        Assert.Equal("{\"if_index\": \"1\"}", await db.ScalarAsync<string>("SELECT labels::text FROM metrics WHERE ts = $1", Now.AddSeconds(5).UtcDateTime));
-        Assert.Equal("{}", await db.ScalarAsync<string>("SELECT labels::text FROM metrics WHERE ts = $1", Now.AddSeconds(4).UtcDateTime));
-        Assert.Equal(10, await db.ScalarAsync<int>("SELECT row_count FROM metric_batches WHERE batch_id = $1", batch.BatchId));
+        Assert.Equal(7.5, await store.Db.ScalarAsync<double>("SELECT value FROM metric_samples WHERE ts = $1", Now.AddSeconds(5).UtcDateTime));
+        Assert.Equal("{\"if_index\": \"1\"}", await store.Db.ScalarAsync<string>(
+            "SELECT s.labels::text FROM metric_samples h JOIN metric_series s ON s.device_id = h.device_id AND s.id = h.series_id WHERE h.ts = $1", Now.AddSeconds(5).UtcDateTime));
+        // (device, name, labels): cpu on devices 1-3, if_in_octets_total on (2,1) (1,3) (3,1) (2,3) (1,1).
+        Assert.Equal(8L, await store.Db.ScalarAsync<long>("SELECT count(*) FROM metric_series"));
+        Assert.Equal(10, await store.Db.ScalarAsync<int>("SELECT row_count FROM metric_batches WHERE batch_id = $1", batch.BatchId));
+    }
+
+    [Fact]
+    public async Task A_series_kind_comes_from_the_sample_or_from_a_total_suffix()
+    {
+        await store.WriteAsync(
+            new MetricSample(1, "if_in_octets_total", 1, null, Now),
+            new MetricSample(1, "if_in_octets32", 1, null, Now, "counter", 32),
+            new MetricSample(1, "cpu_load_percent", 1, null, Now),
+            new MetricSample(1, "odd_total", 1, null, Now, "gauge"));
+
+        var kinds = await store.Db.ScalarAsync<string>("SELECT string_agg(name || ':' || kind || ':' || coalesce(counter_bits::text, '-'), ',' ORDER BY name) FROM metric_series");
+
+        Assert.Equal("cpu_load_percent:gauge:-,if_in_octets32:counter:32,if_in_octets_total:counter:64,odd_total:gauge:-", kinds);
+    }
+
+    [Fact]
+    public async Task A_sample_with_an_overlong_name_is_dropped_and_the_rest_of_its_batch_written()
+    {
+        var written = await store.WriteAsync(
+            new MetricSample(1, new string('x', 257), 1, null, Now),
+            new MetricSample(1, "cpu", 2, null, Now));
+
+        Assert.Equal(1, written);
+        Assert.Equal("cpu", await store.Db.ScalarAsync<string>("SELECT string_agg(name, ',') FROM metric_series"));
     }
 
     [Fact]
     public async Task The_same_batch_delivered_twice_is_written_once()
     {
         var batch = Batch(20);
-        var writer = Writer();
 
-        var first = await writer.WriteAsync(batch, CancellationToken.None);
-        var second = await writer.WriteAsync(batch, CancellationToken.None);
+        var first = await store.Writer.WriteAsync(batch, CancellationToken.None);
+        var second = await store.Writer.WriteAsync(batch, CancellationToken.None);
 
         Assert.Equal((20, 0), (first, second));
         Assert.Equal(20, await RowsAsync());
@@ -68,12 +79,12 @@ public sealed class MetricsWriterTests : IAsyncLifetime, IDisposable
     public async Task The_same_batch_delivered_to_several_writers_at_once_is_written_once()
     {
         var batch = Batch(500);
-        var writers = Enumerable.Range(0, 4).Select(_ => Writer()).ToList();
 
-        var written = await Task.WhenAll(writers.Select(w => Task.Run(() => w.WriteAsync(batch, CancellationToken.None))));
+        var written = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => store.Writer.WriteAsync(batch, CancellationToken.None))));
 
         Assert.Equal([0, 0, 0, 500], written.Order());
         Assert.Equal(500, await RowsAsync());
+        Assert.Equal(9L, await store.Db.ScalarAsync<long>("SELECT count(*) FROM metric_series"));
     }
 
     [Fact]
@@ -81,25 +92,27 @@ public sealed class MetricsWriterTests : IAsyncLifetime, IDisposable
     {
         var tomorrow = Now.AddDays(1);
 
-        await Writer().WriteAsync(Batch(3, tomorrow), CancellationToken.None);
+        await store.Writer.WriteAsync(Batch(3, tomorrow), CancellationToken.None);
 
-        Assert.Equal($"metrics_p{tomorrow:yyyyMMdd}", await db.ScalarAsync<string>("SELECT DISTINCT tableoid::regclass::text FROM metrics"));
+        Assert.Equal($"metric_samples_p{tomorrow:yyyyMMdd}", await store.Db.ScalarAsync<string>("SELECT DISTINCT tableoid::regclass::text FROM metric_samples"));
     }
 
     [Fact]
-    public async Task Maintenance_creates_partitions_ahead_and_drops_those_past_retention()
+    public async Task Maintenance_creates_hot_days_ahead_and_drops_each_tiers_partitions_past_its_retention()
     {
-        var partitions = Partitions(daysAhead: 2, retentionDays: 7);
-        await Writer(partitions).WriteAsync(Batch(4, Now.AddDays(-9)), CancellationToken.None);
-        await Writer(partitions).WriteAsync(Batch(4, Now.AddDays(-3)), CancellationToken.None);
+        await store.Writer.WriteAsync(Batch(4, Now.AddDays(-15)), CancellationToken.None);
+        await store.Writer.WriteAsync(Batch(4, Now.AddDays(-3)), CancellationToken.None);
+        await store.Partitions.EnsureAsync(store.Partitions.Rollups5m, [Now.AddDays(-100), Now.AddDays(-80)], CancellationToken.None);
+        await store.Partitions.EnsureAsync(store.Partitions.Rollups1h, [Now.AddDays(-800), Now.AddDays(-100)], CancellationToken.None);
 
-        var result = await partitions.MaintainAsync(CancellationToken.None);
+        var result = await store.Partitions.MaintainAsync(CancellationToken.None);
 
-        var names = await PartitionNamesAsync();
         Assert.Equal(
-            new[] { Now.AddDays(-3), Now, Now.AddDays(1), Now.AddDays(2) }.Select(d => $"metrics_p{d:yyyyMMdd}").Append("metrics_default").Order(StringComparer.Ordinal),
-            names);
-        Assert.Equal(1, result.Dropped);
+            new[] { Now.AddDays(-3), Now, Now.AddDays(1), Now.AddDays(2), Now.AddDays(3) }.Select(d => $"metric_samples_p{d:yyyyMMdd}").Append("metric_samples_default").Order(StringComparer.Ordinal),
+            await PartitionsOfAsync("metric_samples"));
+        Assert.Equal(2, (await PartitionsOfAsync("metric_rollups_5m")).Count); // the one 80 days back and the default
+        Assert.Equal(2, (await PartitionsOfAsync("metric_rollups_1h")).Count);
+        Assert.Equal(3, result.Dropped);
         Assert.Equal(4, await RowsAsync());
     }
 
@@ -107,13 +120,13 @@ public sealed class MetricsWriterTests : IAsyncLifetime, IDisposable
     public async Task Rows_caught_by_the_default_partition_move_into_their_day_when_it_is_created()
     {
         var day = Now.AddDays(20);
-        await db.ExecuteAsync("INSERT INTO metrics (device_id, name, value, ts) VALUES (1, 'early', 1, $1)", day.UtcDateTime);
-        Assert.Equal("metrics_default", await db.ScalarAsync<string>("SELECT tableoid::regclass::text FROM metrics"));
+        await store.Db.ExecuteAsync("INSERT INTO metric_samples (device_id, series_id, ts, value) VALUES (1, 1, $1, 1)", day.UtcDateTime);
+        Assert.Equal("metric_samples_default", await store.Db.ScalarAsync<string>("SELECT tableoid::regclass::text FROM metric_samples"));
 
-        await Writer().WriteAsync(Batch(2, day), CancellationToken.None);
+        await store.Writer.WriteAsync(Batch(2, day), CancellationToken.None);
 
         Assert.Equal(3, await RowsAsync());
-        Assert.Equal($"metrics_p{day:yyyyMMdd}", await db.ScalarAsync<string>("SELECT string_agg(DISTINCT tableoid::regclass::text, ',') FROM metrics"));
+        Assert.Equal($"metric_samples_p{day:yyyyMMdd}", await store.Db.ScalarAsync<string>("SELECT string_agg(DISTINCT tableoid::regclass::text, ',') FROM metric_samples"));
     }
 
     [Fact]
@@ -123,7 +136,7 @@ public sealed class MetricsWriterTests : IAsyncLifetime, IDisposable
         using var listener = new System.Diagnostics.Metrics.MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (ReferenceEquals(instrument, instruments.RowsWritten))
+            if (ReferenceEquals(instrument, store.Instruments.RowsWritten))
             {
                 l.EnableMeasurementEvents(instrument);
             }
@@ -131,14 +144,15 @@ public sealed class MetricsWriterTests : IAsyncLifetime, IDisposable
         listener.SetMeasurementEventCallback<long>((instrument, value, tags, state) => Interlocked.Add(ref counted, value));
         listener.Start();
 
-        await Writer().WriteAsync(Batch(7), CancellationToken.None);
+        await store.Writer.WriteAsync(Batch(7), CancellationToken.None);
 
         Assert.Equal(7, Interlocked.Read(ref counted));
     }
 
-    private async Task<IReadOnlyList<string>> PartitionNamesAsync()
+    private async Task<IReadOnlyList<string>> PartitionsOfAsync(string parent)
     {
-        var names = await db.ScalarAsync<string>("SELECT string_agg(c.relname, ',' ORDER BY c.relname COLLATE \"C\") FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'metrics'::regclass");
+        var names = await store.Db.ScalarAsync<string>(
+            "SELECT string_agg(c.relname, ',' ORDER BY c.relname COLLATE \"C\") FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = $1::regclass", parent);
         return names.Split(',');
     }
 }

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 using Nms.Core.Configuration;
 using Nms.Core.Plugins;
+using Nms.Plugins.Sdk;
+using Nms.Tests.Infrastructure;
 
 namespace Nms.Tests.Polling;
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Nms.Core.Configuration;
 using Nms.Core.Devices;
+using Nms.Core.Diagnostics;
 using Nms.Core.Polling;
 
 namespace Nms.Tests.Polling;
@@ -14,7 +15,7 @@ public sealed class PollSchedulerTests : IAsyncLifetime
     private readonly PollingDatabase db = new();
     private readonly RecordingQueueSender sent = new();
     private readonly FakeTimeProvider time = new(T0);
-    private readonly PollingInstruments instruments = new();
+    private readonly NmsInstruments instruments = new();
 
     public Task InitializeAsync() => db.InitializeAsync();
 
@@ -130,7 +131,7 @@ public sealed class PollSchedulerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_tick_enqueues_batches_of_the_configured_size_carrying_addresses_and_no_secrets()
+    public async Task A_tick_enqueues_batches_of_the_configured_size_carrying_ids_and_due_times_only()
     {
         await db.InsertManyDevicesAsync(10, "snmp", T0);
         var credentialFree = await db.InsertDeviceAsync("127.0.0.9", 2222, "ssh", T0, hostKey: "ssh-ed25519 AAAAsecretish");
@@ -141,8 +142,9 @@ public sealed class PollSchedulerTests : IAsyncLifetime
         var batches = sent.Messages<PollBatchMessage>("poll");
         Assert.Equal([4, 4, 3], batches.Select(b => b.Devices.Count).Order().Reverse());
         var ssh = batches.SelectMany(b => b.Devices).Single(d => d.DeviceId == credentialFree);
-        Assert.Equal(("127.0.0.9", 2222, "ssh"), (ssh.Ip, ssh.Port, ssh.Plugin));
+        Assert.Equal(T0, ssh.DueAt);
         var json = string.Join('\n', sent.Sent.Select(s => System.Text.Encoding.UTF8.GetString(s.Json)));
+        Assert.DoesNotContain("127.0.0.9", json, StringComparison.Ordinal);
         Assert.DoesNotContain("AAAA", json, StringComparison.Ordinal);
         Assert.DoesNotContain("credential", json, StringComparison.OrdinalIgnoreCase);
     }
@@ -165,6 +167,9 @@ public sealed class PollSchedulerTests : IAsyncLifetime
     private sealed class FailingQueueSender : Nms.Core.Queues.IQueueSender
     {
         public Task SendAsync<T>(string queueName, T message, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("queue service unavailable");
+
+        public Task SendJsonAsync(string queueName, BinaryData json, CancellationToken cancellationToken) =>
             throw new InvalidOperationException("queue service unavailable");
     }
 

@@ -1,11 +1,14 @@
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using Nms.Core.Configuration;
+using Nms.Core.Credentials;
+using Nms.Core.Diagnostics;
 using Nms.Core.Entities;
 using Nms.Core.Health;
 using Nms.Core.Metrics;
 using Nms.Core.Plugins;
 using Nms.Core.Polling;
+using Nms.Core.Reachability;
 using Nms.Tests.Infrastructure;
 using Npgsql;
 
@@ -19,7 +22,7 @@ public sealed class PollerTests : IAsyncLifetime, IDisposable
     private readonly PollingDatabase db = new();
     private readonly FakePlugins plugins = new();
     private readonly RecordingQueueSender sent = new();
-    private readonly PollingInstruments instruments = new();
+    private readonly NmsInstruments instruments = new();
     private readonly CryptoOptions crypto = new() { ActiveKeyId = "k1", Keys = { ["k1"] = Convert.ToBase64String(new byte[32]) } };
     private ProcessPluginRunner? runner;
 
@@ -40,9 +43,8 @@ public sealed class PollerTests : IAsyncLifetime, IDisposable
         runner = new ProcessPluginRunner(new PluginOptions { Directory = plugins.Directory, RunTimeoutSeconds = 2, MaxConcurrentProcesses = 4 }, NullLogger<ProcessPluginRunner>.Instance);
         return new Poller(
             db.Data,
-            new ReachabilityChecker(reachabilityOptions, new FpingReachability(reachabilityOptions, NullLogger<FpingReachability>.Instance), new TcpReachability(reachabilityOptions), ["snmp"]),
-            runner,
-            new CredentialReader(db.Data.Api, new SecretSealer(crypto)),
+            new ReachabilityChecker(reachabilityOptions, new FpingReachability(reachabilityOptions, NullLogger<FpingReachability>.Instance), new TcpReachability(reachabilityOptions), NullLogger<ReachabilityChecker>.Instance),
+            new PluginTargetRunner(runner, new CredentialReader(db.Data.Api, new SecretSealer(crypto)), NullLogger<PluginTargetRunner>.Instance),
             sent,
             Queues,
             new PollingOptions { TimeoutMilliseconds = 1_000 },
@@ -53,7 +55,7 @@ public sealed class PollerTests : IAsyncLifetime, IDisposable
     }
 
     private static PollBatchMessage Batch(params (long Id, string Ip, int Port, string Plugin)[] devices) =>
-        new(Guid.NewGuid(), Due, devices.Select(d => new PollTarget(d.Id, d.Ip, d.Port, d.Plugin, Due)).ToList());
+        new(Guid.NewGuid(), Due, devices.Select(d => new PollTarget(d.Id, Due)).ToList());
 
     private async Task<(long Id, string Ip, int Port, string Plugin)> Device(string ip, string plugin, int port = 161)
     {
@@ -61,7 +63,7 @@ public sealed class PollerTests : IAsyncLifetime, IDisposable
         return (id, ip, port, plugin);
     }
 
-    private IReadOnlyList<FailureEvent> Failures => sent.Messages<FailureEvent>("failures");
+    private IReadOnlyList<FailureEvent> Failures => sent.Messages<FailureBatchMessage>("failures").SelectMany(m => m.Events).ToList();
 
     private IReadOnlyList<MetricSample> Samples => sent.Messages<MetricsBatchMessage>("metrics").SelectMany(m => m.Samples).ToList();
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Nms.Core.Configuration;
+using Nms.Core.Credentials;
 using Nms.Core.Entities;
 using Nms.Core.Health;
 using Nms.Tests.Infrastructure;
@@ -41,7 +42,7 @@ public sealed class PollingPipelineTests : IDisposable
 
         var peeked = await app.Queue(app.Queues.Failures).PeekMessagesAsync(32);
         return peeked.Value
-            .Select(m => JsonSerializer.Deserialize<FailureEvent>(m.Body.ToArray(), NmsJson.Queue)!)
+            .SelectMany(m => JsonSerializer.Deserialize<FailureBatchMessage>(m.Body.ToArray(), NmsJson.Queue)!.Events)
             .Any(f => f.DeviceId == deviceId && f.Reason == reason);
     }
 
@@ -59,11 +60,11 @@ public sealed class PollingPipelineTests : IDisposable
         var silent = await InsertDeviceAsync(app, blackhole.Address(3), 161, "echo");
 
         await TestApp.EventuallyAsync(
-            async () => await app.Database.ScalarAsync<long>("SELECT count(DISTINCT device_id) FROM metrics WHERE name = 'port'") == 2,
+            async () => await app.Database.ScalarAsync<long>("SELECT count(DISTINCT h.device_id) FROM metric_samples h JOIN metric_series s ON s.device_id = h.device_id AND s.id = h.series_id WHERE s.name = 'port'") == 2,
             "metrics rows for both reachable devices", TimeSpan.FromSeconds(20));
 
-        Assert.Equal(1161.0, await app.Database.ScalarAsync<double>("SELECT value FROM metrics WHERE device_id = $1 AND name = 'port' LIMIT 1", devices[1]));
-        Assert.Equal(0L, await app.Database.ScalarAsync<long>("SELECT count(*) FROM metrics WHERE device_id = $1", silent));
+        Assert.Equal(1161.0, await app.Database.ScalarAsync<double>("SELECT h.value FROM metric_samples h JOIN metric_series s ON s.device_id = h.device_id AND s.id = h.series_id WHERE h.device_id = $1 AND s.name = 'port' LIMIT 1", devices[1]));
+        Assert.Equal(0L, await app.Database.ScalarAsync<long>("SELECT count(*) FROM metric_samples WHERE device_id = $1", silent));
         await TestApp.EventuallyAsync(() => HasFailureAsync(app, silent, FailureEvent.PingReason), "a ping failure for the silent device", TimeSpan.FromSeconds(20));
         Assert.True(await app.Database.ScalarAsync<DateTime>("SELECT next_due_at FROM poll_schedule WHERE device_id = $1", devices[0]) > DateTime.UtcNow.AddSeconds(-1));
     }
@@ -86,7 +87,7 @@ public sealed class PollingPipelineTests : IDisposable
         var device = await InsertDeviceAsync(app, "127.0.3.7", agent.Port, "snmp", credential);
 
         await TestApp.EventuallyAsync(
-            async () => await app.Database.ScalarAsync<long>("SELECT count(*) FROM metrics WHERE device_id = $1 AND name = 'if_oper_status'", device) > 0,
+            async () => await app.Database.ScalarAsync<long>("SELECT count(*) FROM metric_samples h JOIN metric_series s ON s.device_id = h.device_id AND s.id = h.series_id WHERE h.device_id = $1 AND s.name = 'if_oper_status'", device) > 0,
             "if_oper_status rows from the snmp plugin", TimeSpan.FromSeconds(30));
 
         var reported = await agent.WalkAsync("127.0.3.7", "1.3.6.1.2.1.2.2.1.8"); // IF-MIB::ifOperStatus
@@ -94,7 +95,7 @@ public sealed class PollingPipelineTests : IDisposable
         foreach (var (index, status) in reported)
         {
             Assert.Equal(status, await app.Database.ScalarAsync<double>(
-                "SELECT value FROM metrics WHERE device_id = $1 AND name = 'if_oper_status' AND labels->>'if_index' = $2 ORDER BY ts DESC LIMIT 1", device, index));
+                "SELECT h.value FROM metric_samples h JOIN metric_series s ON s.device_id = h.device_id AND s.id = h.series_id WHERE h.device_id = $1 AND s.name = 'if_oper_status' AND s.labels->>'if_index' = $2 ORDER BY h.ts DESC LIMIT 1", device, index));
         }
     }
 
@@ -111,7 +112,7 @@ public sealed class PollingPipelineTests : IDisposable
 
         await TestApp.EventuallyAsync(() => HasFailureAsync(app, closed, FailureEvent.PingReason), "a ping failure for the closed port", TimeSpan.FromSeconds(20));
         await TestApp.EventuallyAsync(
-            async () => await app.Database.ScalarAsync<long>("SELECT count(*) FROM metrics WHERE device_id = $1", open) > 0,
+            async () => await app.Database.ScalarAsync<long>("SELECT count(*) FROM metric_samples WHERE device_id = $1", open) > 0,
             "metrics for the open port", TimeSpan.FromSeconds(20));
     }
 

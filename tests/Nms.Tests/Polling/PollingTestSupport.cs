@@ -89,59 +89,14 @@ public sealed class RecordingQueueSender : IQueueSender
         return Task.CompletedTask;
     }
 
+    public Task SendJsonAsync(string queueName, BinaryData json, CancellationToken cancellationToken)
+    {
+        Sent.Enqueue((queueName, json.ToArray()));
+        return Task.CompletedTask;
+    }
+
     public IReadOnlyList<T> Messages<T>(string queue) =>
         Sent.Where(m => m.Queue == queue).Select(m => JsonSerializer.Deserialize<T>(m.Json, NmsJson.Queue)!).ToList();
-}
-
-/// <summary>Fake plugins as tiny shell scripts in a temporary plugins directory.</summary>
-public sealed class FakePlugins : IDisposable
-{
-    public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("nms-fake-plugins-").FullName;
-
-    /// <summary>Writes an executable script named <paramref name="name"/> (the body runs under /bin/sh).</summary>
-    public void Add(string name, string body)
-    {
-        var path = Path.Combine(Directory, name);
-        File.WriteAllText(path, "#!/bin/sh\n" + body + "\n");
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-    }
-
-    /// <summary>
-    /// A plugin that answers every target with success and metrics <c>up</c>=1 and <c>port</c>=its port,
-    /// except the ids listed in <paramref name="omit"/>, which it leaves out of its output.
-    /// </summary>
-    public void AddEcho(string name, params long[] omit)
-    {
-        var skip = string.Join(' ', omit);
-        Add(name, $$$"""
-            input=$(cat)
-            printf '{"contract_version":1,"results":['
-            first=1
-            for t in $(printf '%s' "$input" | tr '{' '\n' | grep '"id"' | sed -E 's/.*"id":"([0-9]+)","ip":"([^"]+)","port":([0-9]+).*/\1:\3/'); do
-              id=${t%%:*}; port=${t##*:}
-              case " {{{skip}}} " in *" $id "*) continue;; esac
-              [ $first = 1 ] || printf ','
-              first=0
-              printf '{"id":"%s","success":true,"metrics":[{"name":"up","value":1},{"name":"port","value":%s,"labels":{"kind":"tcp"}}]}' "$id" "$port"
-            done
-            printf ']}'
-            """);
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            System.IO.Directory.Delete(Directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A killed plugin may still hold the directory for a moment; the temp dir is cleaned later.
-        }
-    }
 }
 
 /// <summary>A private snmpd on a free UDP port of every loopback address (community <c>public</c>), and snmpwalk to read it.</summary>
