@@ -13,10 +13,14 @@ export const discoveryPage: Page = (root) => {
   let credentials: CredentialProfile[] = [];
   let profiles: DiscoveryProfile[] = [];
 
-  const edit = (profile: DiscoveryProfile | null) => replace(editor, profileForm(profile, credentials, messages, async () => {
-    editor.replaceChildren();
-    await loadProfiles();
-  }));
+  // The form lists the credential profiles: open it only once they are loaded.
+  const edit = async (profile: DiscoveryProfile | null) => {
+    await loaded;
+    replace(editor, profileForm(profile, credentials, messages, async () => {
+      editor.replaceChildren();
+      await loadProfiles();
+    }));
+  };
 
   const loadProfiles = async () => {
     [profiles, credentials] = await Promise.all([
@@ -31,7 +35,7 @@ export const discoveryPage: Page = (root) => {
         p.credential_profile_ids.map((id) => names.get(id) ?? `#${id}`).join(", "),
         h("span", { class: "actions" },
           session.can("operator") ? button("Run", () => void run(p), { requires: "operator", attrs: { "data-run-profile": p.name } }) : null,
-          session.can("admin") ? button("Edit", () => edit(p), { class: "secondary", requires: "admin" }) : null),
+          session.can("admin") ? button("Edit", () => void edit(p), { class: "secondary", requires: "admin" }) : null),
       ])));
   };
 
@@ -48,9 +52,9 @@ export const discoveryPage: Page = (root) => {
     h("h1", null, "Discovery"),
     messages,
     section("Profiles", profilesBox,
-      session.can("admin") ? button("New profile", () => edit(null), { requires: "admin" }) : null, editor),
+      session.can("admin") ? button("New profile", () => void edit(null), { requires: "admin" }) : null, editor),
     section("Recent runs", runsBox));
-  void loadProfiles().catch((error) => replace(messages, notice("error", errorText(error))));
+  const loaded = loadProfiles().catch((error) => replace(messages, notice("error", errorText(error))));
   return every(2000, async () => {
     const runs = await get<{ items: DiscoveryRun[] }>("discovery_runs", { limit: 20 });
     const names = new Map(profiles.map((p) => [p.id, p.name]));
