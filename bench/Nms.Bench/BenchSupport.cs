@@ -1,5 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Npgsql;
 
 namespace Nms.Bench;
 
@@ -115,5 +119,61 @@ public static class BenchSupport
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    /// <summary>PostgreSQL admin and Azurite connection strings: NMS_TEST_PG_ADMIN and NMS_TEST_AZURITE, or those of ./nms start (local.settings.json).</summary>
+    public static (string Postgres, string Azurite) Services()
+    {
+        var pg = Environment.GetEnvironmentVariable("NMS_TEST_PG_ADMIN");
+        var azurite = Environment.GetEnvironmentVariable("NMS_TEST_AZURITE");
+        if (!string.IsNullOrEmpty(pg) && !string.IsNullOrEmpty(azurite))
+        {
+            return (pg, azurite);
+        }
+
+        var settings = Path.Combine(Directory.GetCurrentDirectory(), "local.settings.json");
+        if (!File.Exists(settings))
+        {
+            throw new InvalidOperationException("Set NMS_TEST_PG_ADMIN and NMS_TEST_AZURITE, or run ./nms start first (local.settings.json).");
+        }
+
+        using var document = JsonDocument.Parse(File.ReadAllText(settings));
+        var values = document.RootElement.GetProperty("Values");
+        return (values.GetProperty("Nms__Database__ApiConnectionString").GetString()!, values.GetProperty("AzureWebJobsStorage").GetString()!);
+    }
+
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA2100", Justification = "Only the benches call it, with statements they build from their own generated names.")]
+    public static async Task ExecuteAdminAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public static int FreeTcpPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>The settings every bench app on the local host starts from: its own queues, database, keys.</summary>
+    public static Dictionary<string, string?> AppSettings(string connection, string azurite, string adminKey)
+    {
+        var suffix = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
+        return new Dictionary<string, string?>
+        {
+            ["AzureWebJobsStorage"] = azurite,
+            [Nms.Core.Configuration.QueueNames.DiscoverySetting] = "bench-discovery-" + suffix,
+            [Nms.Core.Configuration.QueueNames.PollSetting] = "bench-poll-" + suffix,
+            [Nms.Core.Configuration.QueueNames.MetricsSetting] = "bench-metrics-" + suffix,
+            [Nms.Core.Configuration.QueueNames.FailuresSetting] = "bench-failures-" + suffix,
+            ["Nms:Database:ApiConnectionString"] = connection,
+            ["Nms:Database:MetricsConnectionString"] = connection,
+            ["Nms:Auth:BootstrapAdminKey"] = adminKey,
+            ["Nms:Crypto:ActiveKeyId"] = "bench",
+            ["Nms:Crypto:Keys:bench"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
+        };
     }
 }

@@ -36,7 +36,7 @@ public static class DiscoveryBench
     public static async Task<int> RunAsync(string[] args)
     {
         var options = BenchOptions.Parse(args);
-        var (pg, azurite) = Services();
+        var (pg, azurite) = BenchSupport.Services();
         var prefixLength = options.PrefixLength;
         var network = prefixLength == 16 ? "127.91.0.0" : "127.90.0.0";
         var cidr = $"{network}/{prefixLength}";
@@ -63,38 +63,26 @@ public static class DiscoveryBench
         var pluginKind = options.NullPlugin ? InstallNullPlugin(plugins) : InstallSnmpPlugin(plugins, options.PluginsDirectory);
         Console.WriteLine($"snmp plugin: {pluginKind}");
         var database = "nms_bench_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(5));
-        await ExecuteAdminAsync(pg, $"CREATE DATABASE {database}");
+        await BenchSupport.ExecuteAdminAsync(pg, $"CREATE DATABASE {database}");
         try
         {
             using var snmpd = new Snmpd(agents, Community);
             using var silence = options.IcmpSilent ? new IcmpSilence(cidr, agents, snmpd.Port) : null;
             var connection = new NpgsqlConnectionStringBuilder(pg) { Database = database, MaxPoolSize = 40 }.ConnectionString;
             var adminKey = "bench_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-            var port = FreeTcpPort();
-            var suffix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
+            var port = BenchSupport.FreeTcpPort();
             var host = new LocalHostOptions
             {
                 Urls = $"http://127.0.0.1:{port}",
                 LocalSettingsPath = Path.Combine(plugins, "none.json"),
                 ConfigureLogging = logging => logging.SetMinimumLevel(LogLevel.Warning),
             };
-            foreach (var (key, value) in new Dictionary<string, string?>
-            {
-                ["AzureWebJobsStorage"] = azurite,
-                [QueueNames.DiscoverySetting] = "bench-discovery-" + suffix,
-                [QueueNames.PollSetting] = "bench-poll-" + suffix,
-                [QueueNames.MetricsSetting] = "bench-metrics-" + suffix,
-                [QueueNames.FailuresSetting] = "bench-failures-" + suffix,
-                ["Nms:Database:ApiConnectionString"] = connection,
-                ["Nms:Database:MetricsConnectionString"] = connection,
-                ["Nms:Auth:BootstrapAdminKey"] = adminKey,
-                ["Nms:Crypto:ActiveKeyId"] = "bench",
-                ["Nms:Crypto:Keys:bench"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-                ["Nms:Plugins:Directory"] = plugins,
-                ["Nms:Reachability:TimeoutMilliseconds"] = options.ReachabilityTimeoutMs.ToString(CultureInfo.InvariantCulture),
-                ["Nms:Reachability:Retries"] = "1",
-                ["Nms:Discovery:BatchSize"] = options.BatchSize.ToString(CultureInfo.InvariantCulture),
-            })
+            var settings = BenchSupport.AppSettings(connection, azurite, adminKey);
+            settings["Nms:Plugins:Directory"] = plugins;
+            settings["Nms:Reachability:TimeoutMilliseconds"] = options.ReachabilityTimeoutMs.ToString(CultureInfo.InvariantCulture);
+            settings["Nms:Reachability:Retries"] = "1";
+            settings["Nms:Discovery:BatchSize"] = options.BatchSize.ToString(CultureInfo.InvariantCulture);
+            foreach (var (key, value) in settings)
             {
                 host.Settings[key] = value;
             }
@@ -128,7 +116,7 @@ public static class DiscoveryBench
         finally
         {
             NpgsqlConnection.ClearAllPools();
-            await ExecuteAdminAsync(pg, $"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
+            await BenchSupport.ExecuteAdminAsync(pg, $"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
             Directory.Delete(plugins, recursive: true);
         }
 
@@ -197,26 +185,6 @@ public static class DiscoveryBench
         return real;
     }
 
-    private static (string Postgres, string Azurite) Services()
-    {
-        var pg = Environment.GetEnvironmentVariable("NMS_TEST_PG_ADMIN");
-        var azurite = Environment.GetEnvironmentVariable("NMS_TEST_AZURITE");
-        if (!string.IsNullOrEmpty(pg) && !string.IsNullOrEmpty(azurite))
-        {
-            return (pg, azurite);
-        }
-
-        var settings = Path.Combine(Directory.GetCurrentDirectory(), "local.settings.json");
-        if (!File.Exists(settings))
-        {
-            throw new InvalidOperationException("Set NMS_TEST_PG_ADMIN and NMS_TEST_AZURITE, or run ./nms start first (local.settings.json).");
-        }
-
-        using var document = JsonDocument.Parse(File.ReadAllText(settings));
-        var values = document.RootElement.GetProperty("Values");
-        return (values.GetProperty("Nms__Database__ApiConnectionString").GetString()!, values.GetProperty("AzureWebJobsStorage").GetString()!);
-    }
-
     private static async Task<long> InsertCredentialAsync(NpgsqlDataSource db, CredentialReader reader)
     {
         var sealedSecret = reader.Seal(new CredentialSecretFields(Community: Community));
@@ -255,21 +223,6 @@ public static class DiscoveryBench
     }
 
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA2100", Justification = "Database names are generated here, not input.")]
-    private static async Task ExecuteAdminAsync(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
-
-    private static int FreeTcpPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     private sealed record BenchOptions(int PrefixLength, IReadOnlyList<bool> Precheck, bool FpingFloor, int TimeoutMs, int ReachabilityTimeoutMs,
         int BatchSize, bool IcmpSilent, int MaxMinutes, string? PluginsDirectory, bool NullPlugin)
     {

@@ -14,6 +14,7 @@ var benchmarks = new Dictionary<string, Func<string[], Task<int>>>(StringCompare
     ["discovery"] = DiscoveryBench.RunAsync,
     ["polling"] = PollingBench.RunAsync,
     ["ingest"] = IngestBench.RunAsync,
+    ["console"] = ConsoleBench.RunAsync,
     ["metrics-store"] = MetricsStoreBench.RunAsync,
     ["health-consumer"] = a => new HealthConsumerBenchmark().RunAsync(a, cts.Token),
     ["alerting"] = AlertingBench.RunAsync,

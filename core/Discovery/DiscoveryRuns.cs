@@ -102,8 +102,18 @@ public sealed partial class DiscoveryRuns(
             }
         }
 
-        await using var command = Db.CreateCommand(DiscoverySql.SelectRunsOfProfile);
-        command.Parameters.Add(new NpgsqlParameter { Value = profileId });
+        return await ListRunsAsync(DiscoverySql.SelectRunsOfProfile, profileId, limit, cancellationToken);
+    }
+
+    /// <summary>Runs of every profile, newest first; only the unfinished ones when <paramref name="inProgressOnly"/>.</summary>
+    public async Task<IReadOnlyList<DiscoveryRunView>> ListRecentAsync(bool inProgressOnly, int limit, CancellationToken cancellationToken) =>
+        await ListRunsAsync(DiscoverySql.SelectRecentRuns, inProgressOnly, limit, cancellationToken);
+
+    /// <summary>Runs by a query whose $1 is <paramref name="filter"/> and $2 the limit.</summary>
+    private async Task<IReadOnlyList<DiscoveryRunView>> ListRunsAsync(string sql, object filter, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = Db.CreateCommand(sql);
+        command.Parameters.Add(new NpgsqlParameter { Value = filter });
         command.Parameters.Add(new NpgsqlParameter { Value = Math.Clamp(limit, 1, MaxRunsListed) });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var runs = new List<DiscoveryRunView>();

@@ -59,6 +59,15 @@ public static class DiscoverySql
         LIMIT $2
         """;
 
+    /// <summary>$1 only queued and running runs, $2 limit: every profile's runs, newest first.</summary>
+    public const string SelectRecentRuns = "SELECT " + RunColumns + """
+
+        FROM discovery_runs
+        WHERE NOT $1 OR status <> 'completed'
+        ORDER BY created_at DESC, id
+        LIMIT $2
+        """;
+
     /// <summary>$1 profile id.</summary>
     public const string ProfileExists = "SELECT EXISTS (SELECT 1 FROM discovery_profiles WHERE id = $1)";
 

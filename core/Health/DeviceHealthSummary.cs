@@ -31,6 +31,18 @@ public sealed record DeviceHealthTransition(
     int? RecoveryAttempts,
     DateTimeOffset? NextProbeAt);
 
+/// <summary>One deactivation or reactivation, any reason (ping, poll, manual, the recovery probe's), with the device's current status.</summary>
+public sealed record DeviceTransition(
+    long DeviceId,
+    string Ip,
+    int Port,
+    string? Hostname,
+    string Status,
+    string Kind,
+    string Reason,
+    string? Error,
+    DateTimeOffset At);
+
 public sealed class DeviceHealthReader(NmsDataSources dataSources, HealthOptions options)
 {
     public const int DefaultLimit = 20;
@@ -81,6 +93,35 @@ public sealed class DeviceHealthReader(NmsDataSources dataSources, HealthOptions
                 reader.GetFieldValue<DateTimeOffset>(7),
                 inactive ? reader.GetInt32(8) : null,
                 inactive && !reader.IsDBNull(9) ? reader.GetFieldValue<DateTimeOffset>(9) : null));
+        }
+
+        return list;
+    }
+
+    /// <summary>Transitions since <paramref name="since"/>, newest first, of one device or all.</summary>
+    public async Task<IReadOnlyList<DeviceTransition>> TransitionsAsync(DateTimeOffset since, long? deviceId, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, MaxLimit);
+
+        await using var command = dataSources.Api.CreateCommand(HealthSql.TransitionsSince);
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = since });
+        command.Parameters.Add(new NpgsqlParameter<long?> { TypedValue = deviceId, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var list = new List<DeviceTransition>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add(new DeviceTransition(
+                reader.GetInt64(0),
+                reader.GetString(1),
+                reader.GetInt32(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3),
+                reader.GetString(4),
+                reader.GetString(5),
+                reader.GetString(6),
+                reader.IsDBNull(7) ? null : reader.GetString(7),
+                reader.GetFieldValue<DateTimeOffset>(8)));
         }
 
         return list;

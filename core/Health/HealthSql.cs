@@ -81,4 +81,27 @@ public static class HealthSql
         ORDER BY e.at DESC, e.id DESC
         LIMIT $2
         """;
+
+    /// <summary>
+    /// $1 since, $2 device id or null, $3 limit. The health log's deactivations and reactivations,
+    /// plus manual deactivations (which the log does not record) of devices still inactive.
+    /// </summary>
+    public const string TransitionsSince = """
+        SELECT t.device_id, host(d.ip), d.port, d.hostname, d.status, t.kind, t.reason, t.error, t.at
+        FROM (
+            SELECT device_id, kind, reason, error, at
+            FROM device_health_events
+            WHERE at >= $1 AND ($2::bigint IS NULL OR device_id = $2)
+            UNION ALL
+            SELECT m.id, 'deactivated', m.deactivation_reason, m.deactivation_error, m.deactivated_at
+            FROM devices AS m
+            WHERE m.status = 'inactive' AND m.deactivation_reason = 'manual' AND m.deactivated_at >= $1
+              AND ($2::bigint IS NULL OR m.id = $2)
+              AND NOT EXISTS (SELECT 1 FROM device_health_events AS e
+                              WHERE e.device_id = m.id AND e.kind = 'deactivated' AND e.at = m.deactivated_at)
+        ) AS t
+        JOIN devices AS d ON d.id = t.device_id
+        ORDER BY t.at DESC, t.device_id
+        LIMIT $3
+        """;
 }

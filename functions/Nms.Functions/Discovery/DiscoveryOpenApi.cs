@@ -39,5 +39,10 @@ internal sealed class DiscoveryOpenApi : IOpenApiPaths
             .Query("limit", Integer(1, 200), "At most this many runs (default 50)")
             .Response(200, "The runs", Object(("items", Array(Ref("DiscoveryRun")), true)))
             .Errors(400, 404);
+        api.Operation("get", "/discovery_runs", "DiscoveryRunRecent", "Every profile's runs, newest first", Role.Reader, tag)
+            .Query("in_progress", Boolean(), "Only queued and running runs (default false)")
+            .Query("limit", Integer(1, 200), "At most this many runs (default 50)")
+            .Response(200, "The runs", Object(("items", Array(Ref("DiscoveryRun")), true)))
+            .Errors(400);
     }
 }

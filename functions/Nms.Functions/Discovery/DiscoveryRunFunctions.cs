@@ -7,7 +7,7 @@ using Nms.Functions.Http;
 
 namespace Nms.Functions.Discovery;
 
-/// <summary>Start a discovery run, read one, list a profile's runs.</summary>
+/// <summary>Start a discovery run, read one, list a profile's runs or every profile's.</summary>
 public sealed class DiscoveryRunFunctions(DiscoveryRuns runs)
 {
     [Function("DiscoveryRunStart")]
@@ -38,5 +38,22 @@ public sealed class DiscoveryRunFunctions(DiscoveryRuns runs)
     {
         var limit = ApiHttp.Limit(request, DiscoveryRuns.DefaultRunsListed, DiscoveryRuns.MaxRunsListed);
         return ApiHttp.Ok(new { items = await runs.ListAsync(id, limit, cancellationToken) });
+    }
+
+    /// <summary>Every profile's runs, newest first: what the console's overview shows in progress.</summary>
+    [Function("DiscoveryRunRecent")]
+    [RequireRole(Role.Reader)]
+    public async Task<IActionResult> Recent(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "discovery_runs")] HttpRequest request,
+        CancellationToken cancellationToken)
+    {
+        var inProgress = request.Query["in_progress"].ToString() switch
+        {
+            "" or "false" => false,
+            "true" => true,
+            _ => throw ProblemException.BadRequest("in_progress", "in_progress must be true or false."),
+        };
+        var limit = ApiHttp.Limit(request, DiscoveryRuns.DefaultRunsListed, DiscoveryRuns.MaxRunsListed);
+        return ApiHttp.Ok(new { items = await runs.ListRecentAsync(inProgress, limit, cancellationToken) });
     }
 }

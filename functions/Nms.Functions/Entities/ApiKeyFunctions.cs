@@ -31,6 +31,16 @@ public sealed class ApiKeyFunctions(ApiKeyService keys)
         return ApiHttp.Created(key, $"/api/{Collection}/{key.Id}");
     }
 
+    /// <summary>Who the presented key is: its id, name and role (the console shows only what the role may do). Any role.</summary>
+    [Function("CurrentApiKey")]
+    [RequireRole(Role.Reader)]
+    public IActionResult Current(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "me")] HttpRequest request)
+    {
+        var principal = ApiGate.PrincipalOf(request.HttpContext) ?? throw new InvalidOperationException("The gate let a request through without a principal.");
+        return ApiHttp.Ok(new CurrentKey(principal.KeyId, principal.Name, principal.Role.ToString().ToLowerInvariant()));
+    }
+
     [Function("GetApiKey")]
     [RequireRole(Role.Admin)]
     public async Task<IActionResult> Get(
@@ -48,3 +58,6 @@ public sealed class ApiKeyFunctions(ApiKeyService keys)
         CancellationToken cancellationToken) =>
         ApiHttp.Ok(await keys.RevokeAsync(ApiHttp.GuidId(id, "API key"), cancellationToken));
 }
+
+/// <summary>The body of GET /api/me.</summary>
+public sealed record CurrentKey(string KeyId, string Name, string Role);

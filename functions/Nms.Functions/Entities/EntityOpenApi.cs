@@ -119,6 +119,12 @@ internal sealed class EntityOpenApi : IOpenApiPaths
         api.Operation("post", "/api_keys", "CreateApiKey", "Create an API key; the response is the only time it is shown", Role.Admin, tag)
             .Body(Ref("ApiKeyRequest"))
             .Response(201, "Created, with the key", Ref("CreatedApiKey"));
+        api.Schema("CurrentKey", Object(
+            ("key_id", String("The key's id (its record's id, or 'bootstrap')"), true),
+            ("name", String(), true),
+            ("role", Enum("reader", "operator", "admin"), true)));
+        api.Operation("get", "/me", "CurrentApiKey", "Who the presented key is: id, name and role (never the key)", Role.Reader, tag)
+            .Response(200, "The caller", Ref("CurrentKey"));
         api.Operation("get", "/api_keys/{id}", "GetApiKey", "Read an API key's record", Role.Admin, tag)
             .Response(200, "The key's record", Ref("ApiKey"))
             .Errors(404);

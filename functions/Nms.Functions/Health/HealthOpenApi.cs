@@ -34,5 +34,22 @@ internal sealed class HealthOpenApi : IOpenApiPaths
             .Query("limit", Integer(1, DeviceHealthReader.MaxLimit), $"Entries per list, default {DeviceHealthReader.DefaultLimit}")
             .Response(200, "The summary", Ref("DeviceHealthSummary"))
             .Errors(400);
+        api.Schema("DeviceTransition", Object(
+            ("device_id", Id(), true),
+            ("ip", String(), true),
+            ("port", Integer(1, 65535), true),
+            ("hostname", Nullable(String("Untrusted: reported by the device")), false),
+            ("status", Enum("active", "inactive"), true),
+            ("kind", Enum("deactivated", "reactivated"), true),
+            ("reason", String("Deactivations: 'ping', 'poll' or 'manual'. Reactivations: what the recovery probe saw"), true),
+            ("error", Nullable(String("The last failure's error (health deactivations), or the operator's note")), false),
+            ("at", DateTime(), true)));
+        api.Operation("get", "/device_health/transitions", "DeviceHealthTransitions",
+                "Deactivations (ping, poll, manual) and automatic reactivations since a time, newest first; manual deactivations only of devices still inactive", Role.Reader, "health")
+            .Query("since", DateTime(), "ISO 8601; default 24 hours ago")
+            .Query("device_id", Id(), "Only this device's transitions")
+            .Query("limit", Integer(1, DeviceHealthReader.MaxLimit), $"At most this many, default {DeviceHealthReader.DefaultLimit}")
+            .Response(200, "The transitions", Object(("items", Array(Ref("DeviceTransition")), true)))
+            .Errors(400);
     }
 }

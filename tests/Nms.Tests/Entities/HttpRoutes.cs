@@ -9,10 +9,10 @@ namespace Nms.Tests.Entities;
 /// <summary>One HTTP method on one route, as a [Function] with an [HttpTrigger] declares it.</summary>
 public sealed record HttpRoute(string Method, string Route, MethodInfo Function, HttpTriggerAttribute Trigger)
 {
-    /// <summary>"GET /devices/{id}": the route with constraints and defaults stripped, as OpenAPI writes paths.</summary>
+    /// <summary>"GET /devices/{id}": the route with constraints, defaults and catch-all stars stripped, as OpenAPI writes paths.</summary>
     public string Key => $"{Method} /{Normalized}";
 
-    public string Normalized => Regex.Replace(Route.Trim('/'), @"\{([A-Za-z_][A-Za-z0-9_]*)[^}]*\}", "{$1}");
+    public string Normalized => Regex.Replace(Route.Trim('/'), @"\{\*?([A-Za-z_][A-Za-z0-9_]*)[^}]*\}", "{$1}");
 
     public Role? Role => Function.GetCustomAttribute<AnonymousAttribute>() is not null ? null : Function.GetCustomAttribute<RequireRoleAttribute>()?.Role;
 

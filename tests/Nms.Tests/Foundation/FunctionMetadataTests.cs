@@ -93,6 +93,11 @@ public sealed class FunctionMetadataTests
         ["DeleteSilence"] = Http("silences/{id}", "Function", "delete"),
         ["AlertEvaluation"] = Timer("NmsAlertingSchedule"),
         ["NotificationDelivery"] = Queue("NmsNotificationsQueue"),
+        // Console (issue 13) and the reads it added.
+        ["Console"] = Http("console/{*path}", "Anonymous", "get"),
+        ["CurrentApiKey"] = Http("me", "Function", "get"),
+        ["DiscoveryRunRecent"] = Http("discovery_runs", "Function", "get"),
+        ["DeviceHealthTransitions"] = Http("device_health/transitions", "Function", "get"),
     };
 
     [Fact]
