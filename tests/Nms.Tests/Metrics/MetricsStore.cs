@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Nms.Core.Configuration;
+using Nms.Core.Diagnostics;
 using Nms.Core.Metrics;
 using Nms.Core.Polling;
 using Nms.Tests.Polling;
