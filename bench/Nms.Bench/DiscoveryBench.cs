@@ -13,6 +13,7 @@ using Nms.Core.Data;
 using Nms.Core.Discovery;
 using Nms.Core.Entities;
 using Nms.Functions.LocalHost;
+using Nms.Testing;
 using Npgsql;
 
 namespace Nms.Bench;
@@ -249,52 +250,23 @@ public static class DiscoveryBench
         }
     }
 
-    /// <summary>One snmpd answering v2c on one UDP port of every agent address.</summary>
+    /// <summary>One snmpd answering v2c on one UDP port of every agent address: the shared <see cref="SnmpdProcess"/>.</summary>
     private sealed class Snmpd : IDisposable
     {
-        private readonly Process process;
-        private readonly string directory = Directory.CreateTempSubdirectory("nms-bench-snmpd-").FullName;
+        private readonly SnmpdProcess process;
 
-        public Snmpd(IReadOnlyList<string> addresses, string community)
-        {
-            Directory.CreateDirectory(Path.Combine(directory, "persist"));
-            var config = Path.Combine(directory, "agent.conf");
-            File.WriteAllText(config, $"rocommunity {community}\nsysName bench-agent\nsysDescr NMS discovery bench agent\n");
-            using (var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp))
+        public Snmpd(IReadOnlyList<string> addresses, string community) =>
+            process = SnmpdProcess.StartAsync(new SnmpdOptions
             {
-                socket.Bind(new IPEndPoint(IPAddress.Parse(addresses[0]), 0));
-                Port = ((IPEndPoint)socket.LocalEndPoint!).Port;
-            }
+                Addresses = addresses,
+                Community = community,
+                SysName = "bench-agent",
+                SysDescr = "NMS discovery bench agent",
+            }).GetAwaiter().GetResult();
 
-            var info = new ProcessStartInfo("snmpd") { UseShellExecute = false };
-            info.Environment["SNMP_PERSISTENT_DIR"] = Path.Combine(directory, "persist");
-            info.Environment["MIBS"] = "";
-            foreach (var argument in new[] { "-f", "-Lf", Path.Combine(directory, "snmpd.log"), "-C", "-c", config, string.Join(',', addresses.Select(a => $"udp:{a}:{Port}")) })
-            {
-                info.ArgumentList.Add(argument);
-            }
+        public int Port => process.Port;
 
-            process = Process.Start(info)!;
-            Thread.Sleep(1500);
-            if (process.HasExited)
-            {
-                throw new InvalidOperationException("snmpd exited: " + File.ReadAllText(Path.Combine(directory, "snmpd.log")));
-            }
-        }
-
-        public int Port { get; }
-
-        public void Dispose()
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-                process.WaitForExit(5_000);
-            }
-
-            process.Dispose();
-            Directory.Delete(directory, recursive: true);
-        }
+        public void Dispose() => process.Dispose();
     }
 
     /// <summary>

@@ -12,6 +12,7 @@ using Nms.Core.Diagnostics;
 using Nms.Core.Entities;
 using Nms.Core.Polling;
 using Nms.Functions.LocalHost;
+using Nms.Testing;
 using Npgsql;
 
 namespace Nms.Bench;
@@ -261,58 +262,18 @@ internal static class PollingBench
         public void Dispose() => listener.Dispose();
     }
 
-    /// <summary>A private snmpd on a free UDP port of every loopback address, community <c>public</c>.</summary>
+    /// <summary>A private snmpd on a free UDP port of every loopback address, community <c>public</c>: the shared <see cref="SnmpdProcess"/>.</summary>
     private sealed class Snmpd : IDisposable
     {
-        private readonly Process process;
-        private readonly string directory;
+        private readonly SnmpdProcess process;
 
-        private Snmpd(Process process, string directory, int port)
-        {
-            this.process = process;
-            this.directory = directory;
-            Port = port;
-        }
+        private Snmpd(SnmpdProcess process) => this.process = process;
 
-        public int Port { get; }
+        public int Port => process.Port;
 
-        public static Snmpd Start()
-        {
-            int port;
-            using (var probe = new UdpClient(new IPEndPoint(IPAddress.Any, 0)))
-            {
-                port = ((IPEndPoint)probe.Client.LocalEndPoint!).Port;
-            }
+        public static Snmpd Start() =>
+            new(SnmpdProcess.StartAsync(new SnmpdOptions { Addresses = [], SysName = "nms-bench" }).GetAwaiter().GetResult());
 
-            var directory = Directory.CreateTempSubdirectory("nms-bench-snmpd-").FullName;
-            var conf = Path.Combine(directory, "snmpd.conf");
-            File.WriteAllText(conf, $"agentAddress udp:0.0.0.0:{port}\nrocommunity public 127.0.0.0/8\nsysName nms-bench\n");
-            var info = new ProcessStartInfo("snmpd") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-            foreach (var arg in new[] { "-f", "-Lf", Path.Combine(directory, "snmpd.log"), "-C", "-c", conf, "-p", Path.Combine(directory, "snmpd.pid"), "-M", "/dev/null", "-m", "" })
-            {
-                info.ArgumentList.Add(arg);
-            }
-
-            var process = Process.Start(info)!;
-            Thread.Sleep(500);
-            if (process.HasExited)
-            {
-                throw new InvalidOperationException("snmpd exited: " + File.ReadAllText(Path.Combine(directory, "snmpd.log")));
-            }
-
-            return new Snmpd(process, directory, port);
-        }
-
-        public void Dispose()
-        {
-            if (!process.HasExited)
-            {
-                process.Kill();
-                process.WaitForExit();
-            }
-
-            process.Dispose();
-            Directory.Delete(directory, recursive: true);
-        }
+        public void Dispose() => process.Dispose();
     }
 }

@@ -28,6 +28,12 @@ public sealed record SnmpdOptions
 
     public IReadOnlyList<SnmpV3User> Users { get; init; } = [];
 
+    /// <summary>sysDescr.0; null keeps net-snmp's own (the uname line).</summary>
+    public string? SysDescr { get; init; }
+
+    /// <summary>MIB modules not to load (snmpd <c>-I -…</c>); smux is never needed, some tests drop more to start faster.</summary>
+    public IReadOnlyList<string> ExcludedModules { get; init; } = ["smux"];
+
     /// <summary>More snmpd.conf lines, e.g. <c>extend</c> commands for objects beyond the standard MIBs.</summary>
     public IReadOnlyList<string> ExtraConfig { get; init; } = [];
 }
@@ -66,6 +72,7 @@ public sealed class SnmpdProcess : DaemonProcess
             .AppendLine(CultureInfo.InvariantCulture, $"[snmp] persistentDir {persistent}")
             .AppendLine(CultureInfo.InvariantCulture, $"sysName {options.SysName}")
             .AppendLine("sysLocation nms test")
+            .AppendLine(options.SysDescr is null ? "" : $"sysDescr {options.SysDescr}")
             .AppendLine(CultureInfo.InvariantCulture, $"rocommunity {options.Community} 127.0.0.0/8")
             .AppendLine(CultureInfo.InvariantCulture, $"rocommunity6 {options.Community} ::1/128")
             .AppendLine(CultureInfo.InvariantCulture, $"rocommunity6 {options.Community} fc00::/7");
@@ -86,7 +93,7 @@ public sealed class SnmpdProcess : DaemonProcess
         var listen = options.Addresses.Count == 0
             ? $"udp:0.0.0.0:{port}"
             : string.Join(',', options.Addresses.Select(a => IPAddress.Parse(a).AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"udp6:[{a}]:{port}" : $"udp:{a}:{port}"));
-        string[] arguments = ["-f", "-Lo", "-C", "-m", "", "-I", "-smux", "-p", Path.Combine(directory, "snmpd.pid"), "-c", configPath, listen];
+        string[] arguments = ["-f", "-Lo", "-C", "-m", "", "-I", "-" + string.Join(',', options.ExcludedModules), "-p", Path.Combine(directory, "snmpd.pid"), "-c", configPath, listen];
 
         var agent = new SnmpdProcess(directory, options, port, arguments);
         try
@@ -101,13 +108,33 @@ public sealed class SnmpdProcess : DaemonProcess
         }
     }
 
-    private async Task<bool> AnswersAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Stops this agent and starts a fresh one on the same addresses and port: "the agent behind a
+    /// device goes away and comes back". This instance is disposed; use the one returned.
+    /// </summary>
+    public Task<SnmpdProcess> RestartAsync(CancellationToken cancellationToken = default)
+    {
+        Dispose();
+        return StartAsync(Options with { Port = Port }, cancellationToken);
+    }
+
+    /// <summary>True when an SNMPv2c GET of sysName.0 to the address and port gets an answer within 300 ms.</summary>
+    public static async Task<bool> AnswersAsync(string address, int port, string community, CancellationToken cancellationToken = default)
     {
         using var session = new SnmpSession(
-            new IPEndPoint(IPAddress.Parse(Address), Port),
-            new CommunityCredentials(Options.Community),
+            new IPEndPoint(IPAddress.Parse(address), port),
+            new CommunityCredentials(community),
             new SnmpSessionOptions(TimeSpan.FromMilliseconds(300), Retries: 0));
-        var answer = await session.GetAsync([ObjectIdentifier.Parse("1.3.6.1.2.1.1.5.0")], cancellationToken).ConfigureAwait(false);
-        return answer.Count == 1;
+        try
+        {
+            var answer = await session.GetAsync([ObjectIdentifier.Parse("1.3.6.1.2.1.1.5.0")], cancellationToken).ConfigureAwait(false);
+            return answer.Count == 1;
+        }
+        catch (SnmpTimeoutException)
+        {
+            return false;
+        }
     }
+
+    private Task<bool> AnswersAsync(CancellationToken cancellationToken) => AnswersAsync(Address, Port, Options.Community, cancellationToken);
 }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
+using Nms.Testing;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Nms.Core.Configuration;
@@ -202,100 +202,24 @@ public sealed record DeviceRow(long Id, string Ip, int Port, string? Hostname, s
 
 /// <summary>
 /// One snmpd answering SNMP v2c on a UDP port on each of the given loopback addresses, nothing on
-/// any other. (Stand-in for tests/Nms.Testing's SnmpdProcess until it is on main.)
+/// any other: discovery's view of the shared <see cref="SnmpdProcess"/>.
 /// </summary>
 public sealed class SnmpAgents : IDisposable
 {
-    private readonly Process process;
-    private readonly string directory;
+    private readonly SnmpdProcess process;
 
     public SnmpAgents(IReadOnlyList<string> addresses, string community, string sysName = "nms-disc-agent")
     {
         Addresses = addresses;
-        directory = Directory.CreateTempSubdirectory("nms-snmpd-").FullName;
-        Directory.CreateDirectory(Path.Combine(directory, "persist"));
-        var config = Path.Combine(directory, "agent.conf");
-        File.WriteAllText(config, $"rocommunity {community}\nsysName {sysName}\nsysDescr NMS discovery test agent\n");
-        Port = FreeUdpPort(addresses[0]);
-        var info = new ProcessStartInfo("snmpd") { UseShellExecute = false, RedirectStandardOutput = false, RedirectStandardError = false };
-        // The persistent dir must not be the config's dir: snmpd rewrites snmpd.conf there on exit.
-        info.Environment["SNMP_PERSISTENT_DIR"] = Path.Combine(directory, "persist");
-        info.Environment["MIBS"] = "";
-        foreach (var argument in new[] { "-f", "-Lf", Path.Combine(directory, "snmpd.log"), "-C", "-c", config, string.Join(',', addresses.Select(a => $"udp:{a}:{Port}")) })
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        process = Process.Start(info)!;
-        WaitUntilAnswering(addresses[0], community);
+        var options = new SnmpdOptions { Addresses = addresses, Community = community, SysName = sysName, SysDescr = "NMS discovery test agent" };
+        // Blocking here keeps the constructor the fixture's callers use; the start itself is async throughout.
+        process = SnmpdProcess.StartAsync(options).GetAwaiter().GetResult();
     }
 
     public IReadOnlyList<string> Addresses { get; }
 
-    public int Port { get; }
+    public int Port => process.Port;
 
-    private void WaitUntilAnswering(string address, string community)
-    {
-        var watch = Stopwatch.StartNew();
-        while (watch.Elapsed < TimeSpan.FromSeconds(10))
-        {
-            if (process.HasExited)
-            {
-                throw new InvalidOperationException($"snmpd exited with {process.ExitCode}: {File.ReadAllText(Path.Combine(directory, "snmpd.log"))}");
-            }
-
-            var info = new ProcessStartInfo("snmpget") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var argument in new[] { "-v2c", "-c", community, "-t", "0.2", "-r", "0", $"{address}:{Port}", "1.3.6.1.2.1.1.5.0" })
-            {
-                info.ArgumentList.Add(argument);
-            }
-
-            using var probe = Process.Start(info)!;
-            probe.StandardOutput.ReadToEnd();
-            probe.StandardError.ReadToEnd();
-            probe.WaitForExit();
-            if (probe.ExitCode == 0)
-            {
-                return;
-            }
-
-            Thread.Sleep(100);
-        }
-
-        throw new InvalidOperationException("snmpd did not answer within 10 s");
-    }
-
-    private static int FreeUdpPort(string address)
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        socket.Bind(new IPEndPoint(IPAddress.Parse(address), 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-                process.WaitForExit(5_000);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
-        }
-
-        process.Dispose();
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Left for the temp cleaner.
-        }
-    }
+    public void Dispose() => process.Dispose();
 }
 

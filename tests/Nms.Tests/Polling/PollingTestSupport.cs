@@ -6,6 +6,7 @@ using Nms.Core.Configuration;
 using Nms.Core.Data;
 using Nms.Core.Devices;
 using Nms.Core.Queues;
+using Nms.Testing;
 using Nms.Tests.Infrastructure;
 using Npgsql;
 
@@ -102,29 +103,15 @@ public sealed class RecordingQueueSender : IQueueSender
 /// <summary>A private snmpd on a free UDP port of every loopback address (community <c>public</c>), and snmpwalk to read it.</summary>
 public sealed class SnmpAgent : IDisposable
 {
-    private readonly Process process;
-    private readonly string directory;
+    private readonly SnmpdProcess process;
 
     public SnmpAgent()
     {
-        using (var probe = new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Any, 0)))
-        {
-            Port = ((System.Net.IPEndPoint)probe.Client.LocalEndPoint!).Port;
-        }
-
-        directory = System.IO.Directory.CreateTempSubdirectory("nms-snmpd-").FullName;
-        var conf = Path.Combine(directory, "snmpd.conf");
-        File.WriteAllText(conf, $"agentAddress udp:0.0.0.0:{Port}\nrocommunity public 127.0.0.0/8\n");
-        var info = new ProcessStartInfo("snmpd") { UseShellExecute = false };
-        foreach (var arg in new[] { "-f", "-Lf", Path.Combine(directory, "snmpd.log"), "-C", "-c", conf, "-p", Path.Combine(directory, "snmpd.pid"), "-M", "/dev/null", "-m", "" })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        process = Process.Start(info)!;
+        // Every address (0.0.0.0), so each 127.x.y.z a test provisions answers; blocking keeps the callers' constructor.
+        process = SnmpdProcess.StartAsync(new SnmpdOptions { Addresses = [] }).GetAwaiter().GetResult();
     }
 
-    public int Port { get; }
+    public int Port => process.Port;
 
     /// <summary>Column values by row index, e.g. ifOperStatus (1.3.6.1.2.1.2.2.1.8) → {"1": 1, "2": 2}.</summary>
     public async Task<IReadOnlyDictionary<string, double>> WalkAsync(string ip, string columnOid)
@@ -154,15 +141,5 @@ public sealed class SnmpAgent : IDisposable
         return rows;
     }
 
-    public void Dispose()
-    {
-        if (!process.HasExited)
-        {
-            process.Kill();
-            process.WaitForExit();
-        }
-
-        process.Dispose();
-        System.IO.Directory.Delete(directory, recursive: true);
-    }
+    public void Dispose() => process.Dispose();
 }
