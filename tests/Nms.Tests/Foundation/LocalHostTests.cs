@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Nms.Tests.Infrastructure;
 
 namespace Nms.Tests.Foundation;
@@ -77,8 +79,10 @@ public sealed class LocalHostTests
         await app.SendAsync(queues.Slow, new ProbeMessage("slow", "finish me", 3));
         await log.SlowStarted.Task.WaitAsync(TimeSpan.FromSeconds(20));
 
+        var shutdownBegan = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var registration = app.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(shutdownBegan.SetResult);
         var stopping = app.StopAsync();
-        await Task.Delay(300);
+        await shutdownBegan.Task.WaitAsync(TimeSpan.FromSeconds(20));
         log.SlowMayFinish.SetResult();
         await stopping;
 
