@@ -11,8 +11,9 @@ public sealed class QueueDepthSampler(QueueMonitor monitor, QueueMonitorOptions 
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // The first reading waits one period: at start the app has enough to do, and the health check needs the queue service.
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Max(1, options.SampleSeconds)), time);
-        do
+        while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             try
             {
@@ -28,7 +29,6 @@ public sealed class QueueDepthSampler(QueueMonitor monitor, QueueMonitorOptions 
                 logger.LogDebug(ex, "Could not read the queue depths");
             }
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 }
 
