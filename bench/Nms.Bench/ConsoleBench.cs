@@ -91,14 +91,14 @@ public static class ConsoleBench
 
             Console.WriteLine();
             Console.WriteLine($"medians of {runs} fresh loads (min-max); ms since navigation start:");
-            Console.WriteLine("| page | console | mark after navigation start | measure (API + draw) | API requests | API bytes |");
-            Console.WriteLine("| --- | --- | --- | --- | --- | --- |");
+            Console.WriteLine("| page | console | mark after navigation start | measure (API + draw) | of which uPlot draw | API requests | API bytes |");
+            Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- |");
             foreach (var (page, _, mark, measure) in pages)
             {
                 foreach (var (name, _) in consoles)
                 {
                     var t = results[(name, page)];
-                    Console.WriteLine($"| {page} | {name} | {mark}: {Median(t.Marks)} | {measure}: {Median(t.Measures)} | {t.Waterfall.Count} | {t.Waterfall.Sum(r => r.Bytes) / 1024.0:N0} KiB |");
+                    Console.WriteLine($"| {page} | {name} | {mark}: {Median(t.Marks)} | {measure}: {Median(t.Measures)} | {(t.Draws.Max() < 0 ? "–" : Median(t.Draws))} | {t.Waterfall.Count} | {t.Waterfall.Sum(r => r.Bytes) / 1024.0:N0} KiB |");
                 }
             }
 
@@ -135,6 +135,8 @@ public static class ConsoleBench
 
         public List<double> Measures { get; } = [];
 
+        public List<double> Draws { get; } = [];
+
         public List<ApiRequest> Waterfall { get; set; } = [];
     }
 
@@ -154,6 +156,7 @@ public static class ConsoleBench
         await tab.WaitForFunctionAsync($"() => performance.getEntriesByName('{mark}').length > 0", null, new PageWaitForFunctionOptions { Timeout = 120_000 });
         timings.Marks.Add(await tab.EvaluateAsync<double>($"() => performance.getEntriesByName('{mark}')[0].startTime"));
         timings.Measures.Add(await tab.EvaluateAsync<double>($"() => performance.getEntriesByName('{measure}')[0].duration"));
+        timings.Draws.Add(await tab.EvaluateAsync<double>($"() => performance.getEntriesByName('{measure.Replace(":charts:", ":draw:", StringComparison.Ordinal)}')[0]?.duration ?? -1"));
         if (waterfall)
         {
             var entries = await tab.EvaluateAsync<System.Text.Json.JsonElement>($$"""

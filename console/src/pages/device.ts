@@ -118,8 +118,8 @@ export const devicePage: Page = (root, params, path) => {
     const listed = Promise.all([latest, rates]).then(([l, r]) => showInterfaces(l.metrics, r));
     const charts = first || !state.zoom ? drawCharts(listed.catch(() => {})) : null;
     drawIdentity(identity, device, () => void loadDevice().catch((e) => replace(messages, notice("error", errorText(e)))));
-    drawHistory(history, device, (await transitions).items);
-    await Promise.all([listed, charts]);
+    const historyShown = transitions.then((t) => drawHistory(history, device, t.items));
+    await Promise.all([historyShown, listed, charts]);
     first = false;
   };
 

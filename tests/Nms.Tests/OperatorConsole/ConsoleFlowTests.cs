@@ -136,7 +136,7 @@ public sealed class ConsoleFlowTests(ConsoleFixture fixture) : IClassFixture<Con
         await form.GetByLabel("Target").FillAsync(fixture.Subnet);
         await form.GetByLabel("Port").FillAsync(fixture.AgentPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await form.Locator($"input[name=credential_profile_ids][value='{fixture.CredentialId}']").CheckAsync();
-        await form.GetByLabel("Timeout (ms)").FillAsync("500");
+        await form.GetByLabel("Timeout (ms)").FillAsync("1500");
         await form.GetByLabel("Poll interval of found devices (s)").FillAsync("10");
         await form.GetByRole(AriaRole.Button, new() { Name = "Create" }).ClickAsync();
         await page.Locator($"button[data-run-profile='{profile}']").ClickAsync();
@@ -312,12 +312,12 @@ public sealed class ConsoleFlowTests(ConsoleFixture fixture) : IClassFixture<Con
         await page.Locator(".bulk").GetByRole(AriaRole.Button, new() { Name = "Deactivate" }).ClickAsync();
         await page.Locator("dialog.confirm [data-confirm=yes]").ClickAsync();
         await Expect(page.GetByText("deactivate: 3 devices done.")).ToBeVisibleAsync();
-        await page.Locator("select[name=status]").SelectOptionAsync("inactive");
+        await page.Locator(".filters select[name=status]").SelectOptionAsync("inactive");
         await Expect(rows).ToHaveCountAsync(3);
         await Expect(rows.Locator(".badge.inactive")).ToHaveCountAsync(3);
-        await page.Locator("select[name=plugin]").SelectOptionAsync("ssh");
+        await page.Locator(".filters select[name=plugin]").SelectOptionAsync("ssh");
         await Expect(page.GetByText("No devices match.")).ToBeVisibleAsync();
-        await page.Locator("select[name=plugin]").SelectOptionAsync("");
+        await page.Locator(".filters select[name=plugin]").SelectOptionAsync("");
 
         await page.GetByLabel("Select all on this page").CheckAsync();
         await page.Locator(".bulk").GetByRole(AriaRole.Button, new() { Name = "Reactivate" }).ClickAsync();
@@ -326,7 +326,7 @@ public sealed class ConsoleFlowTests(ConsoleFixture fixture) : IClassFixture<Con
         await Expect(page.GetByText("No devices match.")).ToBeVisibleAsync();
 
         // Delete: cancelling keeps them, confirming removes them.
-        await page.Locator("select[name=status]").SelectOptionAsync("active");
+        await page.Locator(".filters select[name=status]").SelectOptionAsync("active");
         await Expect(rows).ToHaveCountAsync(50);
         await page.GetByRole(AriaRole.Button, new() { Name = "Next" }).ClickAsync();
         await Expect(rows).ToHaveCountAsync(3);
