@@ -156,7 +156,8 @@ public static class ConsoleBench
         await tab.WaitForFunctionAsync($"() => performance.getEntriesByName('{mark}').length > 0", null, new PageWaitForFunctionOptions { Timeout = 120_000 });
         timings.Marks.Add(await tab.EvaluateAsync<double>($"() => performance.getEntriesByName('{mark}')[0].startTime"));
         timings.Measures.Add(await tab.EvaluateAsync<double>($"() => performance.getEntriesByName('{measure}')[0].duration"));
-        timings.Draws.Add(await tab.EvaluateAsync<double>($"() => performance.getEntriesByName('{measure.Replace(":charts:", ":draw:", StringComparison.Ordinal)}')[0]?.duration ?? -1"));
+        var draw = measure.Contains(":charts:", StringComparison.Ordinal) ? measure.Replace(":charts:", ":draw:", StringComparison.Ordinal) : "none";
+        timings.Draws.Add(await tab.EvaluateAsync<double>($"() => performance.getEntriesByName('{draw}')[0]?.duration ?? -1"));
         if (waterfall)
         {
             var entries = await tab.EvaluateAsync<System.Text.Json.JsonElement>($$"""
