@@ -71,7 +71,8 @@ public sealed class AlertingEndToEndTests
         Assert.Equal("active", await app.StatusAsync(device));
         var resolved = receiver.Accepted.Where(r => r.Path == "/hook").Last();
         Assert.Contains("\"transition\":\"resolved\"", resolved.Text, StringComparison.Ordinal);
-        Assert.Contains("RESOLVED", smtp.Messages()[1], StringComparison.Ordinal);
+        // Either order: a firing mail that timed out once on a loaded machine is retried after its backoff, possibly after the resolved one.
+        Assert.Contains(smtp.Messages(), m => m.Contains("RESOLVED", StringComparison.Ordinal));
         var alerts = await app.GetAsync($"alerts?device_id={device}");
         Assert.Equal("resolved", Assert.Single(alerts.GetProperty("items").EnumerateArray()).GetProperty("state").GetString());
     }
