@@ -41,6 +41,7 @@ public static class NmsCoreServices
         services.AddSingleton<IQueueSender>(sp => sp.GetRequiredService<StorageQueues>());
         services.AddSingleton<NmsInstruments>();
         services.AddSingleton<SystemHealth>();
+        services.AddNmsQueues(configuration);
         services.AddNmsCredentials();
         services.AddNmsPlugins();
         services.AddNmsReachability();

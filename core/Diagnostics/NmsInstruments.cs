@@ -10,6 +10,7 @@ public sealed class NmsInstruments : IDisposable
     private readonly Meter meter = new(MeterName);
     private long backlog;
     private double oldestDueLagSeconds;
+    private IReadOnlyList<(string Queue, long Messages, long PoisonMessages)> queueDepths = [];
 
     public NmsInstruments()
     {
@@ -22,6 +23,9 @@ public sealed class NmsInstruments : IDisposable
         PollLag = meter.CreateHistogram<double>("nms.polling.poll_lag", "s", "Poll start minus due time, per device.");
         meter.CreateObservableGauge("nms.polling.backlog", () => Interlocked.Read(ref backlog), "{device}", "Devices still due after the last scheduler tick.");
         meter.CreateObservableGauge("nms.polling.oldest_due_lag", () => Volatile.Read(ref oldestDueLagSeconds), "s", "Lag of the oldest device still due after the last tick.");
+        meter.CreateObservableGauge("nms.queue.messages", () => QueueMeasurements(d => d.Messages), "{message}", "Messages waiting in each queue (approximate), at the last sample.");
+        meter.CreateObservableGauge("nms.queue.poison_messages", () => QueueMeasurements(d => d.PoisonMessages), "{message}",
+            "Messages in each queue's poison queue at the last sample: above 0 needs an operator (fix the cause, then replay).");
     }
 
     public Counter<long> DevicesPopped { get; }
@@ -40,6 +44,12 @@ public sealed class NmsInstruments : IDisposable
         Interlocked.Exchange(ref backlog, count);
         Volatile.Write(ref oldestDueLagSeconds, lagSeconds);
     }
+
+    /// <summary>The latest queue depths, read by the <c>nms.queue.*</c> gauges.</summary>
+    public void ReportQueueDepths(IReadOnlyList<(string Queue, long Messages, long PoisonMessages)> depths) => Volatile.Write(ref queueDepths, depths);
+
+    private IEnumerable<Measurement<long>> QueueMeasurements(Func<(string Queue, long Messages, long PoisonMessages), long> value) =>
+        Volatile.Read(ref queueDepths).Select(d => new Measurement<long>(value(d), new KeyValuePair<string, object?>("queue", d.Queue))).ToList();
 
     public void Dispose() => meter.Dispose();
 }

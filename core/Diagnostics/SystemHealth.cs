@@ -7,7 +7,7 @@ using Npgsql;
 namespace Nms.Core.Diagnostics;
 
 /// <summary>What <c>GET /api/health</c> reports: each dependency, up or down, and how long it took.</summary>
-public sealed class SystemHealth(NmsDataSources dataSources, StorageQueues queues, QueueNames queueNames)
+public sealed class SystemHealth(NmsDataSources dataSources, StorageQueues queues, QueueNames queueNames, QueueMonitor monitor)
 {
     private static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(3);
 
@@ -17,7 +17,9 @@ public sealed class SystemHealth(NmsDataSources dataSources, StorageQueues queue
             CheckAsync("postgres_api", ct => PingAsync(dataSources.Api, ct), cancellationToken),
             CheckAsync("postgres_metrics", ct => PingAsync(dataSources.Metrics, ct), cancellationToken),
             CheckAsync("queues", QueuesAsync, cancellationToken));
-        return new HealthReport(checks.All(c => c.Healthy) ? "healthy" : "unhealthy", checks);
+        // Poison (from the sampler's last reading, so this stays cheap) is reported for an alert; it does
+        // not make the app unhealthy, since a restart would not help.
+        return new HealthReport(checks.All(c => c.Healthy) ? "healthy" : "unhealthy", checks, monitor.Latest?.PoisonMessages);
     }
 
     private static async Task<HealthCheck> CheckAsync(string name, Func<CancellationToken, Task> probe, CancellationToken cancellationToken)
@@ -53,7 +55,8 @@ public sealed class SystemHealth(NmsDataSources dataSources, StorageQueues queue
     }
 }
 
-public sealed record HealthReport(string Status, IReadOnlyList<HealthCheck> Checks)
+/// <summary><see cref="PoisonMessages"/>: messages in all poison queues at the last sample; null before the first.</summary>
+public sealed record HealthReport(string Status, IReadOnlyList<HealthCheck> Checks, long? PoisonMessages = null)
 {
     [System.Text.Json.Serialization.JsonIgnore]
     public bool Healthy => Status == "healthy";

@@ -92,7 +92,7 @@ public sealed class DiscoveryTarget
         if (dash < 0)
         {
             var single = ParseAddress(part, part, field);
-            return (single, single);
+            return Usable(single, single, part, field);
         }
 
         var first = ParseAddress(part[..dash].Trim(), part, field);
@@ -103,8 +103,14 @@ public sealed class DiscoveryTarget
             throw ProblemException.BadRequest(field, $"'{part}': the range ends before it starts.");
         }
 
-        return (first, last);
+        return Usable(first, last, part, field);
     }
+
+    /// <summary>A part that holds no address a device can have (0.0.0.0, 255.255.255.255, multicast) is a mistake, not a sweep.</summary>
+    private static (uint First, uint Last) Usable(uint first, uint last, string part, string field) =>
+        DeviceAddress.WhyNoDeviceIn(first, last) is { } reason
+            ? throw ProblemException.BadRequest(field, $"'{part}' holds no address a device can have: {(first == last ? "it is " : "each is ")}{reason}.")
+            : (first, last);
 
     private static (UInt128 First, UInt128 Last) ParsePart6(string part, long maxAddresses, string field)
     {
@@ -151,6 +157,11 @@ public sealed class DiscoveryTarget
             throw ProblemException.BadRequest(field, $"'{part}': the range holds more than the limit of {maxAddresses} addresses.");
         }
 
+        if (to == UInt128.Zero)
+        {
+            throw ProblemException.BadRequest(field, $"'{part}' is the unspecified address, which cannot be a device.");
+        }
+
         return (from, to);
     }
 
@@ -172,6 +183,11 @@ public sealed class DiscoveryTarget
             throw ProblemException.BadRequest(field, $"'{part}': '{text}' is a link-local or multicast IPv6 address, which needs an interface and cannot be a device address.");
         }
 
+        if (address.Equals(IPAddress.IPv6Any) && !part.Contains('-', StringComparison.Ordinal) && !part.Contains('/', StringComparison.Ordinal))
+        {
+            throw ProblemException.BadRequest(field, $"'{part}' is the unspecified address, which cannot be a device.");
+        }
+
         return BinaryPrimitives.ReadUInt128BigEndian(address.GetAddressBytes());
     }
 
@@ -187,7 +203,7 @@ public sealed class DiscoveryTarget
         var first = network & mask;
         var last = first | ~mask;
         // Network and broadcast addresses are not hosts, except in /31 (RFC 3021) and /32.
-        return prefix <= 30 ? (first + 1, last - 1) : (first, last);
+        return prefix <= 30 ? Usable(first + 1, last - 1, part, field) : Usable(first, last, part, field);
     }
 
     private static uint LastOctet(uint first, string end, string part, string field)
@@ -200,38 +216,13 @@ public sealed class DiscoveryTarget
         return (first & 0xFFFFFF00u) | octet;
     }
 
-    /// <summary>
-    /// Strict dotted-quad decimal. <see cref="IPAddress.TryParse(string, out IPAddress)"/> alone would
-    /// read <c>010.0.0.1</c> as octal (8.0.0.1) and <c>0x0a.0.0.1</c> as hex, and would accept
-    /// <c>10.1</c> as 10.0.0.1: a discovery of the wrong network. Leading zeros are read as decimal.
-    /// </summary>
-    private static uint ParseAddress(string text, string part, string field)
+    /// <summary>Strict dotted-quad decimal (<see cref="DeviceAddress.TryParseIpv4"/>): <c>010.0.0.1</c> is octal to some tools and decimal to others, so it is refused.</summary>
+    private static uint ParseAddress(string text, string part, string field) => DeviceAddress.TryParseIpv4(text, out var value) switch
     {
-        var octets = text.Split('.');
-        if (octets.Length != 4)
-        {
-            throw NotAnAddress(text, part, field);
-        }
-
-        uint value = 0;
-        foreach (var octet in octets)
-        {
-            if (octet.Length is < 1 or > 3 || !octet.All(char.IsAsciiDigit))
-            {
-                throw NotAnAddress(text, part, field);
-            }
-
-            var number = uint.Parse(octet, System.Globalization.CultureInfo.InvariantCulture);
-            if (number > 255)
-            {
-                throw NotAnAddress(text, part, field);
-            }
-
-            value = (value << 8) | number;
-        }
-
-        return value;
-    }
+        DeviceAddress.Ipv4Error.None => value,
+        DeviceAddress.Ipv4Error.LeadingZero => throw ProblemException.BadRequest(field, $"'{part}': '{text}' has leading zeros, which some tools read as octal: write each number without them (like 192.0.2.10)."),
+        _ => throw NotAnAddress(text, part, field),
+    };
 
     private static ProblemException NotAnAddress(string text, string part, string field) =>
         ProblemException.BadRequest(field, $"'{part}': '{text}' is not an IPv4 address (four decimal numbers 0-255, like 192.0.2.10).");

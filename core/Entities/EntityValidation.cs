@@ -1,6 +1,6 @@
 using System.Net;
-using System.Net.Sockets;
 using Nms.Core.Api;
+using Nms.Core.Discovery;
 
 namespace Nms.Core.Entities;
 
@@ -90,16 +90,15 @@ internal static class EntityValidation
                 : $"Plugin '{plugin}' is not installed; installed: {string.Join(", ", installed)}.");
     }
 
+    /// <summary>A device address written the canonical way (<see cref="DeviceAddress"/>) that a device can have; IPv4-mapped IPv6 is stored as IPv4.</summary>
     public static IPAddress Ip(string? value, string field = "ip")
     {
-        var text = RequiredText(value, field, 64).Trim();
-        if (!IPAddress.TryParse(text, out var address)
-            || (address.AddressFamily == AddressFamily.InterNetwork && text.Count(c => c == '.') != 3)
-            || (address.AddressFamily == AddressFamily.InterNetworkV6 && address.ScopeId != 0)
-            || text.Contains('%', StringComparison.Ordinal)
-            || text.Contains('/', StringComparison.Ordinal))
+        var text = RequiredText(value, field, 64);
+        var address = DeviceAddress.Parse(text)
+            ?? throw ProblemException.BadRequest(field, $"'{text}' is not an IPv4 address in dotted decimal without leading zeros (like 192.0.2.10) or an IPv6 address (like 2001:db8::10; no brackets, zone or prefix).");
+        if (DeviceAddress.WhyNotADevice(address) is { } reason)
         {
-            throw ProblemException.BadRequest(field, $"'{text}' is not an IPv4 or IPv6 address.");
+            throw ProblemException.BadRequest(field, $"'{text}' is {reason}, which cannot be a device's address.");
         }
 
         return address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;

@@ -40,6 +40,10 @@ public sealed record MetricsRequest(
     public const int DefaultStepSeconds = 60;
     public const int MaxNameLength = 256;
 
+    /// <summary>The times a query may name: every bound and lead-in computed from them stays inside DateTimeOffset's range.</summary>
+    public static readonly DateTimeOffset EarliestTime = new(1970, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    public static readonly DateTimeOffset LatestTime = new(9000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
     /// <summary>Parses and checks the query string; throws a 400 naming the field.</summary>
     public static MetricsRequest Parse(IEnumerable<KeyValuePair<string, string?>> query, MetricsOptions options, DateTimeOffset now)
     {
@@ -52,8 +56,10 @@ public sealed record MetricsRequest(
             throw ProblemException.BadRequest("name", $"'name' must be 1 to {MaxNameLength} characters.");
         }
 
+        NoNul("name", name);
+        var fromGiven = ParseTime("from", One("from"));
         var to = ParseTime("to", One("to")) ?? now;
-        var from = ParseTime("from", One("from")) ?? to - DefaultRange;
+        var from = fromGiven ?? to - DefaultRange;
         if (from >= to)
         {
             throw ProblemException.BadRequest("from", "'from' must be before 'to'.");
@@ -105,6 +111,8 @@ public sealed record MetricsRequest(
             }
 
             var label = key[7..^1];
+            NoNul("labels", label);
+            NoNul("labels", value);
             if (value is null || !labels.TryAdd(label, value))
             {
                 throw ProblemException.BadRequest("labels", $"'{key}' must be given once, with a value.");
@@ -123,10 +131,21 @@ public sealed record MetricsRequest(
 
         if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
         {
-            return parsed;
+            return parsed >= EarliestTime && parsed <= LatestTime
+                ? parsed
+                : throw ProblemException.BadRequest(field, $"'{field}' must be between {EarliestTime:yyyy-MM-dd} and {LatestTime:yyyy-MM-dd}.");
         }
 
         throw ProblemException.BadRequest(field, $"'{field}' must be an ISO 8601 time, e.g. 2026-01-31T12:00:00Z.");
+    }
+
+    /// <summary>PostgreSQL text and jsonb cannot hold NUL: refused here rather than failing there.</summary>
+    private static void NoNul(string field, string? value)
+    {
+        if (value is not null && value.Contains('\0', StringComparison.Ordinal))
+        {
+            throw ProblemException.BadRequest(field, $"'{field}' contains a NUL character.");
+        }
     }
 
     /// <summary>Seconds, or a number with a unit: <c>30</c>, <c>30s</c>, <c>5m</c>, <c>1h</c>, <c>1d</c>.</summary>

@@ -15,8 +15,12 @@ namespace Nms.Functions.LocalHost;
 /// </summary>
 public static class HttpTriggerEndpoints
 {
+    /// <summary>Methods a 405 may be answered for; anything else falls through to the 404.</summary>
+    private static readonly string[] KnownMethods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"];
+
     public static void Map(WebApplication app, IEnumerable<FunctionDescriptor> functions, string routePrefix)
     {
+        var allowed = new Dictionary<string, SortedSet<string>>(StringComparer.OrdinalIgnoreCase);
         foreach (var function in functions.Where(f => f.Kind == TriggerKind.Http))
         {
             var template = string.IsNullOrEmpty(routePrefix) ? Route(function) : $"{routePrefix}/{Route(function)}";
@@ -24,10 +28,34 @@ public static class HttpTriggerEndpoints
                 ? declared.Select(m => m.ToUpperInvariant()).ToArray()
                 : ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
             app.MapMethods(template, methods, context => InvokeAsync(context, function)).WithDisplayName(function.Name);
+            if (!allowed.TryGetValue(template, out var set))
+            {
+                allowed[template] = set = new SortedSet<string>(StringComparer.Ordinal);
+            }
+
+            set.UnionWith(methods);
         }
 
-        app.MapFallback(context => ApiGate.WriteProblemAsync(context, ProblemException.NotFound("No such route.")));
+        // A route that exists but not for this method: 405 with Allow. Each template's endpoint has its
+        // own order after the functions', so a function always wins and two 405s are never ambiguous.
+        var order = 1_000;
+        foreach (var (template, methods) in allowed)
+        {
+            var allow = string.Join(", ", methods);
+            var others = KnownMethods.Except(methods, StringComparer.Ordinal).ToArray();
+            if (others.Length > 0)
+            {
+                app.MapMethods(template, others, context => MethodNotAllowedAsync(context, allow)).WithOrder(order++).WithDisplayName($"405 {template}");
+            }
+        }
+
+        // Every other path, dots included ("{**path}", unlike MapFallback's default "{*path:nonfile}").
+        app.MapFallback("{**path}", context => ApiGate.WriteProblemAsync(context, ProblemException.NotFound("No such route.")));
     }
+
+    private static Task MethodNotAllowedAsync(HttpContext context, string allow) => ApiGate.WriteProblemAsync(context,
+        new ProblemException(405, "Method not allowed", $"{context.Request.Method} is not allowed on this route; it allows {allow}."),
+        new Dictionary<string, string> { ["Allow"] = allow });
 
     private static string Route(FunctionDescriptor function) => (function.Http.Route ?? function.Name).Trim('/');
 

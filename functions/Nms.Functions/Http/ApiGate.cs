@@ -46,6 +46,11 @@ public sealed class ApiGate(IApiKeyAuthenticator authenticator, ILogger<ApiGate>
                 return;
             }
 
+            if (HasBody(http.Request) && !IsJson(http.Request.ContentType))
+            {
+                throw new ProblemException(415, "Unsupported media type", "Send the body as JSON with 'Content-Type: application/json'.");
+            }
+
             using (logger.BeginScope(new Dictionary<string, object?> { ["ApiKeyId"] = PrincipalOf(http)?.KeyId }))
             {
                 await invokeFunction();
@@ -116,6 +121,23 @@ public sealed class ApiGate(IApiKeyAuthenticator authenticator, ILogger<ApiGate>
             : null;
     }
 
+    private static bool HasBody(HttpRequest request) =>
+        request.ContentLength > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0);
+
+    /// <summary><c>application/json</c> or <c>application/*+json</c>, in UTF-8 (the only charset JSON has, RFC 8259).</summary>
+    internal static bool IsJson(string? contentType)
+    {
+        if (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media) || media.MediaType.Value is not { } type)
+        {
+            return false;
+        }
+
+        var json = type.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || (type.StartsWith("application/", StringComparison.OrdinalIgnoreCase) && type.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
+        var charset = media.Charset.Value;
+        return json && (charset is null || charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase));
+    }
+
     /// <summary>"$.credential_ids[2]" → "credential_ids[2]".</summary>
     internal static string FieldOf(JsonException json)
     {
@@ -128,7 +150,7 @@ public sealed class ApiGate(IApiKeyAuthenticator authenticator, ILogger<ApiGate>
         return path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
     }
 
-    public static async Task WriteProblemAsync(HttpContext http, ProblemException problem)
+    public static async Task WriteProblemAsync(HttpContext http, ProblemException problem, IReadOnlyDictionary<string, string>? headers = null)
     {
         if (http.Response.HasStarted)
         {
@@ -136,6 +158,11 @@ public sealed class ApiGate(IApiKeyAuthenticator authenticator, ILogger<ApiGate>
         }
 
         http.Response.Clear();
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+        {
+            http.Response.Headers[name] = value;
+        }
+
         http.Response.StatusCode = problem.Status;
         http.Response.ContentType = "application/problem+json";
         var body = new Dictionary<string, object?>

@@ -54,9 +54,9 @@ public static class ApiHttp
             : throw ProblemException.BadRequest("limit", $"'limit' must be an integer from 1 to {max}.");
     }
 
-    /// <summary>A route id that is not a positive integer names nothing: 404.</summary>
+    /// <summary>A route id that is not a positive integer written plainly (no sign, leading zero or dot) names nothing: 404.</summary>
     public static long Id(string? text, string what) =>
-        long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var id) && id > 0
+        long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var id) && id > 0 && text[0] != '0'
             ? id
             : throw ProblemException.NotFound($"No {what} with id '{text}'.");
 

@@ -25,7 +25,8 @@ internal sealed class CommonPaths : IOpenApiPaths
                 ("name", String(), true),
                 ("healthy", Boolean(), true),
                 ("error", Nullable(String()), false),
-                ("duration_ms", Number(), true))), true)));
+                ("duration_ms", Number(), true))), true),
+            ("poison_messages", Nullable(Integer(0, description: "Messages in all poison queues (null when the queues could not be read); above 0 needs an operator: GET /api/queues, then replay")), false)));
         api.Operation("get", "/health", "Health", "Liveness and dependencies (PostgreSQL pools, queues)", null, "system")
             .Response(200, "Healthy", Ref("HealthReport"))
             .Response(503, "A dependency is down", Ref("HealthReport"));

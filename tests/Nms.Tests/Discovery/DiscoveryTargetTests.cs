@@ -110,10 +110,31 @@ public sealed class DiscoveryTargetTests
         Assert.Equal(["10.0.0.1", "10.0.0.2"], Expand("10.0.0.1,,10.0.0.2,"));
     }
 
-    [Fact]
-    public void Leading_zeros_are_decimal_not_octal()
+    [Theory]
+    [InlineData("192.168.001.010")]
+    [InlineData("010.0.0.1/24")]
+    [InlineData("10.0.0.1-10.0.0.09")]
+    public void Leading_zeros_are_refused_as_ambiguous(string target)
     {
-        Assert.Equal(["192.168.1.10"], Expand("192.168.001.010"));
+        // Other tools read 010 as octal (8): which network was meant cannot be told.
+        Assert.Contains("leading zeros", Rejected(target).Detail, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("0.0.0.0", "unspecified")]
+    [InlineData("0.1.2.3", "unspecified")]
+    [InlineData("255.255.255.255", "broadcast")]
+    [InlineData("224.0.0.1", "multicast")]
+    [InlineData("224.0.0.0/24", "multicast")]
+    [InlineData("239.0.0.1-239.0.0.9", "multicast")]
+    [InlineData("::", "unspecified")]
+    [InlineData("10.0.0.1,::-::", "unspecified")]
+    public void Parts_that_hold_no_possible_device_are_a_400_saying_why(string target, string reason)
+    {
+        var problem = Rejected(target);
+
+        Assert.Equal("target", problem.Field);
+        Assert.Contains(reason, problem.Detail, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -30,6 +30,8 @@ public sealed class FunctionMetadataTests
         ["ReplaceDiscoveryProfile"] = Http("discovery_profiles/{id}", "Function", "put"),
         ["DeleteDiscoveryProfile"] = Http("discovery_profiles/{id}", "Function", "delete"),
         ["ListPollProfiles"] = Http("poll_profiles", "Function", "get"),
+        ["ListQueues"] = Http("queues", "Function", "get"),
+        ["ReplayPoisonQueue"] = Http("queues/{name}/poison/replay", "Function", "post"),
         ["CreatePollProfile"] = Http("poll_profiles", "Function", "post"),
         ["GetPollProfile"] = Http("poll_profiles/{id}", "Function", "get"),
         ["ReplacePollProfile"] = Http("poll_profiles/{id}", "Function", "put"),
