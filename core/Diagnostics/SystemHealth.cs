@@ -2,12 +2,13 @@ using System.Diagnostics;
 using Nms.Core.Configuration;
 using Nms.Core.Data;
 using Nms.Core.Queues;
+using Nms.Core.Resilience;
 using Npgsql;
 
 namespace Nms.Core.Diagnostics;
 
 /// <summary>What <c>GET /api/health</c> reports: each dependency, up or down, and how long it took.</summary>
-public sealed class SystemHealth(NmsDataSources dataSources, StorageQueues queues, QueueNames queueNames)
+public sealed class SystemHealth(NmsDataSources dataSources, StorageQueues queues, QueueNames queueNames, DependencyCircuit circuit)
 {
     private static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(3);
 
@@ -17,7 +18,7 @@ public sealed class SystemHealth(NmsDataSources dataSources, StorageQueues queue
             CheckAsync("postgres_api", ct => PingAsync(dataSources.Api, ct), cancellationToken),
             CheckAsync("postgres_metrics", ct => PingAsync(dataSources.Metrics, ct), cancellationToken),
             CheckAsync("queues", QueuesAsync, cancellationToken));
-        return new HealthReport(checks.All(c => c.Healthy) ? "healthy" : "unhealthy", checks);
+        return new HealthReport(checks.All(c => c.Healthy) ? "healthy" : "unhealthy", checks) { HeldFor = circuit.OpenCircuits };
     }
 
     private static async Task<HealthCheck> CheckAsync(string name, Func<CancellationToken, Task> probe, CancellationToken cancellationToken)
@@ -55,6 +56,9 @@ public sealed class SystemHealth(NmsDataSources dataSources, StorageQueues queue
 
 public sealed record HealthReport(string Status, IReadOnlyList<HealthCheck> Checks)
 {
+    /// <summary>Dependencies the consumers' circuit holds open: while any is listed, queue consumers hold their messages.</summary>
+    public IReadOnlyList<OpenCircuit> HeldFor { get; init; } = [];
+
     [System.Text.Json.Serialization.JsonIgnore]
     public bool Healthy => Status == "healthy";
 }
