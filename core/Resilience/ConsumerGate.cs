@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Nms.Core.Diagnostics;
+using Nms.Core.Observability;
 
 namespace Nms.Core.Resilience;
 
@@ -19,8 +20,10 @@ public sealed partial class ConsumerGate(
     TimeProvider time,
     ILogger<ConsumerGate> logger)
 {
-    public async Task RunAsync(string consumer, Func<CancellationToken, Task> work, CancellationToken cancellationToken)
+    public async Task RunAsync(string consumer, Func<CancellationToken, Task> work, CancellationToken cancellationToken, Guid? batchId = null)
     {
+        using var activity = NmsActivities.Source.StartActivity(consumer, System.Diagnostics.ActivityKind.Consumer);
+        activity?.SetTag("nms.batch_id", batchId?.ToString());
         var deadline = time.GetUtcNow() + TimeSpan.FromSeconds(Math.Max(1, options.MaxHoldSeconds));
         using var scope = ConsumerScope.Enter(deadline);
         var blips = 0;

@@ -67,6 +67,12 @@ public sealed partial class DependencyCircuit(
             return;
         }
 
+        if (deadline == DateTimeOffset.MaxValue)
+        {
+            await waiting.WaitAsync(cancellationToken);
+            return;
+        }
+
         if (left <= TimeSpan.Zero)
         {
             throw new DependencyUnavailableException(OpenCircuits);
