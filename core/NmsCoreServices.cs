@@ -13,6 +13,7 @@ using Nms.Core.Plugins;
 using Nms.Core.Polling;
 using Nms.Core.Queues;
 using Nms.Core.Reachability;
+using Nms.Core.Resilience;
 
 namespace Nms.Core;
 
@@ -38,7 +39,7 @@ public static class NmsCoreServices
         services.AddNmsDataSources(options.Database.ApiConnectionString, options.Database.MetricsConnectionString);
         services.AddSingleton<MigrationRunner>();
         services.AddSingleton(_ => new StorageQueues(StorageQueues.CreateServiceClient(configuration)));
-        services.AddSingleton<IQueueSender>(sp => sp.GetRequiredService<StorageQueues>());
+        services.AddNmsResilience(configuration);
         services.AddSingleton<NmsInstruments>();
         services.AddSingleton<SystemHealth>();
         services.AddNmsQueues(configuration);

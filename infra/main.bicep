@@ -59,6 +59,9 @@ param premiumSku string = 'EP1'
 @maxValue(100)
 param premiumMaximumWorkers int = 10
 
+@description('Email address the Azure Monitor alerts (poison messages, poll lag) notify; empty for none.')
+param alertEmail string = ''
+
 @description('Premium: container image built from infra/Dockerfile (in a registry the app identity can pull from with AcrPull).')
 param containerImage string = ''
 
@@ -255,6 +258,17 @@ module monitoring 'modules/monitoring.bicep' = {
     appInsightsName: names.appInsights
     retentionDays: logRetentionDays
     appPrincipalId: identity.properties.principalId
+    tags: tags
+  }
+}
+
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  params: {
+    location: location
+    namePrefix: '${prefix}-${suffix}'
+    appInsightsId: monitoring.outputs.appInsightsId
+    alertEmail: alertEmail
     tags: tags
   }
 }

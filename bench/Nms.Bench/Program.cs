@@ -18,6 +18,7 @@ var benchmarks = new Dictionary<string, Func<string[], Task<int>>>(StringCompare
     ["metrics-store"] = MetricsStoreBench.RunAsync,
     ["health-consumer"] = a => new HealthConsumerBenchmark().RunAsync(a, cts.Token),
     ["alerting"] = AlertingBench.RunAsync,
+    ["chaos"] = ChaosBench.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

@@ -21,6 +21,8 @@ public sealed class NmsInstruments : IDisposable
         RowsWritten = meter.CreateCounter<long>("nms.metrics.rows_written", "{row}", "Metric rows written by COPY.");
         SchedulerLag = meter.CreateHistogram<double>("nms.polling.scheduler_lag", "s", "Pop time minus due time, per device.");
         PollLag = meter.CreateHistogram<double>("nms.polling.poll_lag", "s", "Poll start minus due time, per device.");
+        CircuitsOpened = meter.CreateCounter<long>("nms.consumers.circuits_opened", "{outage}", "Times a dependency (tag dependency) was found down and consumers started holding their messages.");
+        ConsumerHolds = meter.CreateCounter<long>("nms.consumers.holds", "{invocation}", "Consumer invocations (tag consumer) that held their message while a dependency was down.");
         meter.CreateObservableGauge("nms.polling.backlog", () => Interlocked.Read(ref backlog), "{device}", "Devices still due after the last scheduler tick.");
         meter.CreateObservableGauge("nms.polling.oldest_due_lag", () => Volatile.Read(ref oldestDueLagSeconds), "s", "Lag of the oldest device still due after the last tick.");
         meter.CreateObservableGauge("nms.queue.messages", () => QueueMeasurements(d => d.Messages), "{message}", "Messages waiting in each queue (approximate), at the last sample.");
@@ -33,6 +35,8 @@ public sealed class NmsInstruments : IDisposable
     public Counter<long> DevicesUnreachable { get; }
     public Counter<long> DevicesFailed { get; }
     public Counter<long> RowsWritten { get; }
+    public Counter<long> CircuitsOpened { get; }
+    public Counter<long> ConsumerHolds { get; }
     public Histogram<double> SchedulerLag { get; }
     public Histogram<double> PollLag { get; }
 

@@ -2,12 +2,13 @@ using System.Diagnostics;
 using Nms.Core.Configuration;
 using Nms.Core.Data;
 using Nms.Core.Queues;
+using Nms.Core.Resilience;
 using Npgsql;
 
 namespace Nms.Core.Diagnostics;
 
 /// <summary>What <c>GET /api/health</c> reports: each dependency, up or down, and how long it took.</summary>
-public sealed class SystemHealth(NmsDataSources dataSources, StorageQueues queues, QueueNames queueNames, QueueMonitor monitor)
+public sealed class SystemHealth(NmsDataSources dataSources, StorageQueues queues, QueueNames queueNames, QueueMonitor monitor, DependencyCircuit circuit)
 {
     private static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(3);
 
@@ -19,7 +20,10 @@ public sealed class SystemHealth(NmsDataSources dataSources, StorageQueues queue
             CheckAsync("queues", QueuesAsync, cancellationToken));
         // Poison (from the sampler's last reading, so this stays cheap) is reported for an alert; it does
         // not make the app unhealthy, since a restart would not help.
-        return new HealthReport(checks.All(c => c.Healthy) ? "healthy" : "unhealthy", checks, monitor.Latest?.PoisonMessages);
+        return new HealthReport(checks.All(c => c.Healthy) ? "healthy" : "unhealthy", checks, monitor.Latest?.PoisonMessages)
+        {
+            HeldFor = circuit.OpenCircuits,
+        };
     }
 
     private static async Task<HealthCheck> CheckAsync(string name, Func<CancellationToken, Task> probe, CancellationToken cancellationToken)
@@ -58,6 +62,9 @@ public sealed class SystemHealth(NmsDataSources dataSources, StorageQueues queue
 /// <summary><see cref="PoisonMessages"/>: messages in all poison queues at the last sample; null before the first.</summary>
 public sealed record HealthReport(string Status, IReadOnlyList<HealthCheck> Checks, long? PoisonMessages = null)
 {
+    /// <summary>Dependencies the consumers' circuit holds open: while any is listed, queue consumers hold their messages.</summary>
+    public IReadOnlyList<OpenCircuit> HeldFor { get; init; } = [];
+
     [System.Text.Json.Serialization.JsonIgnore]
     public bool Healthy => Status == "healthy";
 }

@@ -73,7 +73,8 @@ public static class LocalFunctionsHost
         foreach (var function in functions.Where(f => f.Kind == TriggerKind.Queue))
         {
             services.AddSingleton<IHostedService>(sp => new QueueTriggerListener(function, sp.GetRequiredService<FunctionInvoker>(), sp.GetRequiredService<HostJson>(),
-                sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<IOptions<WorkerOptions>>(), sp.GetRequiredService<ILoggerFactory>(), options.ShutdownGrace));
+                sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<IOptions<WorkerOptions>>(), sp.GetRequiredService<ILoggerFactory>(), options.ShutdownGrace,
+                sp.GetService<Nms.Core.Resilience.DependencyCircuit>()));
         }
 
         foreach (var function in functions.Where(f => f.Kind == TriggerKind.Timer))

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Nms.Core.Queues;
+using Nms.Core.Resilience;
 
 namespace Nms.Functions.LocalHost;
 
@@ -15,16 +16,21 @@ namespace Nms.Functions.LocalHost;
 /// when in-flight work drops to newBatchThreshold, back off to maxPollingInterval when idle. A
 /// failed message becomes visible again after visibilityTimeout; after maxDequeueCount attempts
 /// it moves to <c>&lt;queue&gt;-poison</c>. On shutdown in-flight work gets a grace period; what
-/// does not finish goes back to the queue at once.
+/// does not finish goes back to the queue at once. Like the host, it leases a message for a short
+/// time and renews the lease while the function runs, so the messages of a killed process come
+/// back within <see cref="LeaseTime"/>. While the consumers' circuit is open (PostgreSQL or the
+/// queue service down) it takes no new messages: they would only spend delivery attempts.
 /// </summary>
 public sealed class QueueTriggerListener : BackgroundService
 {
     private static readonly TimeSpan MinimumPollingInterval = TimeSpan.FromMilliseconds(100);
+    public static readonly TimeSpan LeaseTime = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan LeaseRenewal = TimeSpan.FromSeconds(10);
 
     private readonly FunctionDescriptor function;
     private readonly FunctionInvoker invoker;
     private readonly QueueSettings settings;
-    private readonly TimeSpan leaseTime;
+    private readonly DependencyCircuit? circuit;
     private readonly TimeSpan shutdownGrace;
     private readonly ObjectSerializer serializer;
     private readonly ILogger logger;
@@ -34,13 +40,13 @@ public sealed class QueueTriggerListener : BackgroundService
     private readonly HashSet<Task> inFlight = [];
 
     public QueueTriggerListener(FunctionDescriptor function, FunctionInvoker invoker, HostJson hostJson, IConfiguration configuration,
-        IOptions<WorkerOptions> workerOptions, ILoggerFactory loggerFactory, TimeSpan shutdownGrace)
+        IOptions<WorkerOptions> workerOptions, ILoggerFactory loggerFactory, TimeSpan shutdownGrace, DependencyCircuit? circuit = null)
     {
+        this.circuit = circuit;
         this.function = function;
         this.invoker = invoker;
         this.shutdownGrace = shutdownGrace;
         settings = hostJson.Queues;
-        leaseTime = hostJson.FunctionTimeout + TimeSpan.FromSeconds(30);
         serializer = workerOptions.Value.Serializer ?? new JsonObjectSerializer();
         logger = loggerFactory.CreateLogger($"Function.{function.Name}");
         var service = StorageQueues.CreateServiceClient(configuration, function.Queue.Connection ?? StorageQueues.ConnectionSetting);
@@ -71,7 +77,13 @@ public sealed class QueueTriggerListener : BackgroundService
                     continue;
                 }
 
-                QueueMessage[] messages = await queue.ReceiveMessagesAsync(settings.BatchSize, leaseTime, stoppingToken);
+                if (circuit is { IsOpen: true })
+                {
+                    await circuit.WaitClosedAsync(DateTimeOffset.MaxValue, stoppingToken);
+                    continue;
+                }
+
+                QueueMessage[] messages = await queue.ReceiveMessagesAsync(settings.BatchSize, LeaseTime, stoppingToken);
                 if (messages.Length == 0)
                 {
                     await Task.Delay(idleDelay, stoppingToken);
@@ -101,35 +113,95 @@ public sealed class QueueTriggerListener : BackgroundService
 
     private async Task ProcessAsync(QueueMessage message)
     {
+        var lease = new Lease(message.MessageId, message.PopReceipt);
         if (message.DequeueCount > settings.MaxDequeueCount)
         {
-            await MoveToPoisonAsync(message);
+            await SettleAsync(message, () => MoveToPoisonAsync(message, lease));
             return;
         }
 
+        using var renewal = new CancellationTokenSource();
+        var renewing = RenewAsync(lease, renewal.Token);
+        bool succeeded;
         try
         {
             var trigger = await BindAsync(message, hardStop.Token);
             await invoker.InvokeAsync(function, trigger, null, hardStop.Token);
-            await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, CancellationToken.None);
+            succeeded = true;
         }
         catch (OperationCanceledException) when (hardStop.IsCancellationRequested)
         {
-            await ReleaseAsync(message, TimeSpan.Zero);
+            await StopRenewingAsync(renewal, renewing);
+            await ReleaseAsync(lease, TimeSpan.Zero);
+            return;
         }
         catch (Exception ex)
         {
             logger.LogError(ex, "Function {Function} failed on message {MessageId} (attempt {Attempt} of {MaxAttempts})",
                 function.Name, message.MessageId, message.DequeueCount, settings.MaxDequeueCount);
-            if (message.DequeueCount >= settings.MaxDequeueCount)
+            succeeded = false;
+        }
+
+        await StopRenewingAsync(renewal, renewing);
+        await SettleAsync(message, () => succeeded
+            ? queue.DeleteMessageAsync(lease.MessageId, lease.PopReceipt, CancellationToken.None)
+            : message.DequeueCount >= settings.MaxDequeueCount
+                ? MoveToPoisonAsync(message, lease)
+                : ReleaseAsync(lease, settings.VisibilityTimeout));
+    }
+
+    private async Task SettleAsync(QueueMessage message, Func<Task> settle)
+    {
+        try
+        {
+            await settle();
+        }
+        catch (Exception ex)
+        {
+            // The queue service is gone or the lease lapsed: the message comes back when its lease ends, and the
+            // consumer is idempotent, so a second delivery of work already done changes nothing.
+            logger.LogWarning(ex, "Could not settle message {MessageId} of {Queue}; it returns when its lease ends", message.MessageId, QueueName);
+        }
+    }
+
+    /// <summary>Keeps the message invisible while the function runs, as the Functions host does.</summary>
+    private async Task RenewAsync(Lease lease, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
             {
-                await MoveToPoisonAsync(message);
+                await Task.Delay(LeaseRenewal, cancellationToken);
+                var renewed = await queue.UpdateMessageAsync(lease.MessageId, lease.PopReceipt, visibilityTimeout: LeaseTime, cancellationToken: cancellationToken);
+                lease.PopReceipt = renewed.Value.PopReceipt;
             }
-            else
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                await ReleaseAsync(message, settings.VisibilityTimeout);
+                return;
+            }
+            catch (Azure.RequestFailedException ex) when (ex.Status is 400 or 404)
+            {
+                // Someone else holds it now (the lease lapsed during an outage); our settling will fail harmlessly.
+                return;
+            }
+            catch (Exception ex)
+            {
+                logger.LogDebug(ex, "Renewing the lease of message {MessageId} failed; trying again", lease.MessageId);
             }
         }
+    }
+
+    private static async Task StopRenewingAsync(CancellationTokenSource renewal, Task renewing)
+    {
+        await renewal.CancelAsync();
+        await renewing;
+    }
+
+    /// <summary>The message's current pop receipt: every renewal gives a new one.</summary>
+    private sealed class Lease(string messageId, string popReceipt)
+    {
+        public string MessageId { get; } = messageId;
+        public string PopReceipt { get; set; } = popReceipt;
     }
 
     private async ValueTask<object?> BindAsync(QueueMessage message, CancellationToken cancellationToken)
@@ -160,24 +232,24 @@ public sealed class QueueTriggerListener : BackgroundService
             ?? throw new InvalidOperationException($"Message {message.MessageId} deserialised to null.");
     }
 
-    private async Task MoveToPoisonAsync(QueueMessage message)
+    private async Task MoveToPoisonAsync(QueueMessage message, Lease lease)
     {
         await poison.CreateIfNotExistsAsync(cancellationToken: CancellationToken.None);
         await poison.SendMessageAsync(message.Body, cancellationToken: CancellationToken.None);
-        await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, CancellationToken.None);
+        await queue.DeleteMessageAsync(lease.MessageId, lease.PopReceipt, CancellationToken.None);
         logger.LogWarning("Message {MessageId} moved to {PoisonQueue} after {Attempts} attempts", message.MessageId, poison.Name, message.DequeueCount);
     }
 
-    private async Task ReleaseAsync(QueueMessage message, TimeSpan visibleAfter)
+    private async Task ReleaseAsync(Lease lease, TimeSpan visibleAfter)
     {
         try
         {
-            await queue.UpdateMessageAsync(message.MessageId, message.PopReceipt, visibilityTimeout: visibleAfter, cancellationToken: CancellationToken.None);
+            await queue.UpdateMessageAsync(lease.MessageId, lease.PopReceipt, visibilityTimeout: visibleAfter, cancellationToken: CancellationToken.None);
         }
-        catch (Azure.RequestFailedException ex)
+        catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException or AggregateException)
         {
-            // The lease lapsed; the message is visible again anyway.
-            logger.LogDebug(ex, "Could not release message {MessageId}", message.MessageId);
+            // The lease lapsed or the queue service is away; the message is visible again when the lease ends.
+            logger.LogDebug(ex, "Could not release message {MessageId}", lease.MessageId);
         }
     }
 

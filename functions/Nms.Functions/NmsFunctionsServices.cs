@@ -7,6 +7,7 @@ using Nms.Core.Api;
 using Nms.Core;
 using Nms.Core.Configuration;
 using Nms.Functions.Http;
+using Nms.Functions.Observability;
 
 namespace Nms.Functions;
 
@@ -16,6 +17,7 @@ public static class NmsFunctionsServices
     public static IServiceCollection AddNmsFunctions(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddNmsCore(configuration);
+        services.AddNmsTelemetry(configuration);
         services.TryAddSingleton<IApiKeyAuthenticator, BootstrapKeyAuthenticator>();
         services.AddSingleton<ApiGate>();
         services.AddSingleton<OperatorConsole.ConsoleAssets>();

@@ -104,6 +104,26 @@ public abstract class DaemonProcess : IDisposable
         throw new TimeoutException($"{GetType().Name} did not become ready in {limit}:\n{Output}");
     }
 
+    /// <summary>SIGTERM, as a service stop sends, then waits for the exit (the caller still disposes).</summary>
+    public async Task TerminateAsync(TimeSpan? limit = null)
+    {
+        if (_process.HasExited)
+        {
+            return;
+        }
+
+        RunTool("kill", null, "-TERM", _pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var timeout = new CancellationTokenSource(limit ?? TimeSpan.FromSeconds(30));
+        try
+        {
+            await _process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Dispose kills it.
+        }
+    }
+
     public void Dispose()
     {
         Dispose(true);

@@ -1,0 +1,188 @@
+using System.Diagnostics;
+using System.Globalization;
+using Nms.Testing;
+using Npgsql;
+
+namespace Nms.Bench;
+
+/// <summary>
+/// <c>./nms bench chaos [--devices 1000] [--interval 30] [--duration 600] [--seed 17] [--plugins-dir DIR]</c>:
+/// random faults (PostgreSQL restart and stop, Azurite restart, app SIGKILL) one after another over devices polled
+/// through the real app on the local host, each in a <see cref="FaultLab"/> of its own; then, from the database:
+/// polls due, polled, failed, lost, duplicated, the longest gap and the time each fault took to recover from.
+/// </summary>
+public static class ChaosBench
+{
+    private sealed record Fault(string Kind, DateTimeOffset Started, DateTimeOffset Back, TimeSpan Recovered);
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var devices = BenchSupport.IntOption(args, "--devices", 1000);
+        var interval = BenchSupport.IntOption(args, "--interval", 30);
+        var duration = TimeSpan.FromSeconds(BenchSupport.IntOption(args, "--duration", 600));
+        var random = new Random(BenchSupport.IntOption(args, "--seed", 17));
+        var plugins = BenchSupport.StringOption(args, "--plugins-dir") ?? await BenchSupport.PublishPluginsAsync(CancellationToken.None);
+
+        Console.WriteLine($"chaos: {devices} devices at {interval} s, {duration.TotalMinutes:F0} min of faults; host.json budget 5 attempts x 5 s");
+        await using var lab = await FaultLab.StartAsync(new FaultLabOptions
+        {
+            Devices = devices,
+            IntervalSeconds = interval,
+            MaxDequeueCount = 5,
+            VisibilityTimeout = TimeSpan.FromSeconds(5),
+            PluginsDirectory = plugins,
+            LocalHostDll = Path.Combine(AppContext.BaseDirectory, "Nms.Functions.LocalHost.dll"),
+            Fping = File.Exists("/usr/bin/fping") ? "/usr/bin/fping" : "fping",
+        });
+        var warm = await WaitAllPolledSinceAsync(lab, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5));
+        Console.WriteLine($"warm: every device polled in {warm.TotalSeconds:F0} s");
+
+        var start = DateTimeOffset.UtcNow;
+        var faults = new List<Fault>();
+        var pgDown = new List<(DateTimeOffset From, DateTimeOffset To)>();
+        while (DateTimeOffset.UtcNow - start < duration)
+        {
+            var kind = new[] { "postgres-restart", "postgres-stop", "azurite-restart", "app-sigkill" }[random.Next(4)];
+            var started = DateTimeOffset.UtcNow;
+            switch (kind)
+            {
+                case "postgres-restart":
+                    lab.Postgres.Stop();
+                    lab.Postgres.Start();
+                    break;
+                case "postgres-stop":
+                    lab.Postgres.Stop();
+                    await Task.Delay(TimeSpan.FromSeconds(random.Next(60, 150)));
+                    lab.Postgres.Start();
+                    break;
+                case "azurite-restart":
+                    await lab.Azurite.StopAsync();
+                    await Task.Delay(TimeSpan.FromSeconds(random.Next(20, 60)));
+                    await lab.Azurite.StartAgainAsync();
+                    break;
+                default:
+                    await lab.KillAndRestartAppAsync();
+                    break;
+            }
+
+            var back = DateTimeOffset.UtcNow;
+            if (kind.StartsWith("postgres", StringComparison.Ordinal))
+            {
+                pgDown.Add((started, back));
+            }
+
+            var recovered = await WaitAllPolledSinceAsync(lab, back, TimeSpan.FromMinutes(5));
+            faults.Add(new Fault(kind, started, back, recovered));
+            Console.WriteLine($"{started - start:mm\\:ss} {kind,-17} down {(back - started).TotalSeconds,5:F0} s, every device polled again {recovered.TotalSeconds,5:F0} s after it came back");
+            await Task.Delay(TimeSpan.FromSeconds(random.Next(10, 30)));
+        }
+
+        var end = DateTimeOffset.UtcNow;
+        // Let the last fault's messages settle: every device polled a full interval after the end.
+        await WaitAllPolledSinceAsync(lab, end + TimeSpan.FromSeconds(interval), TimeSpan.FromMinutes(5));
+        await ReportAsync(lab, start, end, interval, pgDown, faults);
+        return 0;
+    }
+
+    private static async Task<TimeSpan> WaitAllPolledSinceAsync(FaultLab lab, DateTimeOffset since, TimeSpan limit)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < limit)
+        {
+            try
+            {
+                if (await lab.AllPolledSinceAsync() is { } all && all >= since)
+                {
+                    return DateTimeOffset.UtcNow - since;
+                }
+            }
+            catch (NpgsqlException)
+            {
+                // PostgreSQL still starting.
+            }
+
+            await Task.Delay(1000);
+        }
+
+        return limit;
+    }
+
+    private static async Task ReportAsync(FaultLab lab, DateTimeOffset start, DateTimeOffset end, int interval, List<(DateTimeOffset From, DateTimeOffset To)> pgDown, List<Fault> faults)
+    {
+        var step = TimeSpan.FromSeconds(interval);
+        var windows = (int)((end - start) / step);
+        // One row per (device, interval window): polled (a sample in it, give or take 2 s of scheduling jitter),
+        // failed (a failure event, no sample), or neither.
+        await using var command = lab.Data.CreateCommand("""
+            WITH w AS (
+                SELECT d.id AS device_id, k, $1::timestamptz + k * $2::interval AS w_from, $1::timestamptz + (k + 1) * $2::interval AS w_to
+                FROM devices d CROSS JOIN generate_series(0, $3 - 1) k),
+            polled AS (SELECT DISTINCT device_id, ts FROM metric_samples WHERE ts >= $1 AND ts < $1 + $3 * $2::interval)
+            SELECT w.w_from,
+                   EXISTS (SELECT FROM polled p WHERE p.device_id = w.device_id AND p.ts >= w.w_from - interval '2 seconds' AND p.ts < w.w_to + interval '2 seconds') AS polled,
+                   EXISTS (SELECT FROM failure_events f WHERE f.device_id = w.device_id AND f.occurred_at >= w.w_from AND f.occurred_at < w.w_to) AS failed
+            FROM w
+            """);
+        command.CommandTimeout = 600;
+        command.Parameters.Add(new NpgsqlParameter { Value = start.UtcDateTime });
+        command.Parameters.Add(new NpgsqlParameter { Value = step });
+        command.Parameters.Add(new NpgsqlParameter { Value = windows });
+        long due = 0, polled = 0, failed = 0, missedInOutage = 0, lost = 0;
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                due++;
+                var from = new DateTimeOffset(DateTime.SpecifyKind(reader.GetDateTime(0), DateTimeKind.Utc));
+                if (reader.GetBoolean(1))
+                {
+                    polled++;
+                }
+                else if (reader.GetBoolean(2))
+                {
+                    failed++;
+                }
+                else if (pgDown.Any(d => from < d.To + 2 * step && from + step > d.From))
+                {
+                    missedInOutage++;
+                }
+                else
+                {
+                    lost++;
+                }
+            }
+        }
+
+        var duplicated = await lab.DuplicateSamplesAsync();
+        var maxGap = await lab.ScalarAsync<double>("""
+            SELECT coalesce(max(gap), 0)::float8 FROM (
+                SELECT extract(epoch FROM ts - lag(ts) OVER (PARTITION BY device_id ORDER BY ts)) AS gap
+                FROM (SELECT DISTINCT device_id, ts FROM metric_samples WHERE ts >= $1 AND ts < $2) p) g
+            """, start.UtcDateTime, end.UtcDateTime);
+        var poison = await lab.PoisonCountsAsync();
+        var inactive = await lab.InactiveDevicesAsync();
+
+        Console.WriteLine();
+        Console.WriteLine($"window                {start:HH:mm:ss}-{end:HH:mm:ss} UTC, {windows} intervals of {interval} s, {faults.Count} faults");
+        Console.WriteLine($"polls due             {due}");
+        Console.WriteLine($"polled                {polled}");
+        Console.WriteLine($"failed                {failed}");
+        Console.WriteLine($"not polled, PostgreSQL down (no poll possible; up to 2 intervals of catch-up counted here) {missedInOutage}");
+        Console.WriteLine($"lost                  {lost}  (due, not during a PostgreSQL outage, never written nor failed)");
+        Console.WriteLine($"duplicated            {duplicated}  ((device, series, ts) written twice)");
+        Console.WriteLine($"max gap               {maxGap:F0} s");
+        Console.WriteLine($"devices deactivated   {inactive}");
+        Console.WriteLine($"poison messages       {string.Join(", ", poison.Select(p => $"{p.Key} {p.Value}"))}");
+        foreach (var group in faults.GroupBy(f => f.Kind))
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"recover {group.Key,-17} x{group.Count()}: median {Median(group.Select(f => f.Recovered.TotalSeconds)):F0} s, max {group.Max(f => f.Recovered.TotalSeconds):F0} s after the dependency returned"));
+        }
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length == 0 ? 0 : sorted[sorted.Length / 2];
+    }
+}
