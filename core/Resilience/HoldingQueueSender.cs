@@ -16,6 +16,9 @@ public sealed class HoldingQueueSender(StorageQueues inner, DependencyCircuit ci
     public Task SendJsonAsync(string queueName, BinaryData json, CancellationToken cancellationToken) =>
         HoldAsync(ct => inner.SendJsonAsync(queueName, json, ct), cancellationToken);
 
+    public Task SendLaterAsync<T>(string queueName, T message, TimeSpan visibilityDelay, CancellationToken cancellationToken) =>
+        HoldAsync(ct => inner.SendLaterAsync(queueName, message, visibilityDelay, ct), cancellationToken);
+
     private async Task HoldAsync(Func<CancellationToken, Task> send, CancellationToken cancellationToken)
     {
         if (ConsumerScope.Current is not { } scope)
