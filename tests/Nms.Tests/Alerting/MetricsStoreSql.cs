@@ -12,6 +12,6 @@ internal static class MetricsStoreSql
             ON CONFLICT (device_id, name, labels) DO UPDATE SET last_seen_at = EXCLUDED.last_seen_at
             RETURNING id
         )
-        INSERT INTO metric_samples (device_id, series_id, ts, value) SELECT $1, id, $5, $4 FROM series
+        INSERT INTO metric_polls (device_id, ts, series_ids, series_values) SELECT $1, $5, ARRAY[id], ARRAY[$4::float8] FROM series
         """;
 }
