@@ -199,6 +199,9 @@ public static class AlertingBench
             return Task.CompletedTask;
         }
 
+        public Task SendLaterAsync<T>(string queueName, T message, TimeSpan visibilityDelay, CancellationToken cancellationToken) =>
+            SendAsync(queueName, message, cancellationToken);
+
         public Task SendJsonAsync(string queueName, BinaryData json, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref Count);

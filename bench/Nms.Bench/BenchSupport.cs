@@ -44,10 +44,11 @@ public static class BenchSupport
         return TimeSpan.FromSeconds(ticks / ClockTicksPerSecond);
     }
 
-    public static async Task<ChildRun> RunAsync(string fileName, IEnumerable<string> arguments, string? stdin, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? environment = null)
+    public static async Task<ChildRun> RunAsync(string fileName, IEnumerable<string> arguments, string? stdin, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
     {
         var start = new ProcessStartInfo(fileName)
         {
+            WorkingDirectory = workingDirectory ?? "",
             RedirectStandardInput = stdin is not null,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -169,6 +170,7 @@ public static class BenchSupport
             [Nms.Core.Configuration.QueueNames.PollSetting] = "bench-poll-" + suffix,
             [Nms.Core.Configuration.QueueNames.MetricsSetting] = "bench-metrics-" + suffix,
             [Nms.Core.Configuration.QueueNames.FailuresSetting] = "bench-failures-" + suffix,
+            [Nms.Core.Configuration.QueueNames.NotificationsSetting] = "bench-notifications-" + suffix,
             ["Nms:Database:ApiConnectionString"] = connection,
             ["Nms:Database:MetricsConnectionString"] = connection,
             ["Nms:Auth:BootstrapAdminKey"] = adminKey,

@@ -9,17 +9,23 @@ using Nms.Core.Data;
 using Nms.Core.Devices;
 using Nms.Core.Metrics;
 using Nms.Functions.LocalHost;
+using Nms.Functions.OperatorConsole;
 using Npgsql;
 
 namespace Nms.Bench;
 
 /// <summary>
-/// <c>./nms bench console [--devices 100000] [--days 30] [--interfaces 48] [--runs 5]</c>: the
-/// operator console in Debian's headless Chromium against the real app on the local host, timed
+/// <c>./nms bench console [--devices 100000] [--days 30] [--interfaces 48] [--runs 5] [--baseline &lt;git ref&gt;]</c>:
+/// the operator console in Debian's headless Chromium against the real app on the local host, timed
 /// with the page's own Performance API marks (milliseconds since navigation start):
 /// the devices page's first render with <c>--devices</c> devices, and the device page's charts for
 /// the 24 h and 30 d ranges of a device with <c>--interfaces</c> interfaces and <c>--days</c> of
-/// metrics at 60 s written through the metrics writer. Medians of <c>--runs</c> fresh page loads.
+/// metrics at 60 s, in metrics store v2 as production fills it: written through the metrics writer
+/// (COPY into the hot table), then compacted by the real <see cref="MetricsCompactor"/> into blocks
+/// and 5-minute/1-hour rollups (the newest 3 h stay hot). Medians of <c>--runs</c> fresh page loads,
+/// plus one load's API waterfall (Resource Timing: start, time to first byte, bytes).
+/// <c>--baseline</c> builds that commit's console/ and serves it from a second host on the same
+/// database, measured alternately with this checkout's: old and new console back to back in one run.
 /// Services as the other benches: NMS_TEST_PG_ADMIN and NMS_TEST_AZURITE, or ./nms start's.
 /// </summary>
 public static class ConsoleBench
@@ -30,6 +36,7 @@ public static class ConsoleBench
         var days = BenchSupport.IntOption(args, "--days", 30);
         var interfaces = BenchSupport.IntOption(args, "--interfaces", 48);
         var runs = BenchSupport.IntOption(args, "--runs", 5);
+        var baseline = BenchSupport.StringOption(args, "--baseline");
         var (pg, azurite) = BenchSupport.Services();
         var database = "nms_bench_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(5));
         await BenchSupport.ExecuteAdminAsync(pg, $"CREATE DATABASE {database}");
@@ -38,15 +45,26 @@ public static class ConsoleBench
             var connection = new NpgsqlConnectionStringBuilder(pg) { Database = database, MaxPoolSize = 20 }.ConnectionString;
             var adminKey = "bench_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
             var port = BenchSupport.FreeTcpPort();
-            await using var app = await StartAppAsync(connection, azurite, adminKey, port);
+            await using var app = await StartAppAsync(connection, azurite, adminKey, port, consoleDirectory: null);
             var db = app.Services.GetRequiredService<NmsDataSources>().Api;
-            var baseUri = new Uri($"http://127.0.0.1:{port}/api/");
 
             Console.WriteLine($"console bench: {devices:N0} devices, one with {interfaces} interfaces and {days} days of metrics at 60 s, {runs} runs each, {Environment.ProcessorCount} cores");
             await SeedDevicesAsync(db, devices);
             var device = (await CreateDeviceAsync(db)).DeviceId;
+            var watch = System.Diagnostics.Stopwatch.StartNew();
             var samples = await SeedMetricsAsync(app.Services.GetRequiredService<MetricsWriter>(), device, interfaces, days);
-            Console.WriteLine($"seeded {devices:N0} devices and {samples:N0} samples for device {device}");
+            Console.WriteLine($"seeded {devices:N0} devices and wrote {samples:N0} samples for device {device} through the metrics writer in {watch.Elapsed.TotalSeconds:F0} s");
+            watch.Restart();
+            var compacted = await app.Services.GetRequiredService<MetricsCompactor>().CompactAsync(CancellationToken.None);
+            await ExecuteAsync(db, "VACUUM ANALYZE");
+            Console.WriteLine($"compacted {compacted.Samples:N0} samples into {compacted.Blocks:N0} blocks ({compacted.Windows} windows) in {watch.Elapsed.TotalSeconds:F0} s; {await TiersAsync(db)}");
+
+            var consoles = new List<(string Name, string Url)> { ("this checkout", $"http://127.0.0.1:{port}/api/console/") };
+            await using var old = baseline is null ? null : await StartAppAsync(connection, azurite, adminKey, BenchSupport.FreeTcpPort(), await BuildBaselineConsoleAsync(baseline));
+            if (old is not null)
+            {
+                consoles.Insert(0, ($"console of {baseline}", old.Urls.First() + "/api/console/"));
+            }
 
             Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
             using var playwright = await Playwright.CreateAsync();
@@ -56,16 +74,52 @@ public static class ConsoleBench
                 Headless = true,
                 Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
             });
-            var console = new Uri(baseUri, "console/").ToString();
-            Console.WriteLine("| page | measure | median | min | max |");
-            Console.WriteLine("| --- | --- | --- | --- | --- |");
-            await MeasureAsync(browser, adminKey, console + "#/devices", runs, $"devices ({devices:N0})", "nms:devices:rendered", "nms:devices:page");
-            foreach (var range in new[] { "24h", "30d" })
+            var pages = new List<(string Page, string Path, string Mark, string Measure)> { ($"devices ({devices:N0})", "#/devices", "nms:devices:rendered", "nms:devices:page") };
+            pages.AddRange(new[] { "24h", "30d" }.Select(range => ($"device {range} ({interfaces} interfaces)", $"#/devices/{device}?range={range}", "nms:device:charts-drawn", $"nms:device:charts:{range}")));
+            var results = new Dictionary<(string Console, string Page), Timings>();
+            for (var run = 0; run < runs; run++)
             {
-                await MeasureAsync(browser, adminKey, console + $"#/devices/{device}?range={range}", runs, $"device {range} ({interfaces} interfaces)", "nms:device:charts-drawn", $"nms:device:charts:{range}");
+                foreach (var (page, path, mark, measure) in pages)
+                {
+                    foreach (var (name, url) in consoles)
+                    {
+                        var timings = results.TryGetValue((name, page), out var t) ? t : results[(name, page)] = new Timings();
+                        await MeasureAsync(browser, adminKey, url + path, mark, measure, timings, waterfall: run == runs - 1);
+                    }
+                }
+            }
+
+            Console.WriteLine();
+            Console.WriteLine($"medians of {runs} fresh loads (min-max); ms since navigation start:");
+            Console.WriteLine("| page | console | mark after navigation start | measure (API + draw) | of which uPlot draw | API requests | API bytes |");
+            Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- |");
+            foreach (var (page, _, mark, measure) in pages)
+            {
+                foreach (var (name, _) in consoles)
+                {
+                    var t = results[(name, page)];
+                    Console.WriteLine($"| {page} | {name} | {mark}: {Median(t.Marks)} | {measure}: {Median(t.Measures)} | {(t.Draws.Max() < 0 ? "–" : Median(t.Draws))} | {t.Waterfall.Count} | {t.Waterfall.Sum(r => r.Bytes) / 1024.0:N0} KiB |");
+                }
+            }
+
+            foreach (var ((name, page), t) in results)
+            {
+                Console.WriteLine();
+                Console.WriteLine($"API waterfall of the last load, {page}, {name} (ms since navigation start; ttfb = request sent to first byte, the server's time on loopback):");
+                Console.WriteLine("| request | start | ttfb | end | bytes |");
+                Console.WriteLine("| --- | --- | --- | --- | --- |");
+                foreach (var r in t.Waterfall.OrderBy(r => r.Start))
+                {
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {r.Name} | {r.Start:F0} | {r.Ttfb:F0} | {r.End:F0} | {r.Bytes:N0} |"));
+                }
             }
 
             await app.StopAsync();
+            if (old is not null)
+            {
+                await old.StopAsync();
+            }
+
             return 0;
         }
         finally
@@ -75,46 +129,115 @@ public static class ConsoleBench
         }
     }
 
-    /// <summary>
-    /// Fresh context per run (nothing cached), the key put in sessionStorage before the page's own
-    /// script runs; reports when <paramref name="mark"/> fired after navigation start and how long
-    /// the page's <paramref name="measure"/> (API calls + drawing) took.
-    /// </summary>
-    private static async Task MeasureAsync(IBrowser browser, string key, string url, int runs, string page, string mark, string measure)
+    private sealed class Timings
     {
-        var marks = new List<double>();
-        var measures = new List<double>();
-        for (var run = 0; run < runs; run++)
+        public List<double> Marks { get; } = [];
+
+        public List<double> Measures { get; } = [];
+
+        public List<double> Draws { get; } = [];
+
+        public List<ApiRequest> Waterfall { get; set; } = [];
+    }
+
+    private sealed record ApiRequest(string Name, double Start, double Ttfb, double End, long Bytes);
+
+    /// <summary>
+    /// A fresh context (nothing cached), the key put in sessionStorage before the page's own script
+    /// runs; records when <paramref name="mark"/> fired after navigation start, how long the page's
+    /// <paramref name="measure"/> (API calls + drawing) took, and the API requests made until then.
+    /// </summary>
+    private static async Task MeasureAsync(IBrowser browser, string key, string url, string mark, string measure, Timings timings, bool waterfall)
+    {
+        await using var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+        await context.AddInitScriptAsync($"sessionStorage.setItem('nms.apiKey', {System.Text.Json.JsonSerializer.Serialize(key)}); performance.setResourceTimingBufferSize(1000);");
+        var tab = await context.NewPageAsync();
+        await tab.GotoAsync(url);
+        await tab.WaitForFunctionAsync($"() => performance.getEntriesByName('{mark}').length > 0", null, new PageWaitForFunctionOptions { Timeout = 120_000 });
+        timings.Marks.Add(await tab.EvaluateAsync<double>($"() => performance.getEntriesByName('{mark}')[0].startTime"));
+        timings.Measures.Add(await tab.EvaluateAsync<double>($"() => performance.getEntriesByName('{measure}')[0].duration"));
+        var draw = measure.Contains(":charts:", StringComparison.Ordinal) ? measure.Replace(":charts:", ":draw:", StringComparison.Ordinal) : "none";
+        timings.Draws.Add(await tab.EvaluateAsync<double>($"() => performance.getEntriesByName('{draw}')[0]?.duration ?? -1"));
+        if (waterfall)
         {
-            await using var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
-            await context.AddInitScriptAsync($"sessionStorage.setItem('nms.apiKey', {System.Text.Json.JsonSerializer.Serialize(key)});");
-            var tab = await context.NewPageAsync();
-            await tab.GotoAsync(url);
-            await tab.WaitForFunctionAsync($"() => performance.getEntriesByName('{mark}').length > 0", null, new PageWaitForFunctionOptions { Timeout = 120_000 });
-            marks.Add(await tab.EvaluateAsync<double>($"() => performance.getEntriesByName('{mark}')[0].startTime"));
-            measures.Add(await tab.EvaluateAsync<double>($"() => performance.getEntriesByName('{measure}')[0].duration"));
+            var entries = await tab.EvaluateAsync<System.Text.Json.JsonElement>($$"""
+                () => {
+                  const until = performance.getEntriesByName('{{mark}}')[0].startTime;
+                  return performance.getEntriesByType('resource')
+                    .filter((e) => e.name.includes('/api/') && !e.name.includes('/api/console/') && e.startTime <= until)
+                    .map((e) => ({ name: decodeURIComponent(new URL(e.name).pathname.replace(/.*\/api\//, '') + new URL(e.name).search), start: e.startTime, ttfb: e.responseStart - e.requestStart, end: e.responseEnd, bytes: e.encodedBodySize }));
+                }
+                """);
+            timings.Waterfall = entries.EnumerateArray()
+                .Select(e => new ApiRequest(Shorten(e.GetProperty("name").GetString()!), e.GetProperty("start").GetDouble(), e.GetProperty("ttfb").GetDouble(), e.GetProperty("end").GetDouble(), e.GetProperty("bytes").GetInt64()))
+                .ToList();
+        }
+    }
+
+    /// <summary>A request's path and query without the from/to timestamps, for the waterfall table.</summary>
+    private static string Shorten(string name) =>
+        System.Text.RegularExpressions.Regex.Replace(name, "&?(from|to|since)=[^&]*", "").Replace("?&", "?", StringComparison.Ordinal).Replace("|", "\\|", StringComparison.Ordinal);
+
+    private static string Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return string.Create(CultureInfo.InvariantCulture, $"{sorted[sorted.Count / 2]:F0} ms ({sorted[0]:F0}-{sorted[^1]:F0})");
+    }
+
+    /// <summary>Rows per v2 tier after compaction.</summary>
+    private static async Task<string> TiersAsync(NpgsqlDataSource db)
+    {
+        var parts = new List<string>();
+        foreach (var table in new[] { "metric_samples", "metric_blocks", "metric_rollups_5m", "metric_rollups_1h" })
+        {
+            await using var count = db.CreateCommand($"SELECT count(*) FROM {table}");
+            parts.Add($"{table} {(long)(await count.ExecuteScalarAsync())!:N0} rows");
         }
 
-        Console.WriteLine(Row(page, $"{mark} after navigation start", marks));
-        Console.WriteLine(Row(page, $"{measure} (API + draw)", measures));
+        return string.Join(", ", parts);
     }
 
-    private static string Row(string page, string what, List<double> values)
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA2100", Justification = "Constants of this file.")]
+    private static async Task ExecuteAsync(NpgsqlDataSource db, string sql)
     {
-        values.Sort();
-        return string.Create(CultureInfo.InvariantCulture, $"| {page} | {what} | {values[values.Count / 2]:F0} ms | {values[0]:F0} ms | {values[^1]:F0} ms |");
+        await using var command = db.CreateCommand(sql);
+        command.CommandTimeout = 0;
+        await command.ExecuteNonQueryAsync();
     }
 
-    private static async Task<Microsoft.AspNetCore.Builder.WebApplication> StartAppAsync(string connection, string azurite, string adminKey, int port)
+    /// <summary>
+    /// The console as it was at <paramref name="gitRef"/>: that commit's console/ sources, built with
+    /// this checkout's node_modules (the same package-lock), into a temporary folder.
+    /// </summary>
+    private static async Task<string> BuildBaselineConsoleAsync(string gitRef)
+    {
+        var source = Path.Combine(Path.GetTempPath(), $"nms-bench-console-{gitRef}-{Environment.ProcessId}");
+        Directory.CreateDirectory(source);
+        var archive = Path.Combine(source, "console.tar");
+        var git = await BenchSupport.RunAsync("/usr/bin/git", ["-C", BenchSupport.RepositoryRoot, "archive", "-o", archive, gitRef, "console"], null, CancellationToken.None);
+        var tar = git.ExitCode == 0 ? await BenchSupport.RunAsync("/usr/bin/tar", ["-xf", archive, "-C", source], null, CancellationToken.None) : git;
+        if (tar.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"cannot check out console/ of {gitRef}: {git.Stderr}{tar.Stderr}");
+        }
+
+        var console = Path.Combine(source, "console");
+        File.CreateSymbolicLink(Path.Combine(console, "node_modules"), Path.Combine(BenchSupport.RepositoryRoot, "console", "node_modules"));
+        var build = await BenchSupport.RunAsync("node", ["build.mjs"], null, CancellationToken.None, workingDirectory: console);
+        return build.ExitCode == 0 ? Path.Combine(console, "dist") : throw new InvalidOperationException($"building the console of {gitRef} failed: {build.Stdout}{build.Stderr}");
+    }
+
+    /// <summary>The app with its timers off; <paramref name="consoleDirectory"/> serves another build of the console.</summary>
+    private static async Task<Microsoft.AspNetCore.Builder.WebApplication> StartAppAsync(string connection, string azurite, string adminKey, int port, string? consoleDirectory)
     {
         var host = new LocalHostOptions
         {
             Urls = $"http://127.0.0.1:{port}",
             LocalSettingsPath = Path.Combine(Path.GetTempPath(), "nms-bench-none.json"),
             ConfigureLogging = logging => logging.SetMinimumLevel(LogLevel.Warning),
+            ConfigureServices = consoleDirectory is null ? null : services => services.AddSingleton(new ConsoleAssets(consoleDirectory)),
         };
         var settings = BenchSupport.AppSettings(connection, azurite, adminKey);
-        settings["Nms:Metrics:RetentionDays"] = "400";
         foreach (var (name, value) in settings)
         {
             host.Settings[name] = value;

@@ -61,7 +61,7 @@ public sealed class HealthConsumerBenchmark : IBenchmark
     {
         // A huge threshold keeps every device active, so every event does the full work.
         var options = new HealthOptions { WindowSeconds = 300, Threshold = int.MaxValue };
-        var monitor = new HealthMonitor(sources, options, new HealthRecoveryOptions(), TimeProvider.System, NullLogger<HealthMonitor>.Instance);
+        var monitor = new HealthMonitor(sources, options, new HealthRecoveryOptions(), NoDeactivationHold.Instance, TimeProvider.System, NullLogger<HealthMonitor>.Instance);
         var start = DateTimeOffset.UtcNow.AddMinutes(-1);
         var random = new Random(1);
         var work = Enumerable.Range(0, events)

@@ -6,9 +6,20 @@ import { MetricSeries } from "./api";
 
 export const ranges: Array<[string, number]> = [["1h", 3600], ["6h", 6 * 3600], ["24h", 86400], ["7d", 7 * 86400], ["30d", 30 * 86400]];
 
-/** Seconds per point so that the span fills `pixels` with at most one point each, never below `floor`. */
+/**
+ * Steps the metrics store answers from a tier of its own: up to 2 minutes raw samples, whole
+ * 5 minutes from the 5-minute rollups, whole hours from the 1-hour rollups. A step between two of
+ * them would make the API read the finer tier (raw samples for a 30-day chart).
+ */
+const tierSteps = [10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
+
+/**
+ * Seconds per point so that the span fills `pixels` with at most one point each, never below
+ * `floor` (the poll interval), rounded up to a step the store serves from one tier.
+ */
 export function stepFor(spanSeconds: number, pixels: number, floor: number): number {
-  return Math.max(floor, Math.ceil(spanSeconds / Math.max(100, pixels)));
+  const wanted = Math.max(floor, Math.ceil(spanSeconds / Math.max(100, pixels)));
+  return tierSteps.find((s) => s >= wanted) ?? Math.ceil(wanted / 86400) * 86400;
 }
 
 export interface Line {

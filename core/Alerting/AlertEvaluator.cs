@@ -195,5 +195,8 @@ public sealed partial class AlertEvaluator(
     private partial void LogTransition(long alertId, long ruleId, long deviceId, string state, string reason);
 }
 
-/// <summary>The notifications queue message: one group (an evaluation's alerts for one channel). Ids only, never a secret.</summary>
-public sealed record NotificationMessage(Guid EvaluationId, long ChannelId);
+/// <summary>
+/// The notifications queue message: one group (an evaluation's alerts for one channel), and which
+/// delivery attempt this is (1 from the evaluator; retries carry 2, 3, ...). Ids only, never a secret.
+/// </summary>
+public sealed record NotificationMessage(Guid EvaluationId, long ChannelId, int Attempt = 1);

@@ -120,6 +120,8 @@ public sealed record ChannelRequest(
     string? SmtpPassword = null,
     string? EmailFrom = null,
     IReadOnlyList<string>? EmailTo = null,
+    string? SmtpTlsCertificateSha256 = null,
+    string? SmtpTlsCaPem = null,
     bool? RouteAll = null,
     string? MinSeverity = null,
     IReadOnlyList<string>? MatchTags = null,
@@ -140,6 +142,8 @@ public sealed record Channel(
     string? SmtpUser,
     string? EmailFrom,
     IReadOnlyList<string>? EmailTo,
+    string? SmtpTlsCertificateSha256,
+    string? SmtpTlsCaPem,
     bool RouteAll,
     string MinSeverity,
     IReadOnlyList<string> MatchTags,
@@ -162,8 +166,19 @@ public static class ChannelKinds
     public static readonly IReadOnlyList<string> SmtpSecurities = ["none", "starttls", "tls"];
 }
 
-/// <summary>Non-secret channel settings as stored (jsonb).</summary>
-public sealed record ChannelSettings(string? SmtpHost = null, int? SmtpPort = null, string? SmtpSecurity = null, string? SmtpUser = null, string? EmailFrom = null, IReadOnlyList<string>? EmailTo = null);
+/// <summary>
+/// Non-secret channel settings as stored (jsonb). The SMTP server's certificate is trusted by the
+/// system's roots, or, when set, by its pinned SHA-256 fingerprint or the channel's own CA certificates (PEM).
+/// </summary>
+public sealed record ChannelSettings(
+    string? SmtpHost = null,
+    int? SmtpPort = null,
+    string? SmtpSecurity = null,
+    string? SmtpUser = null,
+    string? EmailFrom = null,
+    IReadOnlyList<string>? EmailTo = null,
+    string? SmtpTlsCertificateSha256 = null,
+    string? SmtpTlsCaPem = null);
 
 /// <summary>Sealed channel secrets: never returned, logged or queued.</summary>
 public sealed record ChannelSecrets(string? Url = null, string? SigningSecret = null, string? SmtpPassword = null)

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Nms.Core.Alerting;
 using Nms.Core.Configuration;
+using Nms.Core.Health;
 
 // In the root namespace so NmsCoreServices calls it without a using of its own.
 namespace Nms.Core;
@@ -16,6 +17,8 @@ public static class AlertingServices
         services.AddSingleton<AlertRuleService>();
         services.AddSingleton<ChannelService>();
         services.AddSingleton<MaintenanceService>();
+        // Maintenance windows with suppress_deactivation hold the health monitor's deactivations.
+        services.Replace(ServiceDescriptor.Singleton<IDeactivationHold>(sp => sp.GetRequiredService<MaintenanceService>()));
         services.AddSingleton<AlertService>();
         services.TryAddSingleton<INotificationSender, NotificationSender>();
         services.AddSingleton<AlertEvaluator>();

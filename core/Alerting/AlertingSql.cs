@@ -268,6 +268,14 @@ internal static class AlertingSql
     public const string ListWindows = $"SELECT {WindowColumns} FROM maintenance_windows ORDER BY id";
     public const string DeleteWindow = "DELETE FROM maintenance_windows WHERE id = $1";
 
+    /// <summary>$1 device id. Windows with suppress_deactivation that cover the device (open or not: the caller decides, NCRONTAB is not SQL's).</summary>
+    public const string DeactivationSuppressingWindows = $"""
+        SELECT {WindowColumns}
+        FROM maintenance_windows r
+        WHERE r.suppress_deactivation AND EXISTS (SELECT 1 FROM devices d WHERE d.id = $1 AND {RuleScope})
+        ORDER BY r.id
+        """;
+
     private const string SilenceColumns = "id, instance_id, rule_id, device_id, ends_at, created_by, reason, created_at";
 
     public const string InsertSilence = $"""

@@ -120,6 +120,8 @@ public sealed class ChannelService([FromKeyedServices(NmsDataSources.ApiKey)] Np
         Absent(request.SmtpPassword, "smtp_password", why);
         Absent(request.EmailFrom, "email_from", why);
         Absent(request.EmailTo, "email_to", why);
+        Absent(request.SmtpTlsCertificateSha256, "smtp_tls_certificate_sha256", why);
+        Absent(request.SmtpTlsCaPem, "smtp_tls_ca_pem", why);
         var url = Url(request.Url);
         string? signing = null;
         if (kind == ChannelKinds.Webhook)
@@ -156,7 +158,8 @@ public sealed class ChannelService([FromKeyedServices(NmsDataSources.ApiKey)] Np
         var to = request.EmailTo is { Count: > 0 and <= MaxRecipients } list
             ? list.Select((a, i) => Address(a, $"email_to[{i}]")).Distinct().ToList()
             : throw ProblemException.BadRequest("email_to", $"'email_to' needs 1-{MaxRecipients} addresses.");
-        return (request, new ChannelSettings(host, port, security, user, from, to), new ChannelSecrets(SmtpPassword: password));
+        var (pin, ca) = SmtpTrust.Validate(request.SmtpTlsCertificateSha256, request.SmtpTlsCaPem, security);
+        return (request, new ChannelSettings(host, port, security, user, from, to, pin, ca), new ChannelSecrets(SmtpPassword: password));
     }
 
     private static string Url(string? value)
@@ -183,7 +186,7 @@ public sealed class ChannelService([FromKeyedServices(NmsDataSources.ApiKey)] Np
     {
         var settings = JsonSerializer.Deserialize<ChannelSettings>(r.GetString(3), CredentialReader.StorageJson) ?? new ChannelSettings();
         return new Channel(r.GetInt64(0), r.GetString(1), r.GetString(2), settings.SmtpHost, settings.SmtpPort, settings.SmtpSecurity, settings.SmtpUser,
-            settings.EmailFrom, settings.EmailTo, r.GetBoolean(4), r.GetString(5), r.GetFieldValue<string[]>(6), r.GetBoolean(7), r.GetInt32(8), r.GetString(9),
+            settings.EmailFrom, settings.EmailTo, settings.SmtpTlsCertificateSha256, settings.SmtpTlsCaPem, r.GetBoolean(4), r.GetString(5), r.GetFieldValue<string[]>(6), r.GetBoolean(7), r.GetInt32(8), r.GetString(9),
             r.NullableTimestamp(10), r.NullableString(11), r.NullableTimestamp(12), r.Timestamp(13), r.Timestamp(14));
     }
 

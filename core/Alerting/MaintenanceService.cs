@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Nms.Core.Api;
 using Nms.Core.Entities;
 using Nms.Core.Data;
+using Nms.Core.Health;
 using Npgsql;
 using static Nms.Core.Entities.EntityValidation;
 
@@ -14,6 +15,7 @@ namespace Nms.Core.Alerting;
 /// its devices change state but notify nobody.
 /// </summary>
 public sealed class MaintenanceService([FromKeyedServices(NmsDataSources.ApiKey)] NpgsqlDataSource dataSource, TimeProvider time, ILogger<MaintenanceService> logger)
+    : IDeactivationHold
 {
     public const int MaxDurationSeconds = 31 * 86_400;
     private const string UniqueName = "maintenance_windows_name_key";
@@ -80,6 +82,13 @@ public sealed class MaintenanceService([FromKeyedServices(NmsDataSources.ApiKey)
     {
         var windows = await EntityDb.QueryAsync(connection, null, AlertingSql.ListWindows, Read, cancellationToken);
         return windows.Where(w => MaintenanceSchedule.IsActive(w, now)).Select(w => w.Id).ToArray();
+    }
+
+    /// <summary>The health monitor asks: is the device in an open window with suppress_deactivation? Its name, or null.</summary>
+    public async Task<string?> HoldAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long deviceId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var windows = await EntityDb.QueryAsync(connection, transaction, AlertingSql.DeactivationSuppressingWindows, Read, cancellationToken, deviceId);
+        return windows.FirstOrDefault(w => MaintenanceSchedule.IsActive(w, now)) is { } open ? $"maintenance window {open.Id} '{open.Name}'" : null;
     }
 
     internal static MaintenanceWindowRequest Validate(MaintenanceWindowRequest request)

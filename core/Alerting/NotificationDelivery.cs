@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Nms.Core.Configuration;
 using Nms.Core.Data;
 using Nms.Core.Entities;
+using Nms.Core.Queues;
 using Npgsql;
 
 namespace Nms.Core.Alerting;
@@ -12,20 +13,26 @@ public enum DeliveryOutcome
     Delivered,
     NothingToDeliver,
     ChannelGone,
+    RetryScheduled,
+    Poisoned,
 }
 
 /// <summary>
 /// The notifications queue consumer: one group (evaluation, channel) per message. Its undelivered
 /// outbox rows are locked for the delivery, so a duplicate message waits and then finds them
 /// delivered: nothing is sent twice per (alert, transition, channel) once a delivery committed.
-/// A failed delivery records the error on the rows and on the channel (last_delivery_error), then
-/// throws: the host retries after the visibility timeout and, after maxDequeueCount attempts, moves
-/// the message to the poison queue.
+/// A failed delivery records the error on the rows and on the channel (last_delivery_error), commits,
+/// and sends the group again with exponential backoff (the next attempt's message stays invisible
+/// base · 2^(n−1) seconds, capped); after <see cref="AlertingOptions.MaxDeliveryAttempts"/> it goes to
+/// the poison queue instead. Anything else that throws (the database, the queue) is the host's to
+/// retry after its visibility timeout, and to poison after maxDequeueCount.
 /// </summary>
 public sealed partial class NotificationDelivery(
     NmsDataSources dataSources,
     ChannelService channels,
     INotificationSender sender,
+    IQueueSender queues,
+    QueueNames queueNames,
     AlertingOptions options,
     TimeProvider time,
     ILogger<NotificationDelivery> logger)
@@ -63,8 +70,8 @@ public sealed partial class NotificationDelivery(
             await EntityDb.ExecuteAsync(connection, transaction, AlertingSql.MarkFailed, cancellationToken, ids, failure.Message);
             await EntityDb.ExecuteAsync(connection, transaction, AlertingSql.ChannelFailed, cancellationToken, channel.Id, failure.Message, now);
             await transaction.CommitAsync(cancellationToken);
-            LogFailed(channel.Id, channel.Kind, rows.Count, failure.Message);
-            throw;
+            LogFailed(channel.Id, channel.Kind, rows.Count, message.Attempt, failure.Message);
+            return await RetryLaterAsync(message, cancellationToken);
         }
 
         await EntityDb.ExecuteAsync(connection, transaction, AlertingSql.MarkDelivered, cancellationToken, ids, time.GetUtcNow());
@@ -72,6 +79,30 @@ public sealed partial class NotificationDelivery(
         await transaction.CommitAsync(cancellationToken);
         LogDelivered(channel.Id, channel.Kind, rows.Count, message.EvaluationId);
         return DeliveryOutcome.Delivered;
+    }
+
+    /// <summary>After the failure is committed: the next attempt, delayed, or the poison queue after the last.</summary>
+    private async Task<DeliveryOutcome> RetryLaterAsync(NotificationMessage message, CancellationToken cancellationToken)
+    {
+        if (message.Attempt >= Math.Max(1, options.MaxDeliveryAttempts))
+        {
+            // The host's own convention (<queue>-poison), so a poisoned group is found where every other poisoned message is.
+            await queues.SendAsync(queueNames.Notifications + "-poison", message, cancellationToken);
+            LogPoisoned(message.EvaluationId, message.ChannelId, message.Attempt);
+            return DeliveryOutcome.Poisoned;
+        }
+
+        var delay = RetryDelay(message.Attempt, options);
+        await queues.SendLaterAsync(queueNames.Notifications, message with { Attempt = message.Attempt + 1 }, delay, cancellationToken);
+        return DeliveryOutcome.RetryScheduled;
+    }
+
+    /// <summary>The wait after failed attempt <paramref name="attempt"/> (1-based): base, 2·base, 4·base, ... up to the cap.</summary>
+    public static TimeSpan RetryDelay(int attempt, AlertingOptions options)
+    {
+        var baseSeconds = Math.Max(1, options.RetryBaseSeconds);
+        var cap = Math.Max(baseSeconds, options.RetryCapSeconds);
+        return TimeSpan.FromSeconds(Math.Min(cap, baseSeconds * Math.Pow(2, Math.Clamp(attempt - 1, 0, 30))));
     }
 
     /// <summary>"Send test notification": a synthetic alert straight to the receiver, now; the result is returned, nothing is stored.</summary>
@@ -108,8 +139,11 @@ public sealed partial class NotificationDelivery(
     [LoggerMessage(Level = LogLevel.Information, Message = "Notified channel {ChannelId} ({Kind}): {Count} alerts of evaluation {EvaluationId}")]
     private partial void LogDelivered(long channelId, string kind, int count, Guid evaluationId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery to channel {ChannelId} ({Kind}) of {Count} alerts failed: {Error}")]
-    private partial void LogFailed(long channelId, string kind, int count, string error);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery to channel {ChannelId} ({Kind}) of {Count} alerts failed (attempt {Attempt}): {Error}")]
+    private partial void LogFailed(long channelId, string kind, int count, int attempt, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Notification group {EvaluationId}/{ChannelId} moved to the poison queue after {Attempts} failed attempts")]
+    private partial void LogPoisoned(Guid evaluationId, long channelId, int attempts);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Notification group {EvaluationId}/{ChannelId} already delivered")]
     private partial void LogNothing(Guid evaluationId, long channelId);

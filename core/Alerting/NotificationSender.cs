@@ -96,6 +96,12 @@ public sealed class NotificationSender(AlertingOptions options) : INotificationS
         message.Body = new TextPart("plain") { Text = payload.Text() };
 
         using var smtp = new SmtpClient();
+        if (SmtpTrust.Validator(settings) is { } validator)
+        {
+            smtp.ServerCertificateValidationCallback = validator;
+            smtp.CheckCertificateRevocation = false; // a pinned or private CA's certificate has nowhere to publish revocation
+        }
+
         var security = settings.SmtpSecurity switch
         {
             "tls" => SecureSocketOptions.SslOnConnect,

@@ -125,4 +125,12 @@ public sealed class AlertingOptions
 
     /// <summary>Alerts per notification (a group larger than this is cut, with a count of the rest).</summary>
     public int MaxAlertsPerNotification { get; set; } = 100;
+
+    /// <summary>Delivery attempts of one notification group; after the last failed one it goes to the poison queue.</summary>
+    public int MaxDeliveryAttempts { get; set; } = 5;
+
+    /// <summary>The wait before the first retry; each further retry waits twice as long as the one before, up to the cap.</summary>
+    public int RetryBaseSeconds { get; set; } = 30;
+
+    public int RetryCapSeconds { get; set; } = 1_800;
 }

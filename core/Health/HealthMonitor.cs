@@ -13,6 +13,7 @@ public enum FailureOutcome
     CountedLate,
     IgnoredStale,
     Deactivated,
+    DeactivationHeld,
     Duplicate,
     UnknownDevice,
     DeviceInactive,
@@ -30,6 +31,7 @@ public sealed partial class HealthMonitor(
     NmsDataSources dataSources,
     HealthOptions options,
     HealthRecoveryOptions recovery,
+    IDeactivationHold holds,
     TimeProvider time,
     ILogger<HealthMonitor> logger)
 {
@@ -99,6 +101,14 @@ public sealed partial class HealthMonitor(
             var outcome = decision.Effect == FailureEffect.Counted ? FailureOutcome.Counted : FailureOutcome.CountedLate;
             LogCounted(failure.DeviceId, failure.Reason, decision.State.Count, device.Threshold, device.WindowSeconds);
             return outcome;
+        }
+
+        if (await holds.HoldAsync(connection, transaction, failure.DeviceId, now, cancellationToken) is { } hold)
+        {
+            // Counted, not deactivated: the count keeps growing, so the first failure after the hold ends deactivates.
+            await transaction.CommitAsync(cancellationToken);
+            LogHeld(failure.DeviceId, device.Address, decision.State.Count, device.Threshold, hold);
+            return FailureOutcome.DeactivationHeld;
         }
 
         // The deactivation records the newest failure, which a late event is not.
@@ -204,6 +214,9 @@ public sealed partial class HealthMonitor(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Device {DeviceId} ({Device}) deactivated: {Count} failures within {WindowSeconds} s, last {Reason}: {Error}")]
     private partial void LogDeactivated(long deviceId, string device, int count, int windowSeconds, string reason, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Device {DeviceId} ({Device}) not deactivated: {Count} failures of {Threshold}, held by {Hold}")]
+    private partial void LogHeld(long deviceId, string device, int count, int threshold, string hold);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Device {DeviceId}: {Reason} failure counted, {Count} of {Threshold} within {WindowSeconds} s")]
     private partial void LogCounted(long deviceId, string reason, int count, int threshold, int windowSeconds);

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Nms.Core.Configuration;
 using Nms.Core.Health;
 
@@ -13,6 +14,7 @@ public static class HealthServices
     {
         var recovery = configuration.GetSection($"{NmsOptions.Section}:Health").Get<HealthRecoveryOptions>() ?? new HealthRecoveryOptions();
         services.AddSingleton(recovery);
+        services.TryAddSingleton<IDeactivationHold>(NoDeactivationHold.Instance);
         services.AddSingleton<HealthMonitor>();
         services.AddSingleton<RecoveryProbe>();
         services.AddSingleton<DeviceHealthReader>();

@@ -12,6 +12,9 @@ public interface IQueueSender
 {
     Task SendAsync<T>(string queueName, T message, CancellationToken cancellationToken);
 
+    /// <summary>Sends a message that stays invisible for <paramref name="visibilityDelay"/> first (a retry with backoff).</summary>
+    Task SendLaterAsync<T>(string queueName, T message, TimeSpan visibilityDelay, CancellationToken cancellationToken);
+
     /// <summary>Sends a message already serialised in <see cref="NmsJson.Queue"/> style, as it is.</summary>
     Task SendJsonAsync(string queueName, BinaryData json, CancellationToken cancellationToken);
 }
@@ -56,6 +59,12 @@ public sealed class StorageQueues : IQueueSender
 
     public Task SendAsync<T>(string queueName, T message, CancellationToken cancellationToken) =>
         SendJsonAsync(queueName, BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(message, NmsJson.Queue)), cancellationToken);
+
+    public async Task SendLaterAsync<T>(string queueName, T message, TimeSpan visibilityDelay, CancellationToken cancellationToken)
+    {
+        var queue = await GetQueueAsync(queueName, cancellationToken);
+        await queue.SendMessageAsync(BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(message, NmsJson.Queue)), visibilityDelay, cancellationToken: cancellationToken);
+    }
 
     public async Task SendJsonAsync(string queueName, BinaryData json, CancellationToken cancellationToken)
     {

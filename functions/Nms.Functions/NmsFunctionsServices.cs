@@ -18,7 +18,7 @@ public static class NmsFunctionsServices
         services.AddNmsCore(configuration);
         services.TryAddSingleton<IApiKeyAuthenticator, BootstrapKeyAuthenticator>();
         services.AddSingleton<ApiGate>();
-        services.AddSingleton<Console.ConsoleAssets>();
+        services.AddSingleton<OperatorConsole.ConsoleAssets>();
         // Queue POCOs are read with the same options the senders write them with.
         services.Configure<WorkerOptions>(worker => worker.Serializer = new JsonObjectSerializer(NmsJson.Queue));
         return services;

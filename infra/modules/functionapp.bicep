@@ -155,6 +155,9 @@ var nmsSettings = {
   Nms__Alerting__HistoryRetentionDays: '30'
   Nms__Alerting__DeliveryTimeoutSeconds: '10'
   Nms__Alerting__MaxAlertsPerNotification: '100'
+  Nms__Alerting__MaxDeliveryAttempts: '5'
+  Nms__Alerting__RetryBaseSeconds: '30'
+  Nms__Alerting__RetryCapSeconds: '1800'
 }
 
 // One setting per key id, so a rotated-out key keeps opening old rows.

@@ -46,7 +46,6 @@ export const devicePage: Page = (root, params, path) => {
   charts.append(traffic.element, cpu.element, storage.element, uptime.element);
 
   let first = true;
-  let interfacesKnown: Promise<void> = Promise.resolve();
   const drawRanges = () => replace(rangeBar,
     ranges.map(([name]) => button(name, () => { state.range = name; state.zoom = null; drawRanges(); void drawCharts(); },
       { class: name === state.range && !state.zoom ? "range current" : "range", attrs: { "data-range": name } })),
@@ -73,14 +72,16 @@ export const devicePage: Page = (root, params, path) => {
   };
 
   let chartGeneration = 0;
-  const drawCharts = async () => {
+  // Every chart's request starts at once: CPU, storage and uptime need nothing but the device;
+  // traffic needs the interface, known from the URL or the previous refresh, else from `chosen`
+  // (the busiest interface, once the current rates are in).
+  const drawCharts = async (chosen: Promise<void> = Promise.resolve()) => {
     const mine = ++chartGeneration;
     const started = performance.now();
     const [from, to] = span();
     const uptimeName = state.device?.plugin === "ssh" ? "uptime_seconds" : "sys_uptime_seconds";
     try {
-      // Traffic waits for the interface list (the busiest one is the default); the rest need not.
-      const trafficData = interfacesKnown.then((): Promise<Array<MetricsResponse | null>> | Array<MetricsResponse | null> => state.selected
+      const trafficData = (state.selected ? Promise.resolve() : chosen).then((): Promise<Array<MetricsResponse | null>> | Array<MetricsResponse | null> => state.selected
         ? Promise.all([query(traffic, "if_in_octets_total", "rate", { interface: state.selected }), query(traffic, "if_out_octets_total", "rate", { interface: state.selected })])
         : [null, null]);
       const [[inRate, outRate], cpuData, storageData, uptimeData] = await Promise.all([
@@ -108,23 +109,23 @@ export const devicePage: Page = (root, params, path) => {
     }
   };
 
+  /** The device first (its poll interval is the charts' finest step), then everything else at once. */
   const loadDevice = async () => {
-    state.device = await get<Device>(`devices/${id}`);
-    const details = loadDetails(state.device);
-    interfacesKnown = details.catch(() => {});
-    await Promise.all([details, first || !state.zoom ? drawCharts() : null]);
+    const device = state.device = await get<Device>(`devices/${id}`);
+    const latest = get<{ metrics: LatestMetric[] }>(`devices/${id}/metrics/latest`);
+    const transitions = get<{ items: Transition[] }>("device_health/transitions", { device_id: id, since: new Date(Date.now() - 30 * 86400_000).toISOString(), limit: 50 });
+    const rates = currentRates(id, device);
+    const listed = Promise.all([latest, rates]).then(([l, r]) => showInterfaces(l.metrics, r));
+    const charts = first || !state.zoom ? drawCharts(listed.catch(() => {})) : null;
+    drawIdentity(identity, device, () => void loadDevice().catch((e) => replace(messages, notice("error", errorText(e)))));
+    const historyShown = transitions.then((t) => drawHistory(history, device, t.items));
+    await Promise.all([historyShown, listed, charts]);
     first = false;
   };
 
-  const loadDetails = async (device: Device) => {
-    const [latest, transitions] = await Promise.all([
-      get<{ metrics: LatestMetric[] }>(`devices/${id}/metrics/latest`),
-      get<{ items: Transition[] }>("device_health/transitions", { device_id: id, since: new Date(Date.now() - 30 * 86400_000).toISOString(), limit: 50 }),
-    ]);
-    state.latest = latest.metrics;
-    drawIdentity(identity, device, () => void loadDevice().catch((e) => replace(messages, notice("error", errorText(e)))));
-    drawHistory(history, device, transitions.items);
-    state.interfaces = await interfacesOf(id, device, latest.metrics);
+  const showInterfaces = (latest: LatestMetric[], rates: [MetricsResponse, MetricsResponse]) => {
+    state.latest = latest;
+    state.interfaces = interfacesOf(latest, rates);
     if (!state.selected || !state.interfaces.some((i) => i.name === state.selected)) {
       state.selected = busiest(state.interfaces)?.name ?? "";
     }
@@ -137,8 +138,8 @@ export const devicePage: Page = (root, params, path) => {
     h("p", null, h("a", { href: "#/devices" }, "← Devices")),
     messages,
     h("div", { class: "grid" }, section("Device", identity), section("Status and failure history", history)),
-    section("Interfaces", interfaces),
-    h("section", { class: "card" }, h("h2", null, "Charts"), h("div", { class: "chart-controls" }, rangeBar, h("label", null, "Interface ", interfaceChoice)), charts));
+    h("section", { class: "card" }, h("h2", null, "Charts"), h("div", { class: "chart-controls" }, rangeBar, h("label", null, "Interface ", interfaceChoice)), charts),
+    section("Interfaces", interfaces));
   drawRanges();
 
   const stop = every(refreshMs, loadDevice, messages);
@@ -156,30 +157,28 @@ function many(chart: TimeChart, response: MetricsResponse, label: (s: MetricSeri
   return chart.show(series.map((s, i) => ({ label: label(s), stroke: colour(i) })), align(series.map((s) => points(s))), from, to);
 }
 
-/** Interfaces from the latest oper status, with the current in/out rate from the last rate point. */
-async function interfacesOf(id: number, device: Device, latest: LatestMetric[]): Promise<Interface[]> {
-  const list = latest.filter((m) => m.name === "if_oper_status" && m.labels.interface).map((m) => ({
-    name: m.labels.interface,
-    index: Number(m.labels.if_index ?? 0),
-    oper: m.value,
-    inBits: null as number | null,
-    outBits: null as number | null,
-  }));
-  if (list.length === 0) return list;
+/** Every interface's in and out rate over the last few polls: the table's current bit rates. */
+function currentRates(id: number, device: Device): Promise<[MetricsResponse, MetricsResponse]> {
   const step = Math.max(device.poll_interval_seconds, 10);
   const from = new Date(Date.now() - step * 6 * 1000).toISOString();
-  const [inRate, outRate] = await Promise.all(["if_in_octets_total", "if_out_octets_total"].map((name) =>
-    get<MetricsResponse>(`devices/${id}/metrics`, { name, fn: "rate", from, step: `${step}s` }).catch(() => ({ series: [] }) as MetricsResponse)));
+  const rate = (name: string) => get<MetricsResponse>(`devices/${id}/metrics`, { name, fn: "rate", from, step: `${step}s` }).catch(() => ({ series: [] }) as MetricsResponse);
+  return Promise.all([rate("if_in_octets_total"), rate("if_out_octets_total")]);
+}
+
+/** Interfaces from the latest oper status, with the current in/out rate from the last rate point. */
+function interfacesOf(latest: LatestMetric[], [inRate, outRate]: [MetricsResponse, MetricsResponse]): Interface[] {
   const last = (response: MetricsResponse, name: string) => {
     const series = response.series.find((s) => s.labels.interface === name);
     const values = points(series, 8).filter(([, v]) => v !== null);
     return values.length ? values[values.length - 1][1] : null;
   };
-  for (const i of list) {
-    i.inBits = last(inRate, i.name);
-    i.outBits = last(outRate, i.name);
-  }
-  return list.sort((a, b) => a.index - b.index || a.name.localeCompare(b.name));
+  return latest.filter((m) => m.name === "if_oper_status" && m.labels.interface).map((m) => ({
+    name: m.labels.interface,
+    index: Number(m.labels.if_index ?? 0),
+    oper: m.value,
+    inBits: last(inRate, m.labels.interface),
+    outBits: last(outRate, m.labels.interface),
+  })).sort((a, b) => a.index - b.index || a.name.localeCompare(b.name));
 }
 
 function busiest(list: Interface[]): Interface | undefined {

@@ -115,6 +115,8 @@ internal sealed class AlertingOpenApi : IOpenApiPaths
             ("smtp_user", String(), false),
             ("email_from", String(), false),
             ("email_to", Array(String()), false),
+            ("smtp_tls_certificate_sha256", String("email, starttls/tls: trust the server's certificate by its pinned SHA-256 fingerprint (hex, colons allowed) instead of the system's roots"), false),
+            ("smtp_tls_ca_pem", String("email, starttls/tls: trust server certificates issued by these CA certificates (PEM) instead of the system's roots; the host name is still checked"), false),
             ("route_all", Boolean("Select alerts by min_severity and match_tags, besides rules naming this channel"), false),
             ("min_severity", Severity(), false),
             ("match_tags", Tags(), false),

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Nms.Tests.Discovery;
 using Microsoft.Extensions.DependencyInjection;
+using Nms.Core.Metrics;
 using Nms.Tests.Infrastructure;
 
 namespace Nms.Tests.Alerting;
@@ -115,7 +116,8 @@ public sealed class AlertingApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Created, (await SendAsync(HttpMethod.Post, "alert_rules", Rule("flagged", "my_custom_gauge", true))).Status);
         Assert.Equal(HttpStatusCode.Created, (await SendAsync(HttpMethod.Post, "alert_rules", Rule("known", "cpu_load_percent"))).Status);
         var device = await app.AddDeviceAsync("127.23.2.1");
-        await app.Database.ExecuteAsync(MetricsStoreSql.Sample, device, "reported_by_plugin", "{}", 1d, DateTimeOffset.UtcNow);
+        await app.Services.GetRequiredService<MetricsWriter>().WriteAsync(
+            new MetricsBatchMessage(Guid.NewGuid(), [new MetricSample(device, "reported_by_plugin", 1, null, DateTimeOffset.UtcNow)]), CancellationToken.None);
         var (status, created) = await SendAsync(HttpMethod.Post, "alert_rules", Rule("reported", "reported_by_plugin"));
 
         Assert.Equal(HttpStatusCode.Created, status);

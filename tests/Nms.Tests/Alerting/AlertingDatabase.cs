@@ -1,5 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Nms.Core.Alerting;
@@ -7,7 +9,9 @@ using Nms.Core.Configuration;
 using Nms.Core.Credentials;
 using Nms.Core.Data;
 using Nms.Core.Devices;
+using Nms.Core.Diagnostics;
 using Nms.Core.Entities;
+using Nms.Core.Metrics;
 using Nms.Core.Queues;
 using Nms.Tests.Infrastructure;
 
@@ -16,45 +20,44 @@ namespace Nms.Tests.Alerting;
 /// <summary>A queue sender that keeps what it was given: the evaluator's relay, observed without a queue.</summary>
 public sealed class RecordingQueue : IQueueSender
 {
-    private readonly List<(string Queue, object Message)> sent = [];
+    private readonly List<(string Queue, object Message, TimeSpan Delay)> sent = [];
 
-    public IReadOnlyList<NotificationMessage> Notifications
-    {
-        get
-        {
-            lock (sent)
-            {
-                return sent.Select(s => s.Message).OfType<NotificationMessage>().ToList();
-            }
-        }
-    }
+    /// <summary>Notification messages the evaluator's relay sent: not delayed (a retry), not to a poison queue.</summary>
+    public IReadOnlyList<NotificationMessage> Notifications =>
+        Sent<NotificationMessage>().Where(s => s.Delay == TimeSpan.Zero && !s.Queue.EndsWith("-poison", StringComparison.Ordinal)).Select(s => s.Message).ToList();
 
-    public Task SendAsync<T>(string queueName, T message, CancellationToken cancellationToken)
+    public IReadOnlyList<(string Queue, T Message, TimeSpan Delay)> Sent<T>()
     {
         lock (sent)
         {
-            sent.Add((queueName, message!));
+            return sent.Where(s => s.Message is T).Select(s => (s.Queue, (T)s.Message, s.Delay)).ToList();
+        }
+    }
+
+    public Task SendAsync<T>(string queueName, T message, CancellationToken cancellationToken) => SendLaterAsync(queueName, message, TimeSpan.Zero, cancellationToken);
+
+    public Task SendLaterAsync<T>(string queueName, T message, TimeSpan visibilityDelay, CancellationToken cancellationToken)
+    {
+        lock (sent)
+        {
+            sent.Add((queueName, message!, visibilityDelay));
         }
 
         return Task.CompletedTask;
     }
 
-    public Task SendJsonAsync(string queueName, BinaryData json, CancellationToken cancellationToken)
-    {
-        lock (sent)
-        {
-            sent.Add((queueName, json));
-        }
-
-        return Task.CompletedTask;
-    }
+    public Task SendJsonAsync(string queueName, BinaryData json, CancellationToken cancellationToken) => SendAsync(queueName, json, cancellationToken);
 }
 
 /// <summary>The alerting services on a database of their own, with a fake clock: evaluation as the timer runs it, minus the timer.</summary>
 public sealed class AlertingDatabase : IAsyncDisposable
 {
+    private readonly NmsInstruments instruments = new();
+    private readonly ILoggerFactory loggers;
+
     private AlertingDatabase(TestDatabase database)
     {
+        loggers = LoggerFactory.Create(builder => builder.AddProvider(Logs).SetMinimumLevel(LogLevel.Debug));
         Database = database;
         var sources = new NmsDataSources(database.DataSource, database.DataSource);
         var crypto = new CryptoOptions { ActiveKeyId = "t1", Keys = { ["t1"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) } };
@@ -64,14 +67,20 @@ public sealed class AlertingDatabase : IAsyncDisposable
         Maintenance = new MaintenanceService(database.DataSource, Time, NullLogger<MaintenanceService>.Instance);
         Alerts = new AlertService(database.DataSource, Time, NullLogger<AlertService>.Instance);
         Tags = new TagService(database.DataSource, NullLogger<TagService>.Instance);
-        Evaluator = new AlertEvaluator(sources, Queue, new QueueNames("d", "p", "m", "f", "n"), Maintenance, Options, Time, NullLogger<AlertEvaluator>.Instance);
-        Delivery = new NotificationDelivery(sources, Channels, new NotificationSender(Options), Options, Time, NullLogger<NotificationDelivery>.Instance);
+        Evaluator = new AlertEvaluator(sources, Queue, QueueNames, Maintenance, Options, Time, NullLogger<AlertEvaluator>.Instance);
+        Delivery = new NotificationDelivery(sources, Channels, new NotificationSender(Options), Queue, QueueNames, Options, Time, loggers.CreateLogger<NotificationDelivery>());
+        var partitions = new MetricsPartitions(database.DataSource, new MetricsOptions(), Time, NullLogger<MetricsPartitions>.Instance);
+        Metrics = new MetricsWriter(database.DataSource, partitions, new MetricSeriesCatalog(database.DataSource), instruments, Time, NullLogger<MetricsWriter>.Instance);
     }
 
     public TestDatabase Database { get; }
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero));
     public AlertingOptions Options { get; } = new() { DeliveryTimeoutSeconds = 2 };
     public RecordingQueue Queue { get; } = new();
+
+    /// <summary>What the delivery consumer logged.</summary>
+    public CapturedLogs Logs { get; } = new();
+    public QueueNames QueueNames { get; } = new("d", "p", "m", "f", "n");
     public SecretSealer Sealer { get; }
     public AlertRuleService Rules { get; }
     public ChannelService Channels { get; }
@@ -80,6 +89,9 @@ public sealed class AlertingDatabase : IAsyncDisposable
     public TagService Tags { get; }
     public AlertEvaluator Evaluator { get; }
     public NotificationDelivery Delivery { get; }
+
+    /// <summary>The metrics queue's writer (core/Metrics): samples reach the evaluator through the real ingest path.</summary>
+    public MetricsWriter Metrics { get; }
 
     public static async Task<AlertingDatabase> CreateAsync() => new(await TestDatabase.CreateAsync());
 
@@ -104,9 +116,9 @@ public sealed class AlertingDatabase : IAsyncDisposable
 
     public Task ReactivateAsync(long device) => Database.DataSource.ReactivateByOperatorAsync(device, 60, Time.GetUtcNow());
 
-    /// <summary>A sample at the fake clock's now, stored as the metrics writer stores it (series row, hot-table row).</summary>
+    /// <summary>A sample at the fake clock's now, written by the metrics writer as a one-sample batch from the metrics queue.</summary>
     public Task SampleAsync(long device, string name, double value, string labels = "{}") =>
-        Database.ExecuteAsync(MetricsStoreSql.Sample, device, name, labels, value, Time.GetUtcNow());
+        Metrics.WriteAsync(new MetricsBatchMessage(Guid.NewGuid(), [new MetricSample(device, name, value, JsonSerializer.Deserialize<Dictionary<string, string>>(labels), Time.GetUtcNow())]), CancellationToken.None);
 
     public const string SigningSecret = "0123456789abcdef-secret";
 
@@ -131,5 +143,10 @@ public sealed class AlertingDatabase : IAsyncDisposable
 
     public Task<long> CountAsync(string sql, params object[] parameters) => Database.ScalarAsync<long>(sql, parameters);
 
-    public ValueTask DisposeAsync() => Database.DisposeAsync();
+    public ValueTask DisposeAsync()
+    {
+        instruments.Dispose();
+        loggers.Dispose();
+        return Database.DisposeAsync();
+    }
 }

@@ -13,11 +13,16 @@ public static class AlertingHost
 {
     public const int MaxDequeueCount = 5;
 
+    /// <summary>Delivery attempts before a group is poisoned; retries wait 1, 2, 4 s (RetryBaseSeconds 1).</summary>
+    public const int DeliveryAttempts = 4;
+
     public static Task<TestApp> StartAsync(Action<TestAppOptions>? configure = null) => TestApp.StartAsync(o =>
     {
         o.EnabledTimers.Add("AlertEvaluation");
         o.Settings["NmsAlertingSchedule"] = "*/1 * * * * *";
         o.Settings["Nms:Alerting:DeliveryTimeoutSeconds"] = "1";
+        o.Settings["Nms:Alerting:MaxDeliveryAttempts"] = $"{DeliveryAttempts}";
+        o.Settings["Nms:Alerting:RetryBaseSeconds"] = "1";
         o.Queues = o.Queues with { MaxDequeueCount = MaxDequeueCount };
         configure?.Invoke(o);
     });

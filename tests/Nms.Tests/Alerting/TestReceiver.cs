@@ -4,8 +4,8 @@ using System.Text;
 
 namespace Nms.Tests.Alerting;
 
-/// <summary>One request the receiver got: path, headers and the raw body.</summary>
-public sealed record ReceivedRequest(string Path, IReadOnlyDictionary<string, string> Headers, byte[] Body)
+/// <summary>One request the receiver got: path, headers, the raw body and when it arrived.</summary>
+public sealed record ReceivedRequest(string Path, IReadOnlyDictionary<string, string> Headers, byte[] Body, DateTimeOffset At)
 {
     public string Text => Encoding.UTF8.GetString(Body);
 }
@@ -91,7 +91,7 @@ public sealed class TestReceiver : IDisposable
         using var body = new MemoryStream();
         await context.Request.InputStream.CopyToAsync(body);
         var headers = context.Request.Headers.AllKeys.OfType<string>().ToDictionary(k => k, k => context.Request.Headers[k] ?? "", StringComparer.OrdinalIgnoreCase);
-        var request = new ReceivedRequest(context.Request.Url!.AbsolutePath, headers, body.ToArray());
+        var request = new ReceivedRequest(context.Request.Url!.AbsolutePath, headers, body.ToArray(), DateTimeOffset.UtcNow);
         received.Enqueue(request);
         if (NeverAnswer)
         {

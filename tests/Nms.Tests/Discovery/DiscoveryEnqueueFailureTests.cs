@@ -61,6 +61,9 @@ public sealed class DiscoveryEnqueueFailureTests : IAsyncLifetime
                 ? throw new InvalidOperationException("queue unavailable (test)")
                 : queues.SendAsync(queueName, message, cancellationToken);
 
+        public Task SendLaterAsync<T>(string queueName, T message, TimeSpan visibilityDelay, CancellationToken cancellationToken) =>
+            queues.SendLaterAsync(queueName, message, visibilityDelay, cancellationToken);
+
         public Task SendJsonAsync(string queueName, BinaryData json, CancellationToken cancellationToken) =>
             queues.SendJsonAsync(queueName, json, cancellationToken);
     }

@@ -60,6 +60,38 @@ public sealed class HealthEndToEndTests
     }
 
     [Fact]
+    public async Task A_maintenance_window_with_suppress_deactivation_keeps_a_failing_device_active_until_it_ends()
+    {
+        await using var agent = await SnmpAgent.StartAsync("127.21.2.1", "patched-agent");
+        await using var app = await StartAsync();
+        var device = await InsertDeviceAsync(app, agent, await CommunityCredentialAsync(app));
+        using (var tagged = await app.Client.PutAsJsonAsync($"devices/{device}/tags", new { tags = new[] { "change=cr-42" } }))
+        {
+            Assert.Equal(HttpStatusCode.OK, tagged.StatusCode);
+        }
+
+        var window = new { name = "cr-42", kind = "one_off", starts_at = DateTimeOffset.UtcNow.AddMinutes(-1), ends_at = DateTimeOffset.UtcNow.AddHours(1), scope_tags = new[] { "change=cr-42" }, suppress_deactivation = true };
+        using var created = await app.Client.PostAsJsonAsync("maintenance_windows", window);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var windowId = (await created.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("id").GetInt64();
+        await TestApp.EventuallyAsync(async () => await MetricsAsync(app, device) > 0, "the device polled", TimeSpan.FromSeconds(30));
+
+        // The agent stops during the window: every failed poll is counted, past the threshold, and the device stays active and polled.
+        await agent.StopAsync();
+        await TestApp.EventuallyAsync(async () => await FailureCountAsync(app, device) >= Threshold + 2, $"{Threshold + 2} failures counted", TimeSpan.FromSeconds(60));
+        Assert.Equal("active", await StatusAsync(app, device));
+        Assert.True(await ScheduledAsync(app, device));
+        Assert.Contains(app.Logs.Lines, line => line.Contains($"Device {device} ", StringComparison.Ordinal) && line.Contains("held by maintenance window", StringComparison.Ordinal));
+
+        // The window is ended early (as an operator would): the next failed poll deactivates the device.
+        using var ended = await app.Client.PutAsJsonAsync($"maintenance_windows/{windowId}", window with { ends_at = DateTimeOffset.UtcNow });
+        Assert.Equal(HttpStatusCode.OK, ended.StatusCode);
+        await TestApp.EventuallyAsync(async () => await StatusAsync(app, device) == "inactive", "deactivation once the window ended", TimeSpan.FromSeconds(45));
+        Assert.Equal("poll", await app.Database.ScalarAsync<string>("SELECT deactivation_reason FROM devices WHERE id = $1", device));
+        Assert.False(await ScheduledAsync(app, device));
+    }
+
+    [Fact]
     public async Task Successful_poll_clears_the_failure_count_the_health_consumer_kept()
     {
         await using var agent = await SnmpAgent.StartAsync("127.21.1.1", "steady-agent");

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
+using Nms.Core.Alerting;
 using Nms.Core.Configuration;
 using Nms.Core.Data;
 using Nms.Core.Devices;
@@ -50,7 +51,9 @@ public sealed class HealthFixture : IAsyncDisposable
 
     public static async Task<HealthFixture> CreateAsync() => new(await TestDatabase.CreateAsync());
 
-    public HealthMonitor Monitor() => new(DataSources, Options, Recovery, Time, Loggers.CreateLogger<HealthMonitor>());
+    /// <summary>With alerting's maintenance windows as the deactivation hold, as the app wires it.</summary>
+    public HealthMonitor Monitor() =>
+        new(DataSources, Options, Recovery, new MaintenanceService(Database.DataSource, Time, Loggers.CreateLogger<MaintenanceService>()), Time, Loggers.CreateLogger<HealthMonitor>());
 
     public FailureEvent Failure(long deviceId, DateTimeOffset at, string reason = FailureEvent.PollReason, string? error = "timeout") =>
         new(Guid.NewGuid(), deviceId, reason, error, at);

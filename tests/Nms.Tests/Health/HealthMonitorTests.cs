@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Nms.Core.Alerting;
 using Nms.Core.Health;
 using Nms.Tests.Infrastructure;
 
@@ -31,6 +33,39 @@ public sealed class HealthMonitorTests : IAsyncLifetime
         Assert.Equal(expectedCount, row.FailureCount);
         Assert.Equal("active", row.Status);
         Assert.True(row.LastFailureAt > first);
+    }
+
+    [Fact]
+    public async Task A_maintenance_window_with_suppress_deactivation_holds_the_deactivation_until_it_ends()
+    {
+        var held = await fx.AddDeviceAsync();
+        var alertsOnly = await fx.AddDeviceAsync();
+        var maintenance = new MaintenanceService(fx.Database.DataSource, fx.Time, fx.Loggers.CreateLogger<MaintenanceService>());
+        var ends = fx.Time.GetUtcNow().AddMinutes(6);
+        await maintenance.CreateAsync(new MaintenanceWindowRequest("patching", "one_off", fx.Time.GetUtcNow(), ends, ScopeDeviceIds: [held], SuppressDeactivation: true), default);
+        await maintenance.CreateAsync(new MaintenanceWindowRequest("alerts only", "one_off", fx.Time.GetUtcNow(), ends, ScopeDeviceIds: [alertsOnly]), default);
+        var monitor = fx.Monitor();
+        var outcomes = new List<FailureOutcome>();
+
+        for (var i = 0; i < fx.Options.Threshold + 2; i++)
+        {
+            fx.Time.Advance(TimeSpan.FromSeconds(60));
+            outcomes.Add(await monitor.RecordFailureAsync(fx.Failure(held, fx.Time.GetUtcNow()), default));
+            await monitor.RecordFailureAsync(fx.Failure(alertsOnly, fx.Time.GetUtcNow()), default);
+        }
+
+        Assert.Equal([FailureOutcome.Counted, FailureOutcome.Counted, FailureOutcome.DeactivationHeld, FailureOutcome.DeactivationHeld, FailureOutcome.DeactivationHeld], outcomes);
+        var row = await fx.ReadAsync(held);
+        Assert.Equal(("active", fx.Options.Threshold + 2, true), (row.Status, row.FailureCount, row.Scheduled));
+        Assert.Equal(3, fx.Logs.Lines.Count(line => line.Contains("held by maintenance window", StringComparison.Ordinal) && line.Contains("'patching'", StringComparison.Ordinal)));
+        Assert.Equal("inactive", (await fx.ReadAsync(alertsOnly)).Status);
+
+        // The window ends (a failure at its end instant is outside it): the next failure deactivates.
+        fx.Time.SetUtcNow(ends);
+        Assert.Equal(FailureOutcome.Deactivated, await monitor.RecordFailureAsync(fx.Failure(held, fx.Time.GetUtcNow()), default));
+        row = await fx.ReadAsync(held);
+        Assert.Equal(("inactive", false), (row.Status, row.Scheduled));
+        Assert.Equal(1, await fx.TransitionsAsync(held, "deactivated"));
     }
 
     [Fact]

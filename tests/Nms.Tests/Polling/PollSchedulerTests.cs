@@ -169,6 +169,9 @@ public sealed class PollSchedulerTests : IAsyncLifetime
         public Task SendAsync<T>(string queueName, T message, CancellationToken cancellationToken) =>
             throw new InvalidOperationException("queue service unavailable");
 
+        public Task SendLaterAsync<T>(string queueName, T message, TimeSpan visibilityDelay, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("queue service unavailable");
+
         public Task SendJsonAsync(string queueName, BinaryData json, CancellationToken cancellationToken) =>
             throw new InvalidOperationException("queue service unavailable");
     }

@@ -90,6 +90,9 @@ public sealed class RecordingQueueSender : IQueueSender
         return Task.CompletedTask;
     }
 
+    public Task SendLaterAsync<T>(string queueName, T message, TimeSpan visibilityDelay, CancellationToken cancellationToken) =>
+        SendAsync(queueName, message, cancellationToken);
+
     public Task SendJsonAsync(string queueName, BinaryData json, CancellationToken cancellationToken)
     {
         Sent.Enqueue((queueName, json.ToArray()));

@@ -4,7 +4,7 @@ using System.Text.Json;
 using Nms.Testing;
 using Nms.Tests.Infrastructure;
 
-namespace Nms.Tests.Console;
+namespace Nms.Tests.OperatorConsole;
 
 /// <summary>
 /// One app on the local host (real PostgreSQL, Azurite, the published snmp plugin, the scheduler

@@ -2,9 +2,11 @@ using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Playwright;
+using Nms.Testing;
+using Nms.Tests.Infrastructure;
 using static Microsoft.Playwright.Assertions;
 
-namespace Nms.Tests.Console;
+namespace Nms.Tests.OperatorConsole;
 
 /// <summary>
 /// The operator console in headless Chromium against the real app: sign-in, roles, write-only
@@ -19,7 +21,9 @@ public sealed class ConsoleFlowTests(ConsoleFixture fixture) : IClassFixture<Con
     {
         var page = console.Page;
         await console.OpenAsync(fixture.App);
-        await page.GetByLabel("API key").FillAsync("nms_000000000000_" + new string('0', 64));
+        var wrong = "nms_000000000000_" + new string('0', 64);
+        console.KeysUsed.Enqueue(wrong);
+        await page.GetByLabel("API key").FillAsync(wrong);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
 
         await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("unknown or revoked");
@@ -132,7 +136,7 @@ public sealed class ConsoleFlowTests(ConsoleFixture fixture) : IClassFixture<Con
         await form.GetByLabel("Target").FillAsync(fixture.Subnet);
         await form.GetByLabel("Port").FillAsync(fixture.AgentPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await form.Locator($"input[name=credential_profile_ids][value='{fixture.CredentialId}']").CheckAsync();
-        await form.GetByLabel("Timeout (ms)").FillAsync("500");
+        await form.GetByLabel("Timeout (ms)").FillAsync("1500");
         await form.GetByLabel("Poll interval of found devices (s)").FillAsync("10");
         await form.GetByRole(AriaRole.Button, new() { Name = "Create" }).ClickAsync();
         await page.Locator($"button[data-run-profile='{profile}']").ClickAsync();
@@ -221,7 +225,28 @@ public sealed class ConsoleFlowTests(ConsoleFixture fixture) : IClassFixture<Con
         await TestAppWaits.UntilAsync(() => metricRequests.Any(u => Query(u, "name") == "sys_uptime_seconds"), "a 24 h chart request");
         var width = await uptime.Locator(".u-over").EvaluateAsync<double>("e => e.getBoundingClientRect().width");
         var step = Seconds(Query(metricRequests.First(u => Query(u, "name") == "sys_uptime_seconds"), "step"));
-        Assert.InRange(step, 86_400 / width, 2 * 86_400 / width + 1);
+        Assert.InRange(step, 86_400 / width, 5 * 86_400 / width);
+        Assert.Contains(step, TierSteps);
+
+        // 30 d: the 1-hour rollups answer (a step of whole hours), no raw sample reaches the browser.
+        var monthAnswers = new ConcurrentQueue<Task<string>>();
+        page.Response += (_, response) =>
+        {
+            var uri = new Uri(response.Url);
+            if (uri.AbsolutePath.EndsWith("/metrics", StringComparison.Ordinal) && Query(uri, "name") == "sys_uptime_seconds"
+                && (DateTimeOffset.Parse(Query(uri, "to")!, System.Globalization.CultureInfo.InvariantCulture) - DateTimeOffset.Parse(Query(uri, "from")!, System.Globalization.CultureInfo.InvariantCulture)).TotalDays > 29)
+            {
+                monthAnswers.Enqueue(response.TextAsync());
+            }
+        };
+        await page.Locator("button[data-range='30d']").ClickAsync();
+        await Expect(page.Locator("button.range.current[data-range='30d']")).ToBeVisibleAsync();
+        await TestAppWaits.UntilAsync(() => monthAnswers.TryPeek(out var first) && first.IsCompleted, "the 30 d uptime answer");
+        var month = JsonDocument.Parse(await monthAnswers.First()).RootElement;
+        Assert.Equal("1h", month.GetProperty("tier").GetString());
+        Assert.Equal(0, month.GetProperty("step_seconds").GetInt32() % 3600);
+        await page.Locator("button[data-range='24h']").ClickAsync();
+        await Expect(page.Locator("button.range.current[data-range='24h']")).ToBeVisibleAsync();
 
         // Dragging across a chart asks for the dragged span only, at a finer step.
         metricRequests.Clear();
@@ -240,8 +265,140 @@ public sealed class ConsoleFlowTests(ConsoleFixture fixture) : IClassFixture<Con
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Reset zoom" }).ClickAsync();
         await page.Locator("button[data-range='1h']").ClickAsync();
-        await ConsoleScreenshots.SaveDevicePageAsync(page);
+        var screenshot = await ConsoleScreenshots.SaveDevicePageAsync(page);
+        Assert.True(new FileInfo(screenshot).Length > 10_000, $"the device page screenshot {screenshot} was written");
     });
+
+    /// <summary>The steps the console may ask for: each served from one tier of the store (console/src/charts.ts).</summary>
+    private static readonly double[] TierSteps = [10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
+
+    [Fact]
+    public Task Operator_adds_a_device_pages_filters_and_bulk_deactivates_reactivates_and_deletes_after_confirming() => fixture.Browser.RunAsync(nameof(Operator_adds_a_device_pages_filters_and_bulk_deactivates_reactivates_and_deletes_after_confirming), async console =>
+    {
+        var page = console.Page;
+        var tag = "bulk-" + Guid.NewGuid().ToString("N")[..8];
+        var port = FreePort.Udp();
+
+        // One device through the form, 52 more through the API: 53 match, a page holds 50.
+        await console.SignInAsync(fixture.App, fixture.OperatorKey, "operator");
+        await console.GoAsync("#/devices");
+        await page.GetByText("Add a device").ClickAsync();
+        var form = page.GetByRole(AriaRole.Form, new() { Name = "Add a device" });
+        await form.GetByLabel("IP address").FillAsync(fixture.Host(10));
+        await form.GetByLabel("Port").FillAsync(port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await form.GetByLabel("Hostname").FillAsync($"{tag}-00");
+        await form.GetByLabel("Poll interval (s)").FillAsync("3600");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Add device" }).ClickAsync();
+        await Expect(page.GetByText(new System.Text.RegularExpressions.Regex("^Added device \\d+"))).ToBeVisibleAsync();
+        for (var n = 1; n <= 52; n++)
+        {
+            using var added = await fixture.App.Client.PostAsJsonAsync("devices", new { ip = fixture.Host(10), port = port + n, plugin = "snmp", hostname = $"{tag}-{n:D2}", poll_interval_seconds = 3600 });
+            Assert.Equal(System.Net.HttpStatusCode.Created, added.StatusCode);
+        }
+
+        var rows = page.Locator("#device-list tbody tr");
+        await page.GetByRole(AriaRole.Searchbox, new() { Name = "Search devices" }).FillAsync(tag);
+        await Expect(rows).ToHaveCountAsync(50);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Next" }).ClickAsync();
+        await Expect(page.Locator(".page-no")).ToHaveTextAsync("page 2");
+        await Expect(rows).ToHaveCountAsync(3);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Previous" }).ClickAsync();
+        await Expect(rows).ToHaveCountAsync(50);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Next" }).ClickAsync();
+        await Expect(rows).ToHaveCountAsync(3);
+
+        // Bulk deactivate after confirming; the status filter then finds exactly those.
+        await page.GetByLabel("Select all on this page").CheckAsync();
+        await page.Locator(".bulk").GetByRole(AriaRole.Button, new() { Name = "Deactivate" }).ClickAsync();
+        await page.Locator("dialog.confirm [data-confirm=yes]").ClickAsync();
+        await Expect(page.GetByText("deactivate: 3 devices done.")).ToBeVisibleAsync();
+        await page.Locator(".filters select[name=status]").SelectOptionAsync("inactive");
+        await Expect(rows).ToHaveCountAsync(3);
+        await Expect(rows.Locator(".badge.inactive")).ToHaveCountAsync(3);
+        await page.Locator(".filters select[name=plugin]").SelectOptionAsync("ssh");
+        await Expect(page.GetByText("No devices match.")).ToBeVisibleAsync();
+        await page.Locator(".filters select[name=plugin]").SelectOptionAsync("");
+
+        await page.GetByLabel("Select all on this page").CheckAsync();
+        await page.Locator(".bulk").GetByRole(AriaRole.Button, new() { Name = "Reactivate" }).ClickAsync();
+        await page.Locator("dialog.confirm [data-confirm=yes]").ClickAsync();
+        await Expect(page.GetByText("reactivate: 3 devices done.")).ToBeVisibleAsync();
+        await Expect(page.GetByText("No devices match.")).ToBeVisibleAsync();
+
+        // Delete: cancelling keeps them, confirming removes them.
+        await page.Locator(".filters select[name=status]").SelectOptionAsync("active");
+        await Expect(rows).ToHaveCountAsync(50);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Next" }).ClickAsync();
+        await Expect(rows).ToHaveCountAsync(3);
+        await page.GetByLabel("Select all on this page").CheckAsync();
+        await page.Locator(".bulk").GetByRole(AriaRole.Button, new() { Name = "Delete" }).ClickAsync();
+        await page.Locator("dialog.confirm").GetByRole(AriaRole.Button, new() { Name = "Cancel" }).ClickAsync();
+        await Expect(page.Locator("dialog.confirm")).ToHaveCountAsync(0);
+        await Expect(rows).ToHaveCountAsync(3);
+        await page.Locator(".bulk").GetByRole(AriaRole.Button, new() { Name = "Delete" }).ClickAsync();
+        await page.Locator("dialog.confirm [data-confirm=yes]").ClickAsync();
+        await Expect(page.GetByText("delete: 3 devices done.")).ToBeVisibleAsync();
+        var left = await fixture.App.Client.GetFromJsonAsync<JsonElement>($"devices?q={tag}&limit=100");
+        Assert.Equal(50, left.GetProperty("items").GetArrayLength());
+    });
+
+    [Fact]
+    public Task Admin_creates_a_key_shown_once_with_a_copy_button_and_revokes_it() => fixture.Browser.RunAsync(nameof(Admin_creates_a_key_shown_once_with_a_copy_button_and_revokes_it), async console =>
+    {
+        var page = console.Page;
+        await page.Context.GrantPermissionsAsync(["clipboard-read", "clipboard-write"]);
+        var name = "ui-key-" + Guid.NewGuid().ToString("N")[..8];
+
+        await console.SignInAsync(fixture.App, fixture.App.AdminKey, "admin");
+        await console.GoAsync("#/keys");
+        var form = page.GetByRole(AriaRole.Form, new() { Name = "New API key" });
+        await form.GetByLabel("Name").FillAsync(name);
+        await form.Locator("select[name=role]").SelectOptionAsync("reader");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Create key" }).ClickAsync();
+        var shown = page.Locator("[data-new-key]");
+        await Expect(shown).ToBeVisibleAsync();
+        var key = (await shown.TextContentAsync())!;
+        console.KeysUsed.Enqueue(key);
+        await page.Locator("#new-key").GetByRole(AriaRole.Button, new() { Name = "Copy" }).ClickAsync();
+        await Expect(page.Locator("#new-key")).ToContainTextAsync("Copied.");
+        Assert.Equal(key, await page.EvaluateAsync<string>("() => navigator.clipboard.readText()"));
+        using (var reader = fixture.App.CreateClient(key))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await reader.GetAsync("me")).StatusCode);
+        }
+
+        // Shown once: gone after "Done" and never listed; revoking it (after confirming) refuses it.
+        await page.Locator("#new-key").GetByRole(AriaRole.Button, new() { Name = "Done" }).ClickAsync();
+        await Expect(page.Locator("[data-new-key]")).ToHaveCountAsync(0);
+        Assert.DoesNotContain(key, await page.ContentAsync(), StringComparison.Ordinal);
+        await page.Locator("#api-keys tr", new() { HasText = name }).GetByRole(AriaRole.Button, new() { Name = "Revoke" }).ClickAsync();
+        await page.Locator("dialog.confirm [data-confirm=yes]").ClickAsync();
+        await Expect(page.GetByText($"Revoked {name}.")).ToBeVisibleAsync();
+        using var revoked = fixture.App.CreateClient(key);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await revoked.GetAsync("me")).StatusCode);
+    });
+
+    [Fact]
+    public async Task Failing_browser_test_leaves_a_screenshot_and_the_console_log_in_the_artifacts_folder()
+    {
+        var marker = "console-log-marker-" + Guid.NewGuid().ToString("N");
+        var failure = await Assert.ThrowsAsync<Xunit.Sdk.XunitException>(() => fixture.Browser.RunAsync("evidence-check", async console =>
+        {
+            await console.OpenAsync(fixture.App);
+            await console.Page.EvaluateAsync("m => console.error(m)", marker);
+            await TestApp.EventuallyAsync(() => Task.FromResult(console.Log.Any(l => l.Contains(marker, StringComparison.Ordinal))), "the console message", TimeSpan.FromSeconds(10));
+            throw new InvalidOperationException("deliberate failure");
+        }));
+
+        var stem = System.Text.RegularExpressions.Regex.Match(failure.Message, "Browser evidence: (.+)\\.png and").Groups[1].Value;
+        Assert.StartsWith(ConsoleBrowser.ArtifactsDirectory, stem, StringComparison.Ordinal);
+        Assert.True(new FileInfo(stem + ".png").Length > 1000, "a screenshot was saved");
+        var log = await File.ReadAllTextAsync(stem + ".console.log");
+        Assert.Contains(marker, log, StringComparison.Ordinal);
+        Assert.Contains("deliberate failure", log, StringComparison.Ordinal);
+        File.Delete(stem + ".png");
+        File.Delete(stem + ".console.log");
+    }
 
     private static string? Query(Uri uri, string name) => System.Web.HttpUtility.ParseQueryString(uri.Query)[name];
 

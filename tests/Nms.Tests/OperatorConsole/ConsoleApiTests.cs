@@ -3,10 +3,10 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Nms.Functions.Console;
+using Nms.Functions.OperatorConsole;
 using Nms.Tests.Infrastructure;
 
-namespace Nms.Tests.Console;
+namespace Nms.Tests.OperatorConsole;
 
 /// <summary>
 /// What the console adds to the app, over real HTTP: its static files with their headers and size

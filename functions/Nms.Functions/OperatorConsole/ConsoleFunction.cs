@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Nms.Core.Api;
 
-namespace Nms.Functions.Console;
+namespace Nms.Functions.OperatorConsole;
 
 /// <summary>
 /// GET /api/console/…: the operator console's static files, served by the app itself under both

@@ -1,7 +1,7 @@
 using System.Collections.Frozen;
 using System.Security.Cryptography;
 
-namespace Nms.Functions.Console;
+namespace Nms.Functions.OperatorConsole;
 
 /// <summary>One built file of the console, held in memory with its validator.</summary>
 public sealed record ConsoleAsset(string Path, byte[] Content, string ContentType, string ETag);

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Playwright;
 using Nms.Tests.Infrastructure;
 
-namespace Nms.Tests.Console;
+namespace Nms.Tests.OperatorConsole;
 
 /// <summary>
 /// Debian's headless Chromium driven by Playwright's own node driver (inside the NuGet package):
@@ -56,15 +56,36 @@ public sealed class ConsoleBrowser : IAsyncDisposable
         page.Console += (_, message) => log.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} {message.Type}: {message.Text}");
         page.PageError += (_, error) => log.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} pageerror: {error}");
         page.RequestFailed += (_, request) => log.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} requestfailed: {request.Method} {request.Url} {request.Failure}");
+        var urls = new ConcurrentQueue<string>();
+        page.Request += (_, request) =>
+        {
+            urls.Enqueue(request.Url);
+            if (request.Headers.TryGetValue("referer", out var referer))
+            {
+                urls.Enqueue(referer);
+            }
+        };
         var consolePage = new ConsolePage(page, log);
         try
         {
             await test(consolePage);
+            NeverInAUrl(consolePage.KeysUsed, urls.Append(page.Url));
         }
         catch (Exception failure)
         {
             var saved = await SaveEvidenceAsync(testName, page, log, failure);
             throw new Xunit.Sdk.XunitException($"{failure.Message}\nBrowser evidence: {saved}.png and {saved}.console.log\n{failure}");
+        }
+    }
+
+    /// <summary>Every test checks this: no key it signed in with was in a request URL, a Referer or the page's address.</summary>
+    private static void NeverInAUrl(IEnumerable<string> keys, IEnumerable<string> urls)
+    {
+        var all = urls.ToList();
+        foreach (var key in keys)
+        {
+            var leaked = all.FirstOrDefault(u => u.Contains(key, StringComparison.Ordinal) || u.Contains(Uri.EscapeDataString(key), StringComparison.Ordinal));
+            Assert.True(leaked is null, $"the API key was in a URL: {leaked}");
         }
     }
 
@@ -99,6 +120,9 @@ public sealed class ConsolePage(IPage page, ConcurrentQueue<string> log)
 
     public IReadOnlyCollection<string> Log => log;
 
+    /// <summary>The keys this page signed in with (none of them may ever be in a URL).</summary>
+    public ConcurrentQueue<string> KeysUsed { get; } = new();
+
     public async Task OpenAsync(TestApp app, string hash = "")
     {
         await Page.GotoAsync(new Uri(app.BaseAddress, "console/").ToString() + hash);
@@ -107,6 +131,7 @@ public sealed class ConsolePage(IPage page, ConcurrentQueue<string> log)
     /// <summary>Signs in through the form and waits for the signed-in header.</summary>
     public async Task SignInAsync(TestApp app, string key, string expectedRole)
     {
+        KeysUsed.Enqueue(key);
         await OpenAsync(app);
         await Page.GetByLabel("API key").FillAsync(key);
         await Page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();

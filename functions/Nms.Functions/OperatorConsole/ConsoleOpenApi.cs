@@ -1,7 +1,7 @@
 using Nms.Functions.OpenApi;
 using static Nms.Functions.OpenApi.OpenApiBuilder;
 
-namespace Nms.Functions.Console;
+namespace Nms.Functions.OperatorConsole;
 
 /// <summary>The console's static files in /api/openapi.json: anonymous, not JSON.</summary>
 internal sealed class ConsoleOpenApi : IOpenApiPaths
