@@ -85,7 +85,7 @@ public static class AlertingBench
     {
         string[] statements =
         [
-            "SELECT nms_ensure_range_partition('metric_samples', 'ts', interval '1 day', now() - g * interval '1 day') FROM generate_series(0, 1) AS g",
+            "SELECT nms_ensure_range_partition('metric_polls', 'ts', interval '1 day', now() - g * interval '1 day') FROM generate_series(0, 1) AS g",
             "INSERT INTO device_tags (device_id, key, value) SELECT id, 'site', CASE WHEN id % 2 = 0 THEN 'ams1' ELSE 'fra1' END FROM devices",
             """
             INSERT INTO metric_series (device_id, name, labels, kind, counter_bits, first_seen_at, last_seen_at)
@@ -95,11 +95,12 @@ public static class AlertingBench
             FROM devices d CROSS JOIN generate_series(1, 2) AS i
             """,
             """
-            INSERT INTO metric_samples (device_id, series_id, ts, value)
-            SELECT s.device_id, s.id, now() - m * interval '1 minute',
-                   CASE WHEN s.kind = 'gauge' THEN CASE WHEN s.device_id % 50 = 3 THEN 95 ELSE 20 + (s.device_id + m) % 30 END
-                        ELSE (180 - m) * 60 * CASE WHEN s.device_id % 100 = 4 THEN 5e6 ELSE 1e4 END END
+            INSERT INTO metric_polls (device_id, ts, series_ids, series_values)
+            SELECT s.device_id, now() - m * interval '1 minute', array_agg(s.id ORDER BY s.id),
+                   array_agg(CASE WHEN s.kind = 'gauge' THEN CASE WHEN s.device_id % 50 = 3 THEN 95 ELSE 20 + (s.device_id + m) % 30 END
+                                  ELSE (180 - m) * 60 * CASE WHEN s.device_id % 100 = 4 THEN 5e6 ELSE 1e4 END END::float8 ORDER BY s.id)
             FROM metric_series s CROSS JOIN generate_series(0, 179) AS m
+            GROUP BY s.device_id, m
             """,
             "ANALYZE",
         ];

@@ -56,8 +56,11 @@ internal static class IngestBench
 
         var oldCsv = await CsvAsync(samples.Select(x => string.Create(CultureInfo.InvariantCulture,
             $"{x.DeviceId},{x.Name},\"{LabelsCsv(x)}\",{x.Value:R},{x.Ts.UtcDateTime:yyyy-MM-dd HH:mm:ss.ffffff}+00")));
-        var newCsv = await CsvAsync(samples.Select((x, i) => string.Create(CultureInfo.InvariantCulture,
+        var hot050Csv = await CsvAsync(samples.Select((x, i) => string.Create(CultureInfo.InvariantCulture,
             $"{x.DeviceId},{seriesIds[i]},{x.Ts.UtcDateTime:yyyy-MM-dd HH:mm:ss.ffffff}+00,{x.Value:R}")));
+        var newCsv = await CsvAsync(samples.Select((x, i) => (Sample: x, Id: seriesIds[i])).GroupBy(x => (x.Sample.DeviceId, x.Sample.Ts)).Select(poll => string.Create(CultureInfo.InvariantCulture,
+            $"{poll.Key.DeviceId},{poll.Key.Ts.UtcDateTime:yyyy-MM-dd HH:mm:ss.ffffff}+00,\"{{{string.Join(',', poll.Select(x => x.Id))}}}\",\"{{{string.Join(',', poll.Select(x => x.Sample.Value.ToString("R", CultureInfo.InvariantCulture)))}}}\"")));
+        await MetricsStoreBench.ExecAsync(dataSource.Api, Hot050Table);
         try
         {
             var runs = new Dictionary<string, List<TimeSpan>>();
@@ -74,7 +77,8 @@ internal static class IngestBench
             for (var round = 0; round < rounds; round++)
             {
                 await Measure("old raw", () => TimeRawCopyAsync(db.ConnectionString, oldCsv, "metrics (device_id, name, labels, value, ts)"));
-                await Measure("new raw", () => TimeRawCopyAsync(db.ConnectionString, newCsv, "metric_samples (device_id, series_id, ts, value)"));
+                await Measure("050 raw", () => TimeRawCopyAsync(db.ConnectionString, hot050Csv, "bench_hot_050 (device_id, series_id, ts, value)"));
+                await Measure("new raw", () => TimeRawCopyAsync(db.ConnectionString, newCsv, "metric_polls (device_id, ts, series_ids, series_values)"));
                 foreach (var c in concurrencies)
                 {
                     await Measure($"old async {c}", () => TimeAsync(legacyAsync.WriteAsync, Fresh(batches), c));
@@ -96,7 +100,8 @@ internal static class IngestBench
                 Line($"today's writer, {c} at once, synchronous row writes (as in 2838a75)", $"old sync {c}", "old raw");
             }
 
-            Line("v2 `metric_samples`: psql \\copy", "new raw");
+            Line("050's hot table (one row per sample, its two indexes): psql \\copy", "050 raw");
+            Line("v2 `metric_polls` (one row per poll, 052): psql \\copy", "new raw");
             foreach (var c in concurrencies)
             {
                 Line($"v2 writer, {c} at once (series ids cached)", $"new writer {c}", "new raw");
@@ -106,10 +111,18 @@ internal static class IngestBench
         {
             File.Delete(oldCsv);
             File.Delete(newCsv);
+            File.Delete(hot050Csv);
         }
 
         return 0;
     }
+
+    /// <summary>The hot table as 050 made it (one row per sample), to COPY the same samples into beside 052's.</summary>
+    internal const string Hot050Table = """
+        CREATE TABLE bench_hot_050 (device_id bigint NOT NULL, series_id bigint NOT NULL, ts timestamptz NOT NULL, value double precision NOT NULL);
+        CREATE INDEX ON bench_hot_050 (device_id, series_id, ts);
+        CREATE INDEX ON bench_hot_050 USING brin (ts);
+        """;
 
     private static List<MetricsBatchMessage> Fresh(IEnumerable<MetricsBatchMessage> batches) => batches.Select(b => b with { BatchId = Guid.NewGuid() }).ToList();
 
@@ -191,7 +204,7 @@ internal static class IngestBench
 
     private static async Task TruncateAsync(NmsDataSources data)
     {
-        await using var command = data.Api.CreateCommand("TRUNCATE metrics, metric_samples, metric_batches");
+        await using var command = data.Api.CreateCommand("TRUNCATE metrics, metric_polls, metric_batches, bench_hot_050");
         await command.ExecuteNonQueryAsync();
         await using var vacuum = data.Api.CreateCommand("CHECKPOINT");
         await vacuum.ExecuteNonQueryAsync();

@@ -48,7 +48,8 @@ internal static class MetricsStoreBench
         await ExecAsync(data.Api, "VACUUM ANALYZE");
 
         var old = await BytesAsync(data.Api, "metrics");
-        var hot = await BytesAsync(data.Api, "metric_samples");
+        var hot = await BytesAsync(data.Api, "metric_polls", "metric_samples");
+        var hot050 = await Hot050BytesAsync(data.Api, end.AddDays(-1));
         var arrays = await ArrayBlocksBytesAsync(data.Api, TimeSpan.FromMinutes(metricsOptions.CompactionWindowMinutes));
 
         // Compaction: this process's CPU plus that of the PostgreSQL backends it used (their whole life).
@@ -64,7 +65,7 @@ internal static class MetricsStoreBench
 
         var blocks = await BytesAsync(data.Api, "metric_blocks");
         var times = await BytesAsync(data.Api, "metric_block_times");
-        var hotAfter = await BytesAsync(data.Api, "metric_samples");
+        var hotAfter = await BytesAsync(data.Api, "metric_polls", "metric_samples");
         var rollups5m = await BytesAsync(data.Api, "metric_rollups_5m");
         var rollups1h = await BytesAsync(data.Api, "metric_rollups_1h");
         var series = await BytesAsync(data.Api, "metric_series");
@@ -73,7 +74,8 @@ internal static class MetricsStoreBench
         Console.WriteLine("| store / tier | rows | on disk (indexes included) | bytes per sample |");
         Console.WriteLine("| --- | --- | --- | --- |");
         Row("today: metrics (one row per sample)", old, old.Rows);
-        Row("v2 hot table metric_samples (before compaction)", hot, hot.Rows);
+        Row("050's hot table, one row per sample (the last day's samples)", hot050, hot050.Rows);
+        Row("v2 hot table metric_polls, one row per poll (052; before compaction)", hot, hot.Rows);
         Row("v2 blocks, Gorilla (C#): values", blocks, compacted.Samples);
         Row("v2 blocks: timestamps shared by a device's series", times, compacted.Samples);
         Row("v2 compacted total (blocks + shared timestamps)", (blocks.Rows, blocks.Bytes + times.Bytes), compacted.Samples);
@@ -192,8 +194,8 @@ internal static class MetricsStoreBench
         }
     }
 
-    /// <summary>Rows and bytes (heap, TOAST and indexes) of a table and all its partitions.</summary>
-    private static async Task<(long Rows, long Bytes)> BytesAsync(NpgsqlDataSource api, string table)
+    /// <summary>Samples (rows of <paramref name="countIn"/>, default the table) and bytes (heap, TOAST and indexes) of a table and all its partitions.</summary>
+    private static async Task<(long Rows, long Bytes)> BytesAsync(NpgsqlDataSource api, string table, string? countIn = null)
     {
         await using var command = api.CreateCommand("""
             SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint
@@ -202,8 +204,22 @@ internal static class MetricsStoreBench
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = table });
         var bytes = (long)(await command.ExecuteScalarAsync())!;
-        await using var count = api.CreateCommand($"SELECT count(*) FROM {table}");
+        await using var count = api.CreateCommand($"SELECT count(*) FROM {countIn ?? table}");
         return ((long)(await count.ExecuteScalarAsync())!, bytes);
+    }
+
+    /// <summary>The old hot layout (050: one row per sample, its two indexes) filled with the samples since <paramref name="since"/>, in time order.</summary>
+    private static async Task<(long Rows, long Bytes)> Hot050BytesAsync(NpgsqlDataSource api, DateTimeOffset since)
+    {
+        await ExecAsync(api, IngestBench.Hot050Table);
+        await using var fill = api.CreateCommand("INSERT INTO bench_hot_050 SELECT device_id, series_id, ts, value FROM metric_samples WHERE ts >= $1 ORDER BY ts, device_id, series_id");
+        fill.Parameters.Add(new NpgsqlParameter { Value = since.UtcDateTime });
+        fill.CommandTimeout = 0;
+        await fill.ExecuteNonQueryAsync();
+        await ExecAsync(api, "VACUUM ANALYZE bench_hot_050");
+        var size = await BytesAsync(api, "bench_hot_050");
+        await ExecAsync(api, "DROP TABLE bench_hot_050");
+        return size;
     }
 
     /// <summary>The measured alternative: the same windows as PostgreSQL arrays in a TOASTed, lz4-compressed row.</summary>
@@ -323,9 +339,11 @@ internal static class MetricsStoreBench
                 FROM generate_series(1, $4) d CROSS JOIN bench_shape s
                 ORDER BY 1, s.no
                 """, $"""
-                INSERT INTO metric_samples (device_id, series_id, ts, value)
-                SELECT g.device_id, m.id, g.ts, g.value
+                INSERT INTO metric_polls (device_id, ts, series_ids, series_values)
+                SELECT g.device_id, g.ts, array_agg(m.id ORDER BY g.no), array_agg(g.value ORDER BY g.no)
                 FROM ({SamplesSql}) g JOIN metric_series m ON m.device_id = g.device_id AND m.name = g.name AND m.labels = g.labels
+                GROUP BY g.device_id, g.ts
+                ORDER BY g.ts, g.device_id
                 """);
         }
 

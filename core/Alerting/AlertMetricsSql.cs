@@ -3,12 +3,13 @@ namespace Nms.Core.Alerting;
 /// <summary>
 /// Every statement of alerting that reads metrics, in one place so it can be retargeted.
 /// They read the metrics store v2 (CONTRACTS.md, owned by core/Metrics): <c>metric_series</c> for names
-/// and labels, the hot table <c>metric_samples</c> for values, and <c>nms_counter_delta</c> for
+/// and labels, the hot table <c>metric_polls</c> (one row per device and poll time, series ids and values
+/// as arrays; 052_metric_polls.sql) for values, and <c>nms_counter_delta</c> for
 /// reset-aware counter increases. Windows never exceed 3 hours: the part v2 guarantees to keep hot.
 /// Each observation statement returns (rule_id, device_id, labels::text, value, firing, recovered, reason)
 /// only for series whose condition holds or that have an open alert, so a healthy fleet costs no rows.
 /// Samples are read per (rule, device in scope) through the series' unique (device_id, name, labels)
-/// index and the hot table's (device_id, series_id, ts) index (the LATERAL joins), so the cost
+/// index and the hot table's (device_id, ts) index (the LATERAL joins), so the cost
 /// follows devices × rules, not how much history the table holds.
 /// </summary>
 internal static class AlertMetricsSql
@@ -27,9 +28,10 @@ internal static class AlertMetricsSql
             CROSS JOIN LATERAL (
                 SELECT s.labels, s.counter_bits, p.ts, p.value
                 FROM metric_series s
-                JOIN metric_samples p ON p.device_id = s.device_id AND p.series_id = s.id
+                JOIN metric_polls h ON h.device_id = s.device_id
+                CROSS JOIN LATERAL (SELECT h.ts, h.series_values[array_position(h.series_ids, s.id)] AS value) AS p
                 WHERE s.device_id = d.id AND s.name = r.metric AND s.labels @> r.labels
-                  AND p.ts > $1 - make_interval(secs => r.window_seconds) AND p.ts <= $1
+                  AND h.ts > $1 - make_interval(secs => r.window_seconds) AND h.ts <= $1 AND p.value IS NOT NULL
                 OFFSET 0 -- keeps the subquery per (rule, device): an index range scan each, never a scan of the table
             ) AS m
         ), deltas AS (
@@ -71,9 +73,10 @@ internal static class AlertMetricsSql
             CROSS JOIN LATERAL (
                 SELECT s.name, s.labels, p.ts, p.value
                 FROM metric_series s
-                JOIN metric_samples p ON p.device_id = s.device_id AND p.series_id = s.id
+                JOIN metric_polls h ON h.device_id = s.device_id
+                CROSS JOIN LATERAL (SELECT h.ts, h.series_values[array_position(h.series_ids, s.id)] AS value) AS p
                 WHERE s.device_id = d.id AND s.name IN ('if_oper_status', 'if_admin_status') AND s.labels @> r.labels
-                  AND p.ts > $1 - make_interval(secs => r.window_seconds) AND p.ts <= $1
+                  AND h.ts > $1 - make_interval(secs => r.window_seconds) AND h.ts <= $1 AND p.value IS NOT NULL
                 OFFSET 0
             ) AS m
             ORDER BY r.id, d.id, m.name, m.labels, m.ts DESC

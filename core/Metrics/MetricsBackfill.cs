@@ -7,44 +7,31 @@ using Npgsql;
 namespace Nms.Core.Metrics;
 
 /// <summary>
-/// Moves the old store's <c>metrics</c> rows into the v2 store (series dictionary + hot table), one
-/// old partition at a time, <see cref="MetricsOptions.BackfillBatchSize"/> rows per transaction: each
-/// statement deletes the rows it writes anew, so nothing is lost or copied twice and a restart resumes.
-/// Emptied partitions are dropped. Compaction then turns the moved samples into blocks and rollups.
+/// Moves rows of earlier layouts into the hot table <c>metric_polls</c>, one old partition at a time,
+/// <see cref="MetricsOptions.BackfillBatchSize"/> rows per transaction: each statement deletes the rows
+/// it writes anew, so nothing is lost or copied twice and a restart resumes. Emptied partitions are
+/// dropped. Two sources, in this order: the one-row-per-sample hot table of 050 (renamed
+/// <c>metric_samples_050</c> by 052, dropped once empty), then the old store's <c>metrics</c> rows (into
+/// the series dictionary too). Compaction then turns the moved samples into blocks and rollups.
 /// </summary>
 public sealed partial class MetricsBackfill(MetricsOptions options, ILogger<MetricsBackfill> logger) : IDataMigration
 {
+    private static readonly Source OldHotTable = new(MetricsSql.HotPartitions050, MetricsSql.MoveHotRows050, "metric_samples_p", "(none: the whole table goes)");
+    private static readonly Source OldStore = new(MetricsSql.OldPartitions, MetricsSql.MoveOldRows, "metrics_p", "metrics_default");
+
     public string Name => "metrics v2 backfill";
 
     public Task RunAsync(NpgsqlConnection connection, CancellationToken cancellationToken) => RunAsync(connection, int.MaxValue, cancellationToken);
 
-    /// <summary>At most <paramref name="maxBatches"/> batches (a test stops it halfway); returns the rows moved.</summary>
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA2100", Justification = "The partition name comes from pg_class and is quoted.")]
+    /// <summary>At most <paramref name="maxBatches"/> batches (a test stops it halfway); returns the samples moved.</summary>
     public async Task<long> RunAsync(NpgsqlConnection connection, int maxBatches, CancellationToken cancellationToken)
     {
-        long moved = 0;
-        var batches = 0;
-        foreach (var partition in await OldPartitionsAsync(connection, cancellationToken))
+        var budget = new Budget(maxBatches);
+        var moved = await MoveAsync(connection, OldHotTable, budget, cancellationToken);
+        if (!budget.Spent)
         {
-            await EnsureHotPartitionAsync(connection, partition, cancellationToken);
-            int rows;
-            do
-            {
-                if (batches++ == maxBatches)
-                {
-                    return moved;
-                }
-
-                rows = await MoveBatchAsync(connection, partition, cancellationToken);
-                moved += rows;
-            }
-            while (rows > 0);
-
-            if (partition != "metrics_default")
-            {
-                await using var drop = new NpgsqlCommand($"DROP TABLE {Quote(partition)}", connection);
-                await drop.ExecuteNonQueryAsync(cancellationToken);
-            }
+            await DropEmptyOldHotTableAsync(connection, cancellationToken);
+            moved += await MoveAsync(connection, OldStore, budget, cancellationToken);
         }
 
         if (moved > 0)
@@ -55,9 +42,46 @@ public sealed partial class MetricsBackfill(MetricsOptions options, ILogger<Metr
         return moved;
     }
 
-    private static async Task<List<string>> OldPartitionsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA2100", Justification = "The partition name comes from pg_class and is quoted.")]
+    private async Task<long> MoveAsync(NpgsqlConnection connection, Source source, Budget budget, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(MetricsSql.OldPartitions, connection);
+        long moved = 0;
+        foreach (var partition in await PartitionsAsync(connection, source.PartitionsSql, cancellationToken))
+        {
+            await EnsureHotPartitionAsync(connection, partition, source.DayPrefix, cancellationToken);
+            int rows;
+            do
+            {
+                if (!budget.Take())
+                {
+                    return moved;
+                }
+
+                rows = await MoveBatchAsync(connection, source.MoveSql, partition, cancellationToken);
+                moved += rows;
+            }
+            while (rows > 0);
+
+            if (partition != source.KeptPartition)
+            {
+                await using var drop = new NpgsqlCommand($"DROP TABLE {Quote(partition)}", connection);
+                await drop.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+
+        return moved;
+    }
+
+    private static async Task DropEmptyOldHotTableAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var drop = new NpgsqlCommand("DROP TABLE IF EXISTS metric_samples_050", connection);
+        await drop.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA2100", Justification = "Only MetricsSql constants.")]
+    private static async Task<List<string>> PartitionsAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
         var names = new List<string>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -69,15 +93,15 @@ public sealed partial class MetricsBackfill(MetricsOptions options, ILogger<Metr
     }
 
     /// <summary>The old day's hot partition, so moved rows do not pile up in the default partition.</summary>
-    private static async Task EnsureHotPartitionAsync(NpgsqlConnection connection, string partition, CancellationToken cancellationToken)
+    private static async Task EnsureHotPartitionAsync(NpgsqlConnection connection, string partition, string dayPrefix, CancellationToken cancellationToken)
     {
-        if (!DateTime.TryParseExact(partition.Replace("metrics_p", "", StringComparison.Ordinal), "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var day))
+        if (!partition.StartsWith(dayPrefix, StringComparison.Ordinal) || !DateTime.TryParseExact(partition[dayPrefix.Length..], "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var day))
         {
             return;
         }
 
         await using var command = new NpgsqlCommand(MetricsSql.EnsurePartition, connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = "metric_samples" });
+        command.Parameters.Add(new NpgsqlParameter { Value = "metric_polls" });
         command.Parameters.Add(new NpgsqlParameter { Value = "ts" });
         command.Parameters.Add(new NpgsqlParameter { Value = TimeSpan.FromDays(1) });
         command.Parameters.Add(new NpgsqlParameter { Value = DateTime.SpecifyKind(day, DateTimeKind.Utc) });
@@ -85,15 +109,30 @@ public sealed partial class MetricsBackfill(MetricsOptions options, ILogger<Metr
     }
 
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA2100", Justification = "The partition name comes from pg_class and is quoted.")]
-    private async Task<int> MoveBatchAsync(NpgsqlConnection connection, string partition, CancellationToken cancellationToken)
+    private async Task<int> MoveBatchAsync(NpgsqlConnection connection, string moveSql, string partition, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(string.Format(CultureInfo.InvariantCulture, MetricsSql.MoveOldRows, Quote(partition)), connection);
+        await using var command = new NpgsqlCommand(string.Format(CultureInfo.InvariantCulture, moveSql, Quote(partition)), connection);
         command.Parameters.Add(new NpgsqlParameter { Value = Math.Max(1, options.BackfillBatchSize) });
-        return await command.ExecuteNonQueryAsync(cancellationToken);
+        return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>A layout to move from: its partitions, the move statement, day partitions' name prefix, and the partition kept (a default).</summary>
+    private sealed record Source(string PartitionsSql, string MoveSql, string DayPrefix, string KeptPartition);
+
+    /// <summary>Batches left for one run (a test stops it halfway).</summary>
+    private sealed class Budget(int batches)
+    {
+        public bool Spent { get; private set; }
+
+        public bool Take()
+        {
+            Spent |= batches-- <= 0;
+            return !Spent;
+        }
     }
 
     private static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Moved {Rows} rows of the old metrics table into the v2 store")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Moved {Rows} samples of earlier layouts into the hot table")]
     private partial void LogMoved(long rows);
 }

@@ -14,7 +14,7 @@ namespace Nms.Core.Metrics;
 /// One transaction per window and group of devices: the hot rows are deleted by the statement that
 /// reads them, so a failure anywhere rolls back to hot rows and no block, and a rerun finds nothing.
 /// Windows are taken once they closed <see cref="HotFor"/> ago: the newest 3 hours stay hot (CONTRACTS.md).
-/// Rows of a late batch for a compacted window are merged into its block by a later run.
+/// Rows of a late batch for a compacted window (up to raw retention late) are merged into its block by a later run.
 /// </summary>
 public sealed partial class MetricsCompactor(
     [FromKeyedServices(NmsDataSources.MetricsKey)] NpgsqlDataSource dataSource,
@@ -25,8 +25,13 @@ public sealed partial class MetricsCompactor(
 {
     public static readonly TimeSpan HotFor = TimeSpan.FromHours(3);
 
-    /// <summary>How far before the watermark late rows are looked for.</summary>
-    public static readonly TimeSpan StragglerLookback = TimeSpan.FromDays(1);
+    /// <summary>
+    /// How far before the watermark late rows are looked for: the whole raw retention, so a batch that
+    /// arrives days late is merged into its window's block (and rollups) instead of staying hot. Older
+    /// rows are in partitions retention drops. The BRIN index keeps the look cheap: compacted days' hot
+    /// partitions are empty.
+    /// </summary>
+    public TimeSpan StragglerLookback => TimeSpan.FromDays(Math.Max(1, options.RawRetentionDays));
 
     public TimeSpan Window => TimeSpan.FromMinutes(Math.Max(60, options.CompactionWindowMinutes));
 
@@ -152,14 +157,20 @@ public sealed partial class MetricsCompactor(
         await using var reader = await take.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            var id = reader.GetInt64(1);
-            if (!series.TryGetValue(id, out var points))
+            var device = reader.GetInt64(0);
+            var micros = MetricsTime.ToMicros(reader.GetDateTime(1));
+            var ids = reader.GetFieldValue<long[]>(2);
+            var values = reader.GetFieldValue<double[]>(3);
+            for (var i = 0; i < ids.Length; i++)
             {
-                points = new SeriesPoints(reader.GetInt64(0), id, []);
-                series[id] = points;
-            }
+                if (!series.TryGetValue(ids[i], out var points))
+                {
+                    points = new SeriesPoints(device, ids[i], []);
+                    series[ids[i]] = points;
+                }
 
-            points.Points.Add(new MetricsTime.Point(MetricsTime.ToMicros(reader.GetDateTime(2)), reader.GetDouble(3)));
+                points.Points.Add(new MetricsTime.Point(micros, values[i]));
+            }
         }
 
         return series;

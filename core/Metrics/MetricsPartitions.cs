@@ -20,7 +20,7 @@ public sealed partial class MetricsPartitions([FromKeyedServices(NmsDataSources.
 {
     private readonly ConcurrentDictionary<(string Table, DateTimeOffset Lower), Task> ensured = new();
 
-    public MetricsTier Hot { get; } = new("metric_samples", "ts", TimeSpan.FromDays(1), options.RawRetentionDays);
+    public MetricsTier Hot { get; } = new("metric_polls", "ts", TimeSpan.FromDays(1), options.RawRetentionDays);
     public MetricsTier Blocks { get; } = new("metric_blocks", "window_start", TimeSpan.FromDays(1), options.RawRetentionDays);
     public MetricsTier BlockTimes { get; } = new("metric_block_times", "window_start", TimeSpan.FromDays(1), options.RawRetentionDays);
     public MetricsTier Rollups5m { get; } = new("metric_rollups_5m", "bucket", TimeSpan.FromDays(7), options.Rollup5mRetentionDays);

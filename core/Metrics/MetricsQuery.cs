@@ -26,7 +26,7 @@ public sealed record SeriesListResponse(long DeviceId, bool Truncated, IReadOnly
 /// <summary>
 /// The metrics API's reads, on the API pool, across hot rows, compacted blocks and rollups. Stepped
 /// queries on a rollup tier read rollups up to compaction's watermark and raw samples after it.
-/// rate/increase: see <see cref="MetricsSql.RawIncrease"/> and docs in README (no extrapolation).
+/// rate/increase: see <see cref="MetricsCounter"/> and docs/metrics.md (no extrapolation).
 /// </summary>
 public sealed class MetricsQuery(NmsDataSources data, MetricsOptions options, TimeProvider time)
 {
@@ -41,11 +41,10 @@ public sealed class MetricsQuery(NmsDataSources data, MetricsOptions options, Ti
 
     public async Task<MetricsResponse> SeriesAsync(long deviceId, MetricsRequest request, CancellationToken cancellationToken)
     {
-        await EnsureDeviceAsync(deviceId, cancellationToken);
-        var series = await MatchSeriesAsync(deviceId, request, cancellationToken);
+        var (series, compactedUntil) = await MatchSeriesAsync(deviceId, request, cancellationToken);
         var (answer, truncated) = series.Count == 0 ? ([], false)
             : request.Function == MetricsFunction.Raw ? await RawAsync(deviceId, series, request, cancellationToken)
-            : (await BucketedAsync(deviceId, series, request, cancellationToken), false);
+            : (await BucketedAsync(deviceId, series, request, compactedUntil, cancellationToken), false);
         return new MetricsResponse(deviceId, request.From, request.To, request.StepSeconds, Snake(request.Function), TierName(request.Tier), truncated, answer);
     }
 
@@ -128,10 +127,10 @@ public sealed class MetricsQuery(NmsDataSources data, MetricsOptions options, Ti
         return (result, truncated);
     }
 
-    private async Task<IReadOnlyList<MetricSeries>> BucketedAsync(long deviceId, List<SeriesRef> series, MetricsRequest request, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<MetricSeries>> BucketedAsync(long deviceId, List<SeriesRef> series, MetricsRequest request, DateTimeOffset? compactedUntil, CancellationToken cancellationToken)
     {
         var step = TimeSpan.FromSeconds(request.StepSeconds!.Value);
-        var rollupsUntil = request.Tier == MetricsTierName.Raw ? request.From : await RollupsUntilAsync(request, cancellationToken);
+        var rollupsUntil = request.Tier == MetricsTierName.Raw ? request.From : RollupsUntil(request, compactedUntil);
         var buckets = series.ToDictionary(s => s.Id, _ => new SortedDictionary<DateTime, Bucket>());
         if (rollupsUntil > request.From)
         {
@@ -149,10 +148,10 @@ public sealed class MetricsQuery(NmsDataSources data, MetricsOptions options, Ti
             .ToList();
     }
 
-    private async Task<DateTimeOffset> RollupsUntilAsync(MetricsRequest request, CancellationToken cancellationToken)
+    /// <summary>Rollups cover what compaction has done: up to its watermark, within the asked range.</summary>
+    private static DateTimeOffset RollupsUntil(MetricsRequest request, DateTimeOffset? compactedUntil)
     {
-        await using var command = data.Api.CreateCommand(MetricsSql.CompactedUntil);
-        var until = await command.ExecuteScalarAsync(cancellationToken) is DateTime d ? new DateTimeOffset(d, TimeSpan.Zero) : request.From;
+        var until = compactedUntil ?? request.From;
         return until < request.From ? request.From : until > request.To ? request.To : until;
     }
 
@@ -174,7 +173,7 @@ public sealed class MetricsQuery(NmsDataSources data, MetricsOptions options, Ti
         }
     }
 
-    /// <summary>Raw samples in [from, to) bucketed here; rate/increase deltas from SQL's nms_counter_delta.</summary>
+    /// <summary>Raw samples in [from, to) bucketed here, rate/increase deltas too (<see cref="MetricsCounter"/>).</summary>
     private async Task AddRawAsync(long deviceId, List<SeriesRef> series, MetricsRequest request, DateTimeOffset from, TimeSpan step, Dictionary<long, SortedDictionary<DateTime, Bucket>> buckets, CancellationToken cancellationToken)
     {
         var counting = request.Function is MetricsFunction.Rate or MetricsFunction.Increase;
@@ -190,25 +189,30 @@ public sealed class MetricsQuery(NmsDataSources data, MetricsOptions options, Ti
 
         if (counting)
         {
-            await AddIncreasesAsync(series, points, from, step, buckets, cancellationToken);
+            AddIncreases(series, points, from, step, buckets);
         }
     }
 
-    private async Task AddIncreasesAsync(List<SeriesRef> series, Dictionary<long, List<MetricsTime.Point>> points, DateTimeOffset from, TimeSpan step, Dictionary<long, SortedDictionary<DateTime, Bucket>> buckets, CancellationToken cancellationToken)
+    /// <summary>Per bucket, the increase over the intervals ending in it and their length (see docs/metrics.md).</summary>
+    private static void AddIncreases(List<SeriesRef> series, Dictionary<long, List<MetricsTime.Point>> points, DateTimeOffset from, TimeSpan step, Dictionary<long, SortedDictionary<DateTime, Bucket>> buckets)
     {
-        await using var command = data.Api.CreateCommand(MetricsSql.RawIncrease);
-        command.Parameters.Add(new NpgsqlParameter { Value = points.SelectMany(p => p.Value.Select(_ => p.Key)).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = points.SelectMany(p => p.Value.Select(x => MetricsTime.FromMicros(x.Micros))).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = points.SelectMany(p => p.Value.Select(x => x.Value)).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = series.Select(s => s.Id).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = step });
-        command.Parameters.Add(new NpgsqlParameter { Value = from.UtcDateTime });
-        command.Parameters.Add(new NpgsqlParameter { Value = series.Select(s => s.Kind).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = series.Select(s => s.CounterBits).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Smallint });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        var fromMicros = MetricsTime.ToMicros(from.UtcDateTime);
+        foreach (var s in series)
         {
-            Merge(buckets[reader.GetInt64(0)], reader.GetDateTime(1), Bucket.Empty with { Increase = reader.GetDouble(2), Seconds = reader.GetDouble(3) });
+            var list = points[s.Id];
+            var counter = s.Kind == "counter";
+            for (var i = 1; i < list.Count; i++)
+            {
+                var (previous, current) = (list[i - 1], list[i]);
+                if (current.Micros < fromMicros)
+                {
+                    continue;
+                }
+
+                var delta = counter ? MetricsCounter.Delta(previous.Value, current.Value, s.CounterBits) : current.Value - previous.Value;
+                var seconds = (current.Micros - previous.Micros) / 1e6;
+                Merge(buckets[s.Id], Floor(MetricsTime.FromMicros(current.Micros), step), Bucket.Empty with { Increase = delta, Seconds = seconds });
+            }
         }
     }
 
@@ -261,20 +265,41 @@ public sealed class MetricsQuery(NmsDataSources data, MetricsOptions options, Ti
         return points;
     }
 
-    private async Task<List<SeriesRef>> MatchSeriesAsync(long deviceId, MetricsRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// The device's matching series and compaction's watermark, in one round trip with the device check
+    /// (a 404 for an unknown device).
+    /// </summary>
+    private async Task<(List<SeriesRef> Series, DateTimeOffset? CompactedUntil)> MatchSeriesAsync(long deviceId, MetricsRequest request, CancellationToken cancellationToken)
     {
-        await using var command = data.Api.CreateCommand(MetricsSql.MatchSeries);
-        command.Parameters.Add(new NpgsqlParameter { Value = deviceId });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)request.Name ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter { Value = request.LabelsJson, NpgsqlDbType = NpgsqlDbType.Text });
+        await using var batch = data.Api.CreateBatch();
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(MetricsSql.DeviceExists) { Parameters = { new NpgsqlParameter { Value = deviceId } } });
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(MetricsSql.MatchSeries)
+        {
+            Parameters =
+            {
+                new NpgsqlParameter { Value = deviceId },
+                new NpgsqlParameter { Value = (object?)request.Name ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text },
+                new NpgsqlParameter { Value = request.LabelsJson, NpgsqlDbType = NpgsqlDbType.Text },
+            },
+        });
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(MetricsSql.CompactedUntil));
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        if (!reader.GetBoolean(0))
+        {
+            throw ProblemException.NotFound($"Device {deviceId} does not exist.");
+        }
+
+        await reader.NextResultAsync(cancellationToken);
         var series = new List<SeriesRef>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             series.Add(new SeriesRef(reader.GetInt64(0), reader.GetString(1), ParseLabels(reader.GetString(2)), reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetInt16(4)));
         }
 
-        return series;
+        await reader.NextResultAsync(cancellationToken);
+        DateTimeOffset? compactedUntil = await reader.ReadAsync(cancellationToken) ? new DateTimeOffset(reader.GetDateTime(0), TimeSpan.Zero) : null;
+        return (series, compactedUntil);
     }
 
     private static void Merge(SortedDictionary<DateTime, Bucket> buckets, DateTime at, Bucket add) =>

@@ -32,7 +32,8 @@ public static class MetricsSql
         ON CONFLICT (batch_id) DO NOTHING
         """;
 
-    public const string Copy = "COPY metric_samples (device_id, series_id, ts, value) FROM STDIN (FORMAT BINARY)";
+    /// <summary>One row per (device, poll time): that poll's series ids and values (052_metric_polls.sql).</summary>
+    public const string Copy = "COPY metric_polls (device_id, ts, series_ids, series_values) FROM STDIN (FORMAT BINARY)";
 
     // ---- partitions and retention
 
@@ -55,7 +56,7 @@ public static class MetricsSql
 
     public const string CompactedUntil = "SELECT compacted_until FROM metric_compaction WHERE id = 1";
 
-    public const string OldestHotSample = "SELECT min(ts) FROM metric_samples";
+    public const string OldestHotSample = "SELECT min(ts) FROM metric_polls";
 
     public const string SetCompactedUntil = """
         INSERT INTO metric_compaction (id, compacted_until, updated_at) VALUES (1, $1, $2)
@@ -67,15 +68,15 @@ public static class MetricsSql
     /// <summary>Hot rows left behind in windows before the watermark ($1 .. $2): late batches.</summary>
     public const string StragglerWindows = """
         SELECT DISTINCT date_bin($3, ts, timestamptz '2000-01-03 00:00:00+00')
-        FROM metric_samples WHERE ts >= $1 AND ts < $2
+        FROM metric_polls WHERE ts >= $1 AND ts < $2
         ORDER BY 1
         """;
 
-    /// <summary>Takes one window's hot rows of devices [$1, $2): the rows returned are exactly the rows removed.</summary>
+    /// <summary>Takes one window's hot polls of devices [$1, $2): the rows returned are exactly the rows removed.</summary>
     public const string TakeHotRows = """
-        DELETE FROM metric_samples
+        DELETE FROM metric_polls
         WHERE device_id >= $1 AND device_id < $2 AND ts >= $3 AND ts < $4
-        RETURNING device_id, series_id, ts, value
+        RETURNING device_id, ts, series_ids, series_values
         """;
 
     /// <summary>Blocks of the same window for these series (a late batch): merged with the new rows, then replaced.</summary>
@@ -169,6 +170,7 @@ public static class MetricsSql
     /// <summary>
     /// Moves up to $1 rows of one old partition (named by {0}) into the series dictionary and the hot
     /// table, in one statement: the rows leave the old table in the transaction that writes them anew.
+    /// Returns the samples moved.
     /// </summary>
     public const string MoveOldRows = """
         WITH moved AS (
@@ -186,9 +188,41 @@ public static class MetricsSql
                 last_seen_at = greatest(s.last_seen_at, excluded.last_seen_at)
             RETURNING device_id, id, name, labels
         )
-        INSERT INTO metric_samples (device_id, series_id, ts, value)
-        SELECT m.device_id, s.id, m.ts, m.value
-        FROM moved m JOIN series s ON s.device_id = m.device_id AND s.name = m.name AND s.labels = m.labels
+        , written AS (
+            INSERT INTO metric_polls (device_id, ts, series_ids, series_values)
+            SELECT m.device_id, m.ts, array_agg(s.id ORDER BY s.id), array_agg(m.value ORDER BY s.id)
+            FROM moved m JOIN series s ON s.device_id = m.device_id AND s.name = m.name AND s.labels = m.labels
+            GROUP BY m.device_id, m.ts
+            RETURNING cardinality(series_ids) AS samples
+        )
+        SELECT coalesce(sum(samples), 0)::integer FROM written
+        """;
+
+    /// <summary>Old hot table (050) partitions left to convert (052), oldest first; the parent last.</summary>
+    public const string HotPartitions050 = """
+        SELECT c.relname
+        FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+        WHERE i.inhparent = to_regclass('metric_samples_050')
+        ORDER BY c.relname
+        """;
+
+    /// <summary>
+    /// Moves up to $1 rows of one partition of the old one-row-per-sample hot table (named by {0}) into
+    /// metric_polls, grouped per (device, time), in one statement. A poll split across two batches
+    /// becomes two rows: readers take every row of a (device, time).
+    /// </summary>
+    public const string MoveHotRows050 = """
+        WITH moved AS (
+            DELETE FROM {0} WHERE ctid = ANY (ARRAY (SELECT ctid FROM {0} LIMIT $1))
+            RETURNING device_id, series_id, ts, value
+        )
+        , written AS (
+            INSERT INTO metric_polls (device_id, ts, series_ids, series_values)
+            SELECT device_id, ts, array_agg(series_id ORDER BY series_id), array_agg(value ORDER BY series_id)
+            FROM moved GROUP BY device_id, ts
+            RETURNING cardinality(series_ids) AS samples
+        )
+        SELECT coalesce(sum(samples), 0)::integer FROM written
         """;
 
     // ---- API
@@ -206,18 +240,19 @@ public static class MetricsSql
     /// <summary>Every series of a device with first/last seen (last: the newest hot sample if newer).</summary>
     public const string SeriesList = """
         SELECT s.name, s.labels::text, s.kind, s.counter_bits, s.first_seen_at,
-               greatest(s.last_seen_at, (SELECT max(h.ts) FROM metric_samples h WHERE h.device_id = s.device_id AND h.series_id = s.id))
+               greatest(s.last_seen_at, (SELECT h.ts FROM metric_polls h WHERE h.device_id = s.device_id AND h.series_ids @> ARRAY[s.id] ORDER BY h.ts DESC LIMIT 1))
         FROM metric_series s
         WHERE s.device_id = $1
         ORDER BY s.name, s.labels::text
         LIMIT $2
         """;
 
-    /// <summary>Hot rows of some series in [$3, $4).</summary>
+    /// <summary>Hot samples of some series in [$3, $4): the device's polls in range, unnested.</summary>
     public const string HotRows = """
-        SELECT series_id, ts, value
-        FROM metric_samples
-        WHERE device_id = $1 AND series_id = ANY($2) AND ts >= $3 AND ts < $4
+        SELECT u.series_id, h.ts, u.value
+        FROM metric_polls h
+        CROSS JOIN LATERAL unnest(h.series_ids, h.series_values) AS u(series_id, value)
+        WHERE h.device_id = $1 AND h.ts >= $3 AND h.ts < $4 AND u.series_id = ANY($2)
         """;
 
     /// <summary>Blocks of some series overlapping [$3, $4) with their device's shared times ($5: the window length, for partition pruning).</summary>
@@ -227,26 +262,6 @@ public static class MetricsSql
         LEFT JOIN metric_block_times t ON t.device_id = b.device_id AND t.window_start = b.window_start
         WHERE b.device_id = $1 AND b.series_id = ANY($2) AND b.window_start > $3 - $5 AND b.window_start < $4
           AND b.end_ts >= $3 AND b.start_ts < $4
-        """;
-
-    /// <summary>
-    /// rate/increase buckets of raw samples handed back as arrays (they may come from decoded blocks):
-    /// per bucket of $5, the increase over the intervals ending in it and their length in seconds.
-    /// $4.. name each series' kind and counter width. Intervals ending before $6 only lead in.
-    /// </summary>
-    public const string RawIncrease = """
-        WITH u AS (
-            SELECT u.series_id, u.ts, u.value, lag(u.value) OVER w AS prev_value, lag(u.ts) OVER w AS prev_ts
-            FROM unnest($1::bigint[], $2::timestamptz[], $3::float8[]) AS u(series_id, ts, value)
-            WINDOW w AS (PARTITION BY u.series_id ORDER BY u.ts)
-        )
-        SELECT u.series_id, date_bin($5, u.ts, timestamptz '2000-01-03 00:00:00+00') AS bucket,
-               sum(CASE WHEN k.kind = 'counter' THEN nms_counter_delta(u.prev_value, u.value, k.bits) ELSE u.value - u.prev_value END),
-               sum(extract(epoch FROM u.ts - u.prev_ts)::float8)
-        FROM u JOIN unnest($4::bigint[], $7::text[], $8::smallint[]) AS k(series_id, kind, bits) ON k.series_id = u.series_id
-        WHERE u.prev_value IS NOT NULL AND u.ts >= $6
-        GROUP BY 1, 2
-        ORDER BY 1, 2
         """;
 
     /// <summary>Rollup rows of some series re-bucketed to $5 (a multiple of the tier): the {0} table.</summary>
@@ -266,8 +281,8 @@ public static class MetricsSql
         FROM metric_series s
         CROSS JOIN LATERAL (
             SELECT x.ts, x.value FROM (
-                (SELECT h.ts, h.value FROM metric_samples h
-                 WHERE h.device_id = s.device_id AND h.series_id = s.id AND h.ts >= $2
+                (SELECT h.ts, h.series_values[array_position(h.series_ids, s.id)] AS value FROM metric_polls h
+                 WHERE h.device_id = s.device_id AND h.ts >= $2 AND h.series_ids @> ARRAY[s.id]
                  ORDER BY h.ts DESC LIMIT 1)
                 UNION ALL
                 (SELECT b.end_ts, b.last_value FROM metric_blocks b

@@ -9,8 +9,8 @@ using NpgsqlTypes;
 namespace Nms.Core.Metrics;
 
 /// <summary>
-/// The seed's MetricsWriter: binary COPY of (device, series id, ts, value) into the hot table
-/// <c>metric_samples</c> on the dedicated metrics pool, so polling never starves API reads. Series ids
+/// The seed's MetricsWriter: binary COPY into the hot table <c>metric_polls</c>, one row per device and
+/// poll time with its series ids and values as arrays, on the dedicated metrics pool, so polling never starves API reads. Series ids
 /// come from <see cref="MetricSeriesCatalog"/> (cached). Idempotent under redelivery: the batch id is
 /// claimed in the COPY's own transaction, and a batch whose id is already claimed writes nothing.
 /// </summary>
@@ -49,13 +49,13 @@ public sealed partial class MetricsWriter(
         {
             // Async writes complete synchronously while Npgsql's buffer has room; when it is full they
             // yield instead of blocking a thread-pool thread that the scheduler and pollers need.
-            for (var i = 0; i < samples.Count; i++)
+            foreach (var poll in Polls(samples, seriesIds))
             {
                 await importer.StartRowAsync(cancellationToken);
-                await importer.WriteAsync(samples[i].DeviceId, NpgsqlDbType.Bigint, cancellationToken);
-                await importer.WriteAsync(seriesIds[i], NpgsqlDbType.Bigint, cancellationToken);
-                await importer.WriteAsync(samples[i].Ts.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
-                await importer.WriteAsync(samples[i].Value, NpgsqlDbType.Double, cancellationToken);
+                await importer.WriteAsync(poll.DeviceId, NpgsqlDbType.Bigint, cancellationToken);
+                await importer.WriteAsync(poll.Ts.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
+                await importer.WriteAsync(poll.SeriesIds, NpgsqlDbType.Array | NpgsqlDbType.Bigint, cancellationToken);
+                await importer.WriteAsync(poll.Values, NpgsqlDbType.Array | NpgsqlDbType.Double, cancellationToken);
             }
 
             await importer.CompleteAsync(cancellationToken);
@@ -66,6 +66,28 @@ public sealed partial class MetricsWriter(
         LogWritten(batch.BatchId, samples.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return samples.Count;
     }
+
+    /// <summary>The hot table's rows: one per (device, time), in the order each first appears.</summary>
+    private static IEnumerable<HotPoll> Polls(List<MetricSample> samples, long[] seriesIds)
+    {
+        var polls = new Dictionary<(long Device, DateTimeOffset Ts), (List<long> Ids, List<double> Values)>();
+        for (var i = 0; i < samples.Count; i++)
+        {
+            var key = (samples[i].DeviceId, samples[i].Ts);
+            if (!polls.TryGetValue(key, out var poll))
+            {
+                poll = ([], []);
+                polls[key] = poll;
+            }
+
+            poll.Ids.Add(seriesIds[i]);
+            poll.Values.Add(samples[i].Value);
+        }
+
+        return polls.Select(p => new HotPoll(p.Key.Device, p.Key.Ts, p.Value.Ids.ToArray(), p.Value.Values.ToArray()));
+    }
+
+    private sealed record HotPoll(long DeviceId, DateTimeOffset Ts, long[] SeriesIds, double[] Values);
 
     /// <summary>A sample whose name the series dictionary cannot hold is dropped (and logged), not the batch.</summary>
     private List<MetricSample> WithValidNames(MetricsBatchMessage batch)

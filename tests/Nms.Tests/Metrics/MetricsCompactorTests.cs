@@ -132,6 +132,24 @@ public sealed class MetricsCompactorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_batch_arriving_days_after_its_window_was_compacted_is_merged_too_and_leaves_nothing_hot()
+    {
+        await store.Compactor.CompactAsync(CancellationToken.None);
+        store.Time.Advance(TimeSpan.FromDays(3));
+        await store.Compactor.CompactAsync(CancellationToken.None);
+        Assert.Equal(0, await HotAsync());
+
+        await store.WriteAsync(new MetricSample(device, "cpu", 1000, null, Six.AddMinutes(30).AddSeconds(30)));
+        await store.Compactor.CompactAsync(CancellationToken.None);
+
+        Assert.Equal(0, await HotAsync());
+        Assert.Equal(121, await store.Db.ScalarAsync<int>(
+            "SELECT b.sample_count FROM metric_blocks b JOIN metric_series s ON s.id = b.series_id WHERE s.name = 'cpu' AND b.window_start = $1", Six.UtcDateTime));
+        Assert.Equal(1000.0, await store.Db.ScalarAsync<double>(
+            "SELECT r.max FROM metric_rollups_5m r JOIN metric_series s ON s.id = r.series_id WHERE s.name = 'cpu' AND r.bucket = $1", Six.AddMinutes(30).UtcDateTime));
+    }
+
+    [Fact]
     public async Task The_newest_three_hours_stay_hot()
     {
         store.Time.Advance(TimeSpan.FromHours(1));

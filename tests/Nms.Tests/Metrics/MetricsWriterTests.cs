@@ -39,6 +39,29 @@ public sealed class MetricsWriterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_poll_is_one_hot_row_per_device_holding_all_its_series()
+    {
+        var samples = new[] { 1L, 2L }.SelectMany(d => new[] { "cpu", "mem", "if_in_octets_total" }.Select((n, i) => new MetricSample(d, n, d * 10 + i, null, Now))).ToArray();
+
+        await store.WriteAsync(samples);
+
+        Assert.Equal(2L, await store.Db.ScalarAsync<long>("SELECT count(*) FROM metric_polls"));
+        Assert.Equal(6, await RowsAsync());
+        Assert.Equal(21.0, await store.Db.ScalarAsync<double>(
+            "SELECT h.value FROM metric_samples h JOIN metric_series s ON s.device_id = h.device_id AND s.id = h.series_id WHERE h.device_id = 2 AND s.name = 'mem'"));
+    }
+
+    [Fact]
+    public async Task A_series_keeps_the_kind_it_was_first_seen_with()
+    {
+        await store.WriteAsync(new MetricSample(1, "odd", 1, null, Now, "gauge"));
+        await store.WriteAsync(new MetricSample(1, "odd", 2, null, Now.AddMinutes(1), "counter", 32));
+
+        Assert.Equal("gauge", await store.Db.ScalarAsync<string>("SELECT kind FROM metric_series WHERE name = 'odd'"));
+        Assert.Equal(2, await RowsAsync());
+    }
+
+    [Fact]
     public async Task A_series_kind_comes_from_the_sample_or_from_a_total_suffix()
     {
         await store.WriteAsync(
@@ -94,7 +117,7 @@ public sealed class MetricsWriterTests : IAsyncLifetime
 
         await store.Writer.WriteAsync(Batch(3, tomorrow), CancellationToken.None);
 
-        Assert.Equal($"metric_samples_p{tomorrow:yyyyMMdd}", await store.Db.ScalarAsync<string>("SELECT DISTINCT tableoid::regclass::text FROM metric_samples"));
+        Assert.Equal($"metric_polls_p{tomorrow:yyyyMMdd}", await store.Db.ScalarAsync<string>("SELECT DISTINCT tableoid::regclass::text FROM metric_polls"));
     }
 
     [Fact]
@@ -108,8 +131,8 @@ public sealed class MetricsWriterTests : IAsyncLifetime
         var result = await store.Partitions.MaintainAsync(CancellationToken.None);
 
         Assert.Equal(
-            new[] { Now.AddDays(-3), Now, Now.AddDays(1), Now.AddDays(2), Now.AddDays(3) }.Select(d => $"metric_samples_p{d:yyyyMMdd}").Append("metric_samples_default").Order(StringComparer.Ordinal),
-            await PartitionsOfAsync("metric_samples"));
+            new[] { Now.AddDays(-3), Now, Now.AddDays(1), Now.AddDays(2), Now.AddDays(3) }.Select(d => $"metric_polls_p{d:yyyyMMdd}").Append("metric_polls_default").Order(StringComparer.Ordinal),
+            await PartitionsOfAsync("metric_polls"));
         Assert.Equal(2, (await PartitionsOfAsync("metric_rollups_5m")).Count); // the one 80 days back and the default
         Assert.Equal(2, (await PartitionsOfAsync("metric_rollups_1h")).Count);
         Assert.Equal(3, result.Dropped);
@@ -120,13 +143,13 @@ public sealed class MetricsWriterTests : IAsyncLifetime
     public async Task Rows_caught_by_the_default_partition_move_into_their_day_when_it_is_created()
     {
         var day = Now.AddDays(20);
-        await store.Db.ExecuteAsync("INSERT INTO metric_samples (device_id, series_id, ts, value) VALUES (1, 1, $1, 1)", day.UtcDateTime);
-        Assert.Equal("metric_samples_default", await store.Db.ScalarAsync<string>("SELECT tableoid::regclass::text FROM metric_samples"));
+        await store.Db.ExecuteAsync("INSERT INTO metric_polls (device_id, ts, series_ids, series_values) VALUES (1, $1, '{1}', '{1}')", day.UtcDateTime);
+        Assert.Equal("metric_polls_default", await store.Db.ScalarAsync<string>("SELECT tableoid::regclass::text FROM metric_polls"));
 
         await store.Writer.WriteAsync(Batch(2, day), CancellationToken.None);
 
         Assert.Equal(3, await RowsAsync());
-        Assert.Equal($"metric_samples_p{day:yyyyMMdd}", await store.Db.ScalarAsync<string>("SELECT string_agg(DISTINCT tableoid::regclass::text, ',') FROM metric_samples"));
+        Assert.Equal($"metric_polls_p{day:yyyyMMdd}", await store.Db.ScalarAsync<string>("SELECT string_agg(DISTINCT tableoid::regclass::text, ',') FROM metric_polls"));
     }
 
     [Fact]
