@@ -146,12 +146,15 @@ public sealed class SnmpTransport
         private readonly ConcurrentDictionary<Key, PendingExchange> _exchanges = new();
         private readonly AutoResetEvent _work = new(false);
         private readonly Lock _errorGate = new();
+        private readonly byte[] _errorPayload = new byte[MaxDatagram];
+        private readonly SocketAddress _errorDestination;
         private int _count;
         private long _nextScan;
 
         public SharedSocket(AddressFamily family)
         {
             _family = family;
+            _errorDestination = new SocketAddress(family);
             _socket = new Socket(family, SocketType.Dgram, ProtocolType.Udp);
             if (family == AddressFamily.InterNetworkV6)
             {
@@ -223,6 +226,11 @@ public sealed class SnmpTransport
                         var received = _socket.ReceiveFrom(buffer, SocketFlags.None, from);
                         Dispatch(buffer.AsSpan(0, received), from);
                     }
+                    else
+                    {
+                        // A queued ICMP error is POLLERR, not POLLIN: look while nothing else arrives.
+                        ReadErrors();
+                    }
                 }
                 catch (SocketException ex) when (UdpErrorQueue.IsIcmpReport(ex.SocketErrorCode))
                 {
@@ -275,17 +283,17 @@ public sealed class SnmpTransport
 
         private void ReadErrors()
         {
-            var failed = new List<(PendingExchange Exchange, SnmpException Error)>();
+            List<(PendingExchange Exchange, SnmpException Error)>? failed = null;
             lock (_errorGate)
             {
-                var payload = new byte[MaxDatagram];
-                var destination = new SocketAddress(_family);
+                var payload = _errorPayload;
+                var destination = _errorDestination;
                 while (UdpErrorQueue.TryRead(_socket, destination, payload, out var length, out var errno))
                 {
                     var error = new SnmpException(UdpErrorQueue.Describe(errno));
                     if (SnmpPacket.TryPeekId(payload.AsSpan(0, length), out var id, out _) && _exchanges.TryGetValue(new Key(destination, id), out var exchange))
                     {
-                        failed.Add((exchange, error));
+                        (failed ??= []).Add((exchange, error));
                         continue;
                     }
 
@@ -293,13 +301,13 @@ public sealed class SnmpTransport
                     {
                         if (key.Agent.Equals(destination))
                         {
-                            failed.Add((other, error));
+                            (failed ??= []).Add((other, error));
                         }
                     }
                 }
             }
 
-            foreach (var (exchange, error) in failed)
+            foreach (var (exchange, error) in failed ?? [])
             {
                 exchange.OnError(error);
             }

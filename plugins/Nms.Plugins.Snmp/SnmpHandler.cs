@@ -97,7 +97,9 @@ public sealed class SnmpHandler : IPluginHandler
     // a datagram dropped by a busy agent then costs a second, not a third of the timeout.
     private static SnmpSessionOptions Options(TimeSpan timeout)
     {
-        var tryTimeout = TimeSpan.FromMilliseconds(Math.Clamp(timeout.TotalMilliseconds / 3, 50, 1_000));
+        // 0.3, not a third: three tries then end before the budget does, leaving room for engine discovery and key
+        // hashing, so the last try's outcome (e.g. the authNoPriv probe that names a wrong privacy key) is reported.
+        var tryTimeout = TimeSpan.FromMilliseconds(Math.Clamp(timeout.TotalMilliseconds * 0.3, 50, 1_000));
         var retries = Math.Max(2, (int)(timeout / tryTimeout) - 1);
         return new SnmpSessionOptions(tryTimeout, Retries: retries, MaxRepetitions: 16);
     }
