@@ -114,7 +114,7 @@ public sealed class PollProfileApiTests(EntityApp fixture) : IClassFixture<Entit
         reset.AssertStatus(HttpStatusCode.OK);
         Assert.False(reset.Json.TryGetProperty("poll_profile_id", out _));
         Assert.True(await fixture.App.Database.ScalarAsync<bool>("SELECT poll_profile_id IS NULL FROM devices WHERE id = $1", id));
-        Assert.Equal(120, (await Admin.GetJsonAsync($"devices/{id}")).GetProperty("poll_interval_seconds").GetInt32());
+        Assert.Equal(120, (await Admin.GetJsonAsync($"devices/{id}")).Json.GetProperty("poll_interval_seconds").GetInt32());
         (await Admin.GetJsonAsync("devices/999999")).AssertProblem(HttpStatusCode.NotFound);
     }
 
