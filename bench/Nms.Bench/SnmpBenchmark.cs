@@ -14,11 +14,19 @@ public sealed class SnmpBenchmark : IBenchmark
 {
     private const string Community = "nms-bench";
 
-    // The plugin's poll set before issue 15 (sysUpTime plus 13 IF-MIB and HOST-RESOURCES-MIB columns), as net-snmp tools.
+    // The plugin's default poll set (plugins/Nms.Plugins.Snmp/Oids.cs) as net-snmp tools: one snmpget of the scalars
+    // (sysUpTime, UCD memory and load), one snmpbulkwalk per walked IF-MIB and HOST-RESOURCES-MIB column.
+    private static readonly string[] Scalars =
+    [
+        "1.3.6.1.2.1.1.3.0", "1.3.6.1.4.1.2021.4.5.0", "1.3.6.1.4.1.2021.4.6.0", "1.3.6.1.4.1.2021.4.14.0", "1.3.6.1.4.1.2021.4.15.0",
+        "1.3.6.1.4.1.2021.4.3.0", "1.3.6.1.4.1.2021.4.4.0", "1.3.6.1.4.1.2021.10.1.5.1", "1.3.6.1.4.1.2021.10.1.5.2", "1.3.6.1.4.1.2021.10.1.5.3",
+    ];
+
     private static readonly string[] WalkedColumns =
     [
-        "1.3.6.1.2.1.31.1.1.1.1", "1.3.6.1.2.1.2.2.1.8", "1.3.6.1.2.1.31.1.1.1.6", "1.3.6.1.2.1.31.1.1.1.10",
-        "1.3.6.1.2.1.2.2.1.14", "1.3.6.1.2.1.2.2.1.20", "1.3.6.1.2.1.2.2.1.13", "1.3.6.1.2.1.2.2.1.19",
+        "1.3.6.1.2.1.31.1.1.1.1", "1.3.6.1.2.1.31.1.1.1.18", "1.3.6.1.2.1.2.2.1.7", "1.3.6.1.2.1.2.2.1.8", "1.3.6.1.2.1.2.2.1.5",
+        "1.3.6.1.2.1.31.1.1.1.15", "1.3.6.1.2.1.2.2.1.14", "1.3.6.1.2.1.2.2.1.20", "1.3.6.1.2.1.2.2.1.13", "1.3.6.1.2.1.2.2.1.19",
+        "1.3.6.1.2.1.31.1.1.1.6", "1.3.6.1.2.1.31.1.1.1.10", "1.3.6.1.2.1.31.1.1.1.7", "1.3.6.1.2.1.31.1.1.1.11",
         "1.3.6.1.2.1.25.3.3.1.2", "1.3.6.1.2.1.25.2.3.1.3", "1.3.6.1.2.1.25.2.3.1.4", "1.3.6.1.2.1.25.2.3.1.5", "1.3.6.1.2.1.25.2.3.1.6",
     ];
 
@@ -26,10 +34,12 @@ public sealed class SnmpBenchmark : IBenchmark
 
     public string Name => "snmp";
 
-    public string Description => "snmp plugin vs net-snmp snmpbulkwalk over --devices N loopback devices (default 1000); this code vs --baseline REF (v2c, v3, SHA-512/AES-256, 48 interfaces); AOT vs framework-dependent start";
+    public string Description => "snmp plugin vs net-snmp snmpget + snmpbulkwalk over --devices N loopback devices (default 1000); this code vs --baseline REF,REF (v2c, v3, SHA-512/AES-256, 48 interfaces) and syscalls per target; AOT vs framework-dependent start";
 
-    /// <summary>The last commit before issue 15 (v1, more SNMPv3 variants, more metrics): today's plugin to compare with.</summary>
-    private const string DefaultBaseline = "9ea5656";
+    /// <summary>The last commit before issue 15 (v1, more SNMPv3 variants, more metrics) and main: the plugins to compare with.</summary>
+    private const string DefaultBaselines = PreIssue15 + ",main";
+
+    private const string PreIssue15 = "9ea5656";
 
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
@@ -38,11 +48,11 @@ public sealed class SnmpBenchmark : IBenchmark
         var startRuns = BenchSupport.IntOption(args, "--start-runs", 20);
         var timeoutMs = BenchSupport.IntOption(args, "--timeout-ms", 5000);
         var plugins = BenchSupport.StringOption(args, "--plugins") ?? await BenchSupport.PublishPluginsAsync(cancellationToken).ConfigureAwait(false);
-        var baselineRef = BenchSupport.StringOption(args, "--baseline") ?? DefaultBaseline;
+        var baselineRefs = BenchSupport.StringOption(args, "--baseline") ?? DefaultBaselines;
         var rounds = BenchSupport.IntOption(args, "--rounds", 3);
         var skipNetSnmp = args.Contains("--skip-netsnmp");
         var snmp = Path.Combine(plugins, "snmp");
-        var baseline = baselineRef == "none" ? null : await BenchSupport.PublishBaselinePluginsAsync(baselineRef, cancellationToken).ConfigureAwait(false);
+        var baselines = baselineRefs == "none" ? [] : await PublishBaselinesAsync(baselineRefs.Split(','), cancellationToken).ConfigureAwait(false);
 
         // No listen address list: the agent binds 0.0.0.0 and answers only 127.0.0.0/8 sources, so every loopback address is a device.
         using var agent = await SnmpdProcess.StartAsync(new SnmpdOptions
@@ -75,10 +85,12 @@ public sealed class SnmpBenchmark : IBenchmark
             Print($"net-snmp snmpget + snmpbulkwalk ({netSnmpParallel} devices at a time)", netSnmp, devices);
         }
 
-        if (baseline is not null)
+        if (baselines.Count > 0)
         {
-            await SnmpCodeComparison.RunAsync(plugins, baseline, baselineRef, agent, Community, addresses, timeoutMs, rounds, cancellationToken).ConfigureAwait(false);
+            await SnmpCodeComparison.RunAsync(plugins, baselines, agent, Community, addresses, timeoutMs, rounds, cancellationToken).ConfigureAwait(false);
         }
+
+        await SnmpCodeComparison.SyscallsAsync(plugins, baselines, agent, Community, addresses, timeoutMs, cancellationToken).ConfigureAwait(false);
 
         var startup = await StartupAsync(snmp, startRuns, cancellationToken).ConfigureAwait(false);
         Console.WriteLine();
@@ -90,6 +102,22 @@ public sealed class SnmpBenchmark : IBenchmark
         }
 
         return plugin.Ok == devices ? 0 : 1;
+    }
+
+    /// <summary>Each ref as its commit (so a moved branch is published afresh), published into its own directory.</summary>
+    private static async Task<List<SnmpCodeComparison.Baseline>> PublishBaselinesAsync(IEnumerable<string> refs, CancellationToken cancellationToken)
+    {
+        var baselines = new List<SnmpCodeComparison.Baseline>();
+        foreach (var gitRef in refs)
+        {
+            var parsed = await BenchSupport.RunAsync("/usr/bin/git", ["-C", BenchSupport.RepositoryRoot, "rev-parse", "--short", gitRef], null, cancellationToken).ConfigureAwait(false);
+            var commit = parsed.ExitCode == 0 ? parsed.Stdout.Trim() : throw new InvalidOperationException($"unknown git ref {gitRef}: {parsed.Stderr}");
+            var older = await BenchSupport.RunAsync("/usr/bin/git", ["-C", BenchSupport.RepositoryRoot, "merge-base", "--is-ancestor", commit, PreIssue15], null, cancellationToken).ConfigureAwait(false);
+            var directory = await BenchSupport.PublishBaselinePluginsAsync(commit, cancellationToken).ConfigureAwait(false);
+            baselines.Add(new SnmpCodeComparison.Baseline(commit == gitRef ? commit : $"{gitRef} ({commit})", directory, HasIssue15: older.ExitCode != 0));
+        }
+
+        return baselines;
     }
 
     private sealed record PollFigures(int Ok, long Values, TimeSpan Wall, TimeSpan PollerCpu, TimeSpan AgentCpu);
@@ -133,7 +161,7 @@ public sealed class SnmpBenchmark : IBenchmark
             var target = $"{address}:{agent.Port}";
             var good = true;
             long read = 0;
-            var get = await BenchSupport.RunAsync("/usr/bin/snmpget", ["-v2c", "-c", Community, "-m", "", "-On", "-t", timeout, "-r", "1", target, "1.3.6.1.2.1.1.3.0"], null, ct, NoMibs).ConfigureAwait(false);
+            var get = await BenchSupport.RunAsync("/usr/bin/snmpget", ["-v2c", "-c", Community, "-m", "", "-On", "-t", timeout, "-r", "1", target, .. Scalars], null, ct, NoMibs).ConfigureAwait(false);
             good &= get.ExitCode == 0;
             read += CountLines(get.Stdout);
             foreach (var column in WalkedColumns)

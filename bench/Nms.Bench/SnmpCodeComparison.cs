@@ -7,7 +7,7 @@ using Nms.Testing;
 namespace Nms.Bench;
 
 /// <summary>
-/// The snmp plugin as it is against the plugin at a baseline commit, back to back in one run: CPU per device poll
+/// The snmp plugin as it is against the plugin at baseline commits, back to back in one run: CPU per device poll
 /// for v2c and SNMPv3 on the real snmpd, SHA-512/AES-256 beside today's SHA-256/AES-128, and a 48-interface device.
 /// </summary>
 internal static class SnmpCodeComparison
@@ -15,11 +15,14 @@ internal static class SnmpCodeComparison
     public static readonly SnmpV3User Sha256Aes128 = new("bench-sha256", "SHA-256", "bench-auth-256", "AES", "bench-priv-128");
     public static readonly SnmpV3User Sha512Aes256 = new("bench-sha512", "SHA-512", "bench-auth-512", "AES-256", "bench-priv-256");
 
-    private sealed record Scenario(string Label, IReadOnlyList<PluginTarget> Targets, bool BaselineSpeaksIt);
+    private sealed record Scenario(string Label, IReadOnlyList<PluginTarget> Targets, bool NeedsIssue15);
 
     private sealed record Figures(int Ok, long Metrics, TimeSpan Wall, TimeSpan Cpu);
 
-    public static async Task RunAsync(string current, string baseline, string baselineRef, SnmpdProcess agent, string community,
+    /// <summary>A build to compare with; <c>HasIssue15</c>: it speaks SHA-512/AES-256.</summary>
+    public sealed record Baseline(string Label, string Directory, bool HasIssue15);
+
+    public static async Task RunAsync(string current, IReadOnlyList<Baseline> baselines, SnmpdProcess agent, string community,
         string[] addresses, int timeoutMs, int rounds, CancellationToken cancellationToken)
     {
         using var wide = new MiniAgent(FortyEightInterfaces());
@@ -28,54 +31,111 @@ internal static class SnmpCodeComparison
             .ToArray();
         Scenario[] scenarios =
         [
-            new("v2c, default profile (snmpd)", Targets(addresses, agent.Port, new PluginCredential(1, Protocols.SnmpV2c, Community: community)), true),
-            new("v3 SHA-256 + AES-128 (snmpd)", Targets(addresses, agent.Port, V3(Sha256Aes128, "sha256", "aes128")), true),
-            new("v3 SHA-512 + AES-256 (snmpd)", Targets(addresses, agent.Port, V3(Sha512Aes256, "sha512", "aes256")), false),
-            new("v2c, 48-interface device", wideTargets, true),
+            new("v2c, default profile (snmpd)", Targets(addresses, agent.Port, new PluginCredential(1, Protocols.SnmpV2c, Community: community)), false),
+            new("v3 SHA-256 + AES-128 (snmpd)", Targets(addresses, agent.Port, V3(Sha256Aes128, "sha256", "aes128")), false),
+            new("v3 SHA-512 + AES-256 (snmpd)", Targets(addresses, agent.Port, V3(Sha512Aes256, "sha512", "aes256")), true),
+            new("v2c, 48-interface device", wideTargets, false),
         ];
 
         Console.WriteLine();
-        Console.WriteLine($"# this code vs the plugin at {baselineRef}, {rounds} alternating rounds each, medians");
-        Console.WriteLine("| scenario | code | polls ok | metrics/poll | wall s | plugin CPU s | CPU ms/poll | CPU new/old |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|");
-        double? todaysV3 = null;
+        Console.WriteLine($"# this code vs {string.Join(" and ", baselines.Select(b => b.Label))}, {rounds} alternating rounds each, medians of plugin user+system CPU");
+        Console.WriteLine($"| scenario | code | polls ok | metrics/poll | wall s | plugin CPU s | CPU ms/poll | {string.Join(" | ", baselines.Select(b => $"CPU vs {b.Label}"))} |");
+        Console.WriteLine($"|---|---|---|---|---|---|---|{string.Concat(baselines.Select(_ => "---|"))}");
+        var v3Before = new Dictionary<string, double>();
         foreach (var scenario in scenarios)
         {
-            var (now, then) = await MeasureAsync(current, scenario.BaselineSpeaksIt ? baseline : null, scenario.Targets, timeoutMs, rounds, cancellationToken).ConfigureAwait(false);
+            var speaking = baselines.Where(b => b.HasIssue15 || !scenario.NeedsIssue15).ToList();
+            var (now, then) = await MeasureAsync(current, speaking, scenario.Targets, timeoutMs, rounds, cancellationToken).ConfigureAwait(false);
             var polls = scenario.Targets.Count;
-            if (then is not null)
+            foreach (var baseline in speaking)
             {
-                Print(scenario.Label, baselineRef, then, polls, null);
+                Print(scenario.Label, baseline.Label, then[baseline.Label], polls, []);
             }
 
-            // The baseline cannot speak SHA-512/AES-256: compare it with what the baseline had, SHA-256/AES-128.
-            var reference = then?.Cpu.TotalMilliseconds ?? todaysV3;
-            Print(scenario.Label, "this branch", now, polls, reference is { } old ? now.Cpu.TotalMilliseconds / old : null);
+            // A baseline that cannot speak SHA-512/AES-256 is compared with what it had: SHA-256/AES-128.
+            var ratios = baselines.Select(b => then.TryGetValue(b.Label, out var f) ? f.Cpu.TotalMilliseconds : v3Before.GetValueOrDefault(b.Label))
+                .Select(old => old > 0 ? now.Cpu.TotalMilliseconds / old : (double?)null)
+                .ToList();
+            Print(scenario.Label, "this branch", now, polls, ratios);
             if (scenario.Label.StartsWith("v3 SHA-256", StringComparison.Ordinal))
             {
-                todaysV3 = then?.Cpu.TotalMilliseconds;
+                foreach (var (label, figures) in then)
+                {
+                    v3Before[label] = figures.Cpu.TotalMilliseconds;
+                }
             }
         }
     }
 
-    private static void Print(string label, string code, Figures f, int polls, double? ratio) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"| {label} | {code} | {f.Ok}/{polls} | {f.Metrics / Math.Max(1, f.Ok)} | {f.Wall.TotalSeconds:F2} | {f.Cpu.TotalSeconds:F2} | {f.Cpu.TotalMilliseconds / polls:F3} | {(ratio is { } r ? r.ToString("F2", CultureInfo.InvariantCulture) : "")} |"));
-
-    private static async Task<(Figures Now, Figures? Then)> MeasureAsync(string current, string? baseline, IReadOnlyList<PluginTarget> targets, int timeoutMs, int rounds, CancellationToken cancellationToken)
+    /// <summary>System calls per target of one 1,000-target batch, by <c>strace -c -f</c> (a run apart: strace slows it).</summary>
+    public static async Task SyscallsAsync(string current, IReadOnlyList<Baseline> baselines, SnmpdProcess agent, string community, string[] addresses, int timeoutMs, CancellationToken cancellationToken)
     {
-        var json = JsonSerializer.Serialize(new PluginRequest(ContractInfo.Version, ContractInfo.PollMode, timeoutMs, targets), ContractJson.Default.PluginRequest);
-        var now = new List<Figures>();
-        var then = new List<Figures>();
-        for (var round = 0; round < rounds; round++)
+        if (!File.Exists("/usr/bin/strace"))
         {
-            now.Add(await PollAsync(current, json, cancellationToken).ConfigureAwait(false));
-            if (baseline is not null)
+            Console.WriteLine("(strace not installed: no syscall counts)");
+            return;
+        }
+
+        var json = Request(Targets(addresses, agent.Port, new PluginCredential(1, Protocols.SnmpV2c, Community: community)), timeoutMs);
+        string[] shown = ["sendto", "sendmsg", "recvfrom", "recvmsg", "epoll_wait", "epoll_ctl", "futex", "sched_yield", "socket", "connect", "close"];
+        Console.WriteLine();
+        Console.WriteLine($"# system calls per target, v2c default profile, {addresses.Length} targets, strace -c -f");
+        Console.WriteLine($"| code | all | {string.Join(" | ", shown)} |");
+        Console.WriteLine($"|---|---|{string.Concat(shown.Select(_ => "---|"))}");
+        foreach (var (label, directory) in baselines.Select(b => (b.Label, b.Directory)).Append(("this branch", current)))
+        {
+            var summary = Path.Combine(Path.GetTempPath(), $"nms-bench-strace-{Environment.ProcessId}.txt");
+            var run = await BenchSupport.RunAsync("/usr/bin/strace", ["-c", "-f", "-o", summary, Path.Combine(directory, "snmp"), "-poll"], json, cancellationToken).ConfigureAwait(false);
+            if (run.ExitCode != 0)
             {
-                then.Add(await PollAsync(baseline, json, cancellationToken).ConfigureAwait(false));
+                throw new InvalidOperationException($"strace of {label} exited {run.ExitCode}: {run.Stderr}");
+            }
+
+            var calls = ParseStrace(await File.ReadAllLinesAsync(summary, cancellationToken).ConfigureAwait(false));
+            File.Delete(summary);
+            var perTarget = (string name) => (calls.GetValueOrDefault(name) / (double)addresses.Length).ToString("F1", CultureInfo.InvariantCulture);
+            Console.WriteLine($"| {label} | {perTarget("total")} | {string.Join(" | ", shown.Select(perTarget))} |");
+        }
+    }
+
+    /// <summary>The calls column of <c>strace -c</c>: "% time, seconds, usecs/call, calls, [errors], syscall".</summary>
+    private static Dictionary<string, long> ParseStrace(IEnumerable<string> lines)
+    {
+        var calls = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var line in lines)
+        {
+            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length >= 5 && long.TryParse(fields[3], CultureInfo.InvariantCulture, out var count) && double.TryParse(fields[0], CultureInfo.InvariantCulture, out _))
+            {
+                calls[fields[^1]] = count;
             }
         }
 
-        return (Median(now), baseline is null ? null : Median(then));
+        return calls;
+    }
+
+    private static void Print(string label, string code, Figures f, int polls, IReadOnlyList<double?> ratios) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"| {label} | {code} | {f.Ok}/{polls} | {f.Metrics / Math.Max(1, f.Ok)} | {f.Wall.TotalSeconds:F2} | {f.Cpu.TotalSeconds:F2} | {f.Cpu.TotalMilliseconds / polls:F3} | {string.Join(" | ", ratios.Select(r => r is { } v ? v.ToString("F2", CultureInfo.InvariantCulture) : ""))} |"));
+
+    private static string Request(IReadOnlyList<PluginTarget> targets, int timeoutMs) =>
+        JsonSerializer.Serialize(new PluginRequest(ContractInfo.Version, ContractInfo.PollMode, timeoutMs, targets), ContractJson.Default.PluginRequest);
+
+    private static async Task<(Figures Now, Dictionary<string, Figures> Then)> MeasureAsync(
+        string current, IReadOnlyList<Baseline> baselines, IReadOnlyList<PluginTarget> targets, int timeoutMs, int rounds, CancellationToken cancellationToken)
+    {
+        var json = Request(targets, timeoutMs);
+        var now = new List<Figures>();
+        var then = baselines.ToDictionary(b => b.Label, _ => new List<Figures>());
+        for (var round = 0; round < rounds; round++)
+        {
+            now.Add(await PollAsync(current, json, cancellationToken).ConfigureAwait(false));
+            foreach (var baseline in baselines)
+            {
+                then[baseline.Label].Add(await PollAsync(baseline.Directory, json, cancellationToken).ConfigureAwait(false));
+            }
+        }
+
+        return (Median(now), then.ToDictionary(p => p.Key, p => Median(p.Value)));
     }
 
     private static Figures Median(List<Figures> runs) => runs.OrderBy(r => r.Cpu).ElementAt(runs.Count / 2);

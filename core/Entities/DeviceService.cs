@@ -146,10 +146,15 @@ public sealed class DeviceService(
             }
         }
 
-        if (request.PollProfileId is { } pollProfileId)
+        if (request.PollProfileIdGiven)
         {
-            await PollProfileService.CheckExistsAsync(connection, transaction, pollProfileId, "poll_profile_id", cancellationToken);
-            await EntityDb.ExecuteAsync(connection, transaction, EntitySql.UpdateDevicePollProfile, cancellationToken, id, pollProfileId, now);
+            if (request.PollProfileId is { } pollProfileId)
+            {
+                await PollProfileService.CheckExistsAsync(connection, transaction, pollProfileId, "poll_profile_id", cancellationToken);
+            }
+
+            // null: back to the plugin's default set.
+            await EntityDb.ExecuteAsync(connection, transaction, EntitySql.UpdateDevicePollProfile, cancellationToken, id, request.PollProfileId, now);
         }
 
         if (interval is not null)

@@ -56,14 +56,34 @@ public sealed record DeviceCreateRequest(
     int? PollIntervalSeconds = null,
     long? PollProfileId = null);
 
-/// <summary>Absent fields are left as they are. <c>status</c> reactivates or deactivates by hand.</summary>
+/// <summary>
+/// Absent fields are left as they are. <c>status</c> reactivates or deactivates by hand. <c>poll_profile_id</c> is
+/// the one field where null means something: <c>"poll_profile_id": null</c> puts the device back on the default
+/// profile, while leaving the field out keeps the one it has.
+/// </summary>
 [JsonNumberHandling(JsonNumberHandling.Strict)]
 public sealed record DevicePatchRequest(
     int? PollIntervalSeconds = null,
     long? CredentialProfileId = null,
     string? Status = null,
-    string? DeactivationReason = null,
-    long? PollProfileId = null);
+    string? DeactivationReason = null)
+{
+    private readonly long? _pollProfileId;
+
+    /// <summary>The serializer calls this only when the body names the field, null included.</summary>
+    public long? PollProfileId
+    {
+        get => _pollProfileId;
+        init
+        {
+            _pollProfileId = value;
+            PollProfileIdGiven = true;
+        }
+    }
+
+    /// <summary>Internal, so the serializer neither reads nor writes it.</summary>
+    internal bool PollProfileIdGiven { get; private init; }
+}
 
 public sealed record Device(
     long Id,

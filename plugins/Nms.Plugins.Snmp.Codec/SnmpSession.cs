@@ -10,7 +10,7 @@ namespace Nms.Plugins.Snmp.Codec;
 /// <summary><c>MaxRequests</c>: how many requests (not counting retransmissions) the session may send in all.</summary>
 public sealed record SnmpSessionOptions(TimeSpan TryTimeout, int Retries = 2, int MaxRepetitions = 10, int MaxWalkRows = 100_000, int MaxRequests = int.MaxValue);
 
-/// <summary>One agent, one UDP socket; requests are strictly sequential.</summary>
+/// <summary>One agent; requests are strictly sequential. Datagrams travel through a <see cref="SnmpTransport"/>.</summary>
 public sealed class SnmpSession : IDisposable
 {
     private const int MaxMessageSize = 65_507;
@@ -23,11 +23,10 @@ public sealed class SnmpSession : IDisposable
     private static readonly ObjectIdentifier WrongDigests = UsmStats.Append(5, 0);
     private static readonly ObjectIdentifier DecryptionErrors = UsmStats.Append(6, 0);
 
-    private readonly Socket _socket;
+    private readonly IPEndPoint _agent;
+    private readonly SnmpTransport _transport;
     private readonly SnmpCredentials _credentials;
     private readonly SnmpSessionOptions _options;
-    private readonly byte[] _receiveBuffer = new byte[MaxMessageSize];
-    private int _requestId = RandomNumberGenerator.GetInt32(1, int.MaxValue / 2);
     private long _salt = BinaryPrimitives.ReadInt64LittleEndian(RandomNumberGenerator.GetBytes(8));
 
     private byte[]? _engineId;
@@ -38,14 +37,13 @@ public sealed class SnmpSession : IDisposable
     private bool _privacyAnswered;
     private int _requests;
 
-    public SnmpSession(IPEndPoint endpoint, SnmpCredentials credentials, SnmpSessionOptions options)
+    /// <param name="transport">Where datagrams go and come from; by default the process's one shared socket per address family.</param>
+    public SnmpSession(IPEndPoint endpoint, SnmpCredentials credentials, SnmpSessionOptions options, SnmpTransport? transport = null)
     {
-        ArgumentNullException.ThrowIfNull(endpoint);
+        _agent = endpoint ?? throw new ArgumentNullException(nameof(endpoint));
         _credentials = credentials ?? throw new ArgumentNullException(nameof(credentials));
         _options = options ?? throw new ArgumentNullException(nameof(options));
-        _socket = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        // Connected: the kernel drops datagrams from anyone else and reports ICMP port unreachable to us.
-        _socket.Connect(endpoint);
+        _transport = transport ?? SnmpTransport.Shared;
     }
 
     public byte[]? EngineId => _engineId;
@@ -84,7 +82,7 @@ public sealed class SnmpSession : IDisposable
                     {
                         result[i] = answer[k];
                     }
-                    else if (answer[k].Oid.StartsWith(predecessors[i]!) && answer[k].Oid != predecessors[i])
+                    else if (MayHide(answer[k].Oid, oids[i], predecessors[i]!))
                     {
                         byGet.Add(i);
                     }
@@ -114,6 +112,14 @@ public sealed class SnmpSession : IDisposable
         return result;
     }
 
+    /// <summary>
+    /// Whether a GETNEXT from <paramref name="predecessor"/> that returned <paramref name="answer"/> instead of
+    /// <paramref name="oid"/> may have skipped it: only when the answer is a child of x.(n-1), which sorts before x.n.
+    /// From x (for x.0) nothing sorts between them, so a miss there means the object is absent.
+    /// </summary>
+    private static bool MayHide(ObjectIdentifier answer, ObjectIdentifier oid, ObjectIdentifier predecessor) =>
+        answer.StartsWith(predecessor) && answer != predecessor && !oid.StartsWith(predecessor);
+
     /// <summary>x for x.0, x.(n-1) for x.n; null where that would not be an OID.</summary>
     private static ObjectIdentifier? Predecessor(ObjectIdentifier oid)
     {
@@ -139,79 +145,89 @@ public sealed class SnmpSession : IDisposable
     public async Task<IReadOnlyList<IReadOnlyList<VarBind>>> WalkColumnsAsync(IReadOnlyList<ObjectIdentifier> columns, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(columns);
-        var last = columns.ToArray();
-        var done = new bool[columns.Count];
-        var rows = columns.Select(_ => new List<VarBind>()).ToArray();
-        var total = 0;
-        while (true)
+        var walk = new ColumnWalk(columns, _options.MaxWalkRows);
+        await FinishWalkAsync(walk, cancellationToken).ConfigureAwait(false);
+        return walk.Rows;
+    }
+
+    /// <summary>
+    /// GET of the scalars and a walk of the columns, starting in one GETBULK: the scalars as its non-repeaters (a
+    /// GETNEXT from each one's predecessor, as over SNMPv1 in <see cref="GetAsync"/>), the columns as its repeaters.
+    /// One round trip fewer per poll; SNMPv1, which has no GETBULK, does the two one after the other.
+    /// </summary>
+    public async Task<(IReadOnlyList<VarBind> Scalars, IReadOnlyList<IReadOnlyList<VarBind>> Columns)> GetAndWalkAsync(
+        IReadOnlyList<ObjectIdentifier> scalars, IReadOnlyList<ObjectIdentifier> columns, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(scalars);
+        ArgumentNullException.ThrowIfNull(columns);
+        var predecessors = new ObjectIdentifier[scalars.Count];
+        var combinable = !IsV1 && scalars.Count > 0 && columns.Count > 0;
+        for (var i = 0; combinable && i < scalars.Count; i++)
         {
-            var active = Enumerable.Range(0, columns.Count).Where(i => !done[i]).ToArray();
-            if (active.Length == 0)
+            var predecessor = Predecessor(scalars[i]);
+            combinable = predecessor is not null;
+            predecessors[i] = predecessor!;
+        }
+
+        if (!combinable)
+        {
+            return (await GetAsync(scalars, cancellationToken).ConfigureAwait(false), await WalkColumnsAsync(columns, cancellationToken).ConfigureAwait(false));
+        }
+
+        var walk = new ColumnWalk(columns, _options.MaxWalkRows);
+        var from = new ObjectIdentifier[scalars.Count + columns.Count];
+        predecessors.CopyTo(from, 0);
+        walk.CopyFrom(from, scalars.Count);
+        var response = await GetBulkAsync(scalars.Count, Repetitions(columns.Count), from, cancellationToken).ConfigureAwait(false);
+        if (response.Count < scalars.Count)
+        {
+            throw new SnmpException($"agent answered {response.Count} variables for {scalars.Count} non-repeaters");
+        }
+
+        var values = new VarBind[scalars.Count];
+        List<int>? hidden = null;
+        for (var i = 0; i < scalars.Count; i++)
+        {
+            var answer = response[i];
+            values[i] = answer.Oid == scalars[i] ? answer : new VarBind(scalars[i], new SnmpValue(SnmpType.NoSuchObject));
+            if (answer.Oid != scalars[i] && !answer.Value.IsException && MayHide(answer.Oid, scalars[i], predecessors[i]))
             {
-                break;
-            }
-
-            var response = await NextRowsAsync(active, cancellationToken).ConfigureAwait(false);
-            if (response is null)
-            {
-                // SNMPv1 end of the MIB: the agent named one column with noSuchName.
-                continue;
-            }
-
-            if (response.Count == 0)
-            {
-                throw new SnmpException("agent answered GETBULK with no variables");
-            }
-
-            for (var k = 0; k < response.Count; k++)
-            {
-                var column = active[k % active.Length];
-                if (done[column])
-                {
-                    continue;
-                }
-
-                var vb = response[k];
-                if (vb.Value.IsException || !vb.Oid.StartsWith(columns[column]) || vb.Oid.Length == columns[column].Length)
-                {
-                    done[column] = true;
-                    continue;
-                }
-
-                if (vb.Oid <= last[column])
-                {
-                    throw new SnmpException($"agent returned {vb.Oid} after {last[column]}: OIDs not increasing");
-                }
-
-                rows[column].Add(vb);
-                last[column] = vb.Oid;
-                if (++total > _options.MaxWalkRows)
-                {
-                    throw new SnmpException($"walk exceeded {_options.MaxWalkRows} rows");
-                }
+                (hidden ??= []).Add(i);
             }
         }
 
-        return rows;
-
-        // The next rows of the active columns: GETBULK, or GETNEXT over SNMPv1 where noSuchName ends one column.
-        async Task<IReadOnlyList<VarBind>?> NextRowsAsync(int[] active, CancellationToken ct)
+        walk.Accept(response, scalars.Count);
+        foreach (var i in hidden ?? [])
         {
-            var from = active.Select(i => last[i]).ToArray();
+            values[i] = (await RequestAsync(PduType.Get, 0, 0, [scalars[i]], cancellationToken).ConfigureAwait(false))[0];
+        }
+
+        await FinishWalkAsync(walk, cancellationToken).ConfigureAwait(false);
+        return (values, walk.Rows);
+    }
+
+    /// <summary>Rows per column in one GETBULK: about <c>MaxRepetitions × 8</c> variables a response, at least one row.</summary>
+    private int Repetitions(int columns) => Math.Max(1, _options.MaxRepetitions * 8 / Math.Max(8, columns));
+
+    private async Task FinishWalkAsync(ColumnWalk walk, CancellationToken cancellationToken)
+    {
+        while (walk.ActiveCount > 0)
+        {
+            var from = walk.From();
             if (!IsV1)
             {
-                var repetitions = Math.Max(1, _options.MaxRepetitions * 8 / Math.Max(8, from.Length));
-                return await GetBulkAsync(0, repetitions, from, ct).ConfigureAwait(false);
+                walk.Accept(await GetBulkAsync(0, Repetitions(from.Length), from, cancellationToken).ConfigureAwait(false), 0);
+                continue;
             }
 
             try
             {
-                return await GetNextAsync(from, ct).ConfigureAwait(false);
+                walk.Accept(await GetNextAsync(from, cancellationToken).ConfigureAwait(false), 0);
             }
             catch (SnmpErrorStatusException ex) when (ex.Status == SnmpErrorStatusException.NoSuchName && ex.Index >= 1 && ex.Index <= from.Length)
             {
-                done[active[ex.Index - 1]] = true;
-                return null;
+                // SNMPv1 end of the MIB: the agent named the column that ran off it.
+                walk.EndActive(ex.Index - 1);
             }
         }
     }
@@ -256,7 +272,7 @@ public sealed class SnmpSession : IDisposable
 
         var community = Encoding.UTF8.GetBytes(credentials.Community);
         var packet = new CommunityMessage(community, pdu, credentials.Version).Encode();
-        var answer = await ExchangeAsync<Pdu>(packet, bytes =>
+        var answer = await ExchangeAsync<Pdu>(packet, pdu.RequestId, bytes =>
         {
             if (!CommunityMessage.TryDecode(bytes, out var message, out var error))
             {
@@ -280,7 +296,8 @@ public sealed class SnmpSession : IDisposable
             await DiscoverEngineAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        _keys ??= Usm.LocalizeKeys(credentials.Auth, credentials.AuthPassword, credentials.Priv, credentials.PrivPassword, _engineId);
+        // Hashing a megabyte per new password must not hold up the transport's thread, where this may run.
+        _keys ??= await Task.Run(() => Usm.LocalizeKeys(credentials.Auth, credentials.AuthPassword, credentials.Priv, credentials.PrivPassword, _engineId), cancellationToken).ConfigureAwait(false);
         var resynchronised = false;
         while (true)
         {
@@ -373,7 +390,7 @@ public sealed class SnmpSession : IDisposable
         var pdu = new Pdu(PduType.Get, NextRequestId(), 0, 0, []);
         var scoped = new ScopedPdu([], [], pdu).Encode();
         var (packet, _) = V3Message.Encode(messageId, MaxMessageSize, V3Flags.Reportable, UsmSecurityParameters.Empty, scoped);
-        var report = await ExchangeAsync<V3Message>(packet, bytes =>
+        var report = await ExchangeAsync<V3Message>(packet, messageId, bytes =>
         {
             if (V3Message.PeekVersion(bytes) != V3Message.WireVersion)
             {
@@ -438,7 +455,7 @@ public sealed class SnmpSession : IDisposable
             Usm.Sign(keys, packet, authOffset);
         }
 
-        return await ExchangeAsync<(Pdu, bool)?>(packet, bytes =>
+        return await ExchangeAsync<(Pdu, bool)?>(packet, messageId, bytes =>
         {
             if (V3Message.PeekVersion(bytes) != V3Message.WireVersion)
             {
@@ -498,55 +515,30 @@ public sealed class SnmpSession : IDisposable
 
     /// <summary>
     /// Sends, then waits for a datagram the matcher accepts, retransmitting the same packet on each try timeout.
-    /// Unmatched datagrams (stale or foreign request ids) are dropped; undecodable ones are remembered for the error.
+    /// The transport drops datagrams with another request id; undecodable ones are remembered for the error.
     /// </summary>
-    private async Task<T> ExchangeAsync<T>(byte[] packet, Func<ReadOnlySpan<byte>, (T? Match, string? Problem)> matcher, CancellationToken cancellationToken, int? retries = null)
+    private async Task<T> ExchangeAsync<T>(byte[] packet, int id, Func<ReadOnlySpan<byte>, (T? Match, string? Problem)> matcher, CancellationToken cancellationToken, int? retries = null)
     {
-        string? lastProblem = null;
         var tries = (retries ?? _options.Retries) + 1;
+        using var exchange = _transport.Open(_agent, id, matcher, cancellationToken);
         for (var attempt = 0; attempt < tries; attempt++)
         {
-            using var tryTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            tryTimeout.CancelAfter(_options.TryTimeout);
-            try
+            var match = await exchange.TryAsync(packet, _options.TryTimeout).ConfigureAwait(false);
+            if (match is not null)
             {
-                await _socket.SendAsync(packet, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-                while (true)
-                {
-                    var received = await _socket.ReceiveAsync(_receiveBuffer, SocketFlags.None, tryTimeout.Token).ConfigureAwait(false);
-                    var (match, problem) = matcher(_receiveBuffer.AsSpan(0, received));
-                    if (match is not null)
-                    {
-                        return match;
-                    }
-
-                    lastProblem = problem ?? lastProblem;
-                }
-            }
-            catch (OperationCanceledException) when (tryTimeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-            {
-                // The try timed out: retransmit.
-            }
-            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionRefused or SocketError.ConnectionReset)
-            {
-                throw new SnmpException("port unreachable: nothing listens on the SNMP port (ICMP port unreachable)", ex);
-            }
-            catch (SocketException ex)
-            {
-                throw new SnmpException($"socket error: {ex.SocketErrorCode}", ex);
+                return match;
             }
         }
 
-        throw lastProblem is null
+        throw exchange.Problem is null
             ? new SnmpTimeoutException($"no response after {tries} tries of {_options.TryTimeout.TotalMilliseconds:F0} ms (unreachable agent, or wrong community / credentials)")
-            : new SnmpException(lastProblem);
+            : new SnmpException(exchange.Problem);
     }
 
-    private int NextRequestId()
+    private static int NextRequestId() => SnmpTransport.NextId();
+
+    public void Dispose()
     {
-        var id = Interlocked.Increment(ref _requestId);
-        return id & int.MaxValue;
+        // Nothing to release: the transport's sockets live as long as the process.
     }
-
-    public void Dispose() => _socket.Dispose();
 }

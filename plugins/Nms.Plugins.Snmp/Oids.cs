@@ -67,4 +67,7 @@ internal static class Oids
     public static readonly ObjectIdentifier[] Counter32Columns = [IfInOctets, IfOutOctets, IfInUcastPkts, IfOutUcastPkts];
 
     public static readonly ObjectIdentifier[] Counter64Columns = [IfHcInOctets, IfHcOutOctets, IfHcInUcastPkts, IfHcOutUcastPkts];
+
+    /// <summary>What a v1 poll walks (declared after the lists it is made of: static fields initialise in order).</summary>
+    public static readonly ObjectIdentifier[] PollColumnsV1 = [.. PollColumns.Except(Counter64Columns), .. Counter32Columns];
 }

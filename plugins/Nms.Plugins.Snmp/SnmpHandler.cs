@@ -67,20 +67,20 @@ public sealed class SnmpHandler : IPluginHandler
             }
 
             using var session = new SnmpSession(endpoint, ToSnmpCredentials(credential), Options(timeout));
-            var metrics = new List<PluginMetric>();
-            var scalars = await session.GetAsync(Oids.PollScalars, cancellationToken).ConfigureAwait(false);
-            PollMetrics.AddScalars(metrics, scalars, DateTimeOffset.UtcNow);
-
-            var walked = new WalkedColumns();
+            var metrics = new List<PluginMetric>(96);
             // SNMPv1 has no Counter64: walk the 32-bit counters at once; otherwise only where an interface lacks the 64-bit ones.
-            ObjectIdentifier[] columns = session.IsV1 ? [.. Oids.PollColumns.Except(Oids.Counter64Columns), .. Oids.Counter32Columns] : Oids.PollColumns;
-            walked.Add(columns, await session.WalkColumnsAsync(columns, cancellationToken).ConfigureAwait(false));
+            var columns = session.IsV1 ? Oids.PollColumnsV1 : Oids.PollColumns;
+            var (scalars, rows) = await session.GetAndWalkAsync(Oids.PollScalars, columns, cancellationToken).ConfigureAwait(false);
+            var ts = DateTimeOffset.UtcNow;
+            PollMetrics.AddScalars(metrics, scalars, ts);
+            var walked = new WalkedColumns();
+            walked.Add(columns, rows);
             if (!session.IsV1 && PollMetrics.NeedsCounter32(walked))
             {
                 walked.Add(Oids.Counter32Columns, await session.WalkColumnsAsync(Oids.Counter32Columns, cancellationToken).ConfigureAwait(false));
             }
 
-            PollMetrics.AddWalked(metrics, walked, DateTimeOffset.UtcNow);
+            PollMetrics.AddWalked(metrics, walked, ts);
             return new PluginResult(target.Id, true, Metrics: metrics);
         }
         catch (Exception ex) when (ex is SnmpException or ArgumentException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
@@ -97,9 +97,11 @@ public sealed class SnmpHandler : IPluginHandler
     // a datagram dropped by a busy agent then costs a second, not a third of the timeout.
     private static SnmpSessionOptions Options(TimeSpan timeout)
     {
-        var tryTimeout = TimeSpan.FromMilliseconds(Math.Clamp(timeout.TotalMilliseconds / 3, 50, 1_000));
+        // 0.3, not a third: three tries then end before the budget does, leaving room for engine discovery and key
+        // hashing, so the last try's outcome (e.g. the authNoPriv probe that names a wrong privacy key) is reported.
+        var tryTimeout = TimeSpan.FromMilliseconds(Math.Clamp(timeout.TotalMilliseconds * 0.3, 50, 1_000));
         var retries = Math.Max(2, (int)(timeout / tryTimeout) - 1);
-        return new SnmpSessionOptions(tryTimeout, Retries: retries, MaxRepetitions: 10);
+        return new SnmpSessionOptions(tryTimeout, Retries: retries, MaxRepetitions: 16);
     }
 
     private static string Describe(Exception ex, TimeSpan timeout) => ex switch

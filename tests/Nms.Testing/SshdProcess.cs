@@ -8,6 +8,9 @@ public sealed record SshdOptions
 {
     public int? Port { get; init; }
 
+    /// <summary>Where sshd listens: loopback, or IPv6 addresses a test has added to lo (<see cref="LoopbackIpv6"/>).</summary>
+    public IReadOnlyList<string> Addresses { get; init; } = ["127.0.0.1"];
+
     /// <summary>A local account the fixture creates if missing (tests run as root); its password is set to <see cref="Password"/>.</summary>
     public string User { get; init; } = "nmstest";
 
@@ -15,7 +18,7 @@ public sealed record SshdOptions
     public string Password { get; init; } = "nms-Test-pass-7491";
 }
 
-/// <summary>A real OpenSSH server on 127.0.0.1 with its own host key, config and client key pair.</summary>
+/// <summary>A real OpenSSH server on 127.0.0.1 (or the given addresses) with its own host key, config and client key pair.</summary>
 public sealed class SshdProcess : DaemonProcess
 {
     private SshdProcess(string directory, SshdOptions options, int port, string config, string hostKey, string clientKey)
@@ -31,7 +34,8 @@ public sealed class SshdProcess : DaemonProcess
 
     public int Port { get; }
 
-    public string Address => "127.0.0.1";
+    /// <summary>The address a client should use: the first one it listens on.</summary>
+    public string Address => Options.Addresses[0];
 
     /// <summary>The server's key as the plugin reports it: "ssh-ed25519 SHA256:...".</summary>
     public string HostKey { get; }
@@ -64,7 +68,7 @@ public sealed class SshdProcess : DaemonProcess
         var fingerprint = RunTool("/usr/bin/ssh-keygen", null, "-l", "-E", "sha256", "-f", hostKeyPath + ".pub").Split(' ')[1];
         var config = new StringBuilder()
             .AppendLine(CultureInfo.InvariantCulture, $"Port {port}")
-            .AppendLine("ListenAddress 127.0.0.1")
+            .AppendJoin("", options.Addresses.Select(a => $"ListenAddress {a}{Environment.NewLine}"))
             .AppendLine(CultureInfo.InvariantCulture, $"HostKey {hostKeyPath}")
             .AppendLine(CultureInfo.InvariantCulture, $"PidFile {Path.Combine(directory, "sshd.pid")}")
             .AppendLine(CultureInfo.InvariantCulture, $"AuthorizedKeysFile {authorized}")

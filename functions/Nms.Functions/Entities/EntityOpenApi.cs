@@ -227,7 +227,7 @@ internal sealed class EntityOpenApi : IOpenApiPaths
             ("credential_profile_id", Id(), false),
             ("status", Enum(DeviceStatus.Active, DeviceStatus.Inactive), false),
             ("deactivation_reason", String("With status inactive; default 'manual'"), false),
-            ("poll_profile_id", Id(), false)));
+            ("poll_profile_id", ResettableId("A poll profile; null puts the device back on the default profile, absent keeps its profile"), false)));
         api.Schema("Device", Object(
             ("id", Id(), true),
             ("ip", String(), true),
@@ -276,4 +276,11 @@ internal sealed class EntityOpenApi : IOpenApiPaths
     }
 
     private static JsonObject List(string schema) => Object(("items", Array(Ref(schema)), true));
+
+    private static JsonObject ResettableId(string description)
+    {
+        var schema = Nullable(Id());
+        schema["description"] = description;
+        return schema;
+    }
 }

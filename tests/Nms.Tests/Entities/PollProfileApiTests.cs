@@ -106,6 +106,15 @@ public sealed class PollProfileApiTests(EntityApp fixture) : IClassFixture<Entit
             .AssertProblem(HttpStatusCode.BadRequest, "poll_profile_id");
         (await Admin.SendJsonAsync(HttpMethod.Patch, $"devices/{id}", new { poll_profile_id = 999999 })).AssertProblem(HttpStatusCode.BadRequest, "poll_profile_id");
         Assert.Equal(second, (await Admin.GetJsonAsync($"devices/{id}")).Long("poll_profile_id"));
+
+        // A PATCH without the field keeps the profile; an explicit null puts the device back on the default set.
+        var untouched = await Admin.SendJsonAsync(HttpMethod.Patch, $"devices/{id}", new { poll_interval_seconds = 120 });
+        Assert.Equal(second, untouched.Long("poll_profile_id"));
+        var reset = await Admin.SendRawAsync(HttpMethod.Patch, $"devices/{id}", """{ "poll_profile_id": null }""");
+        reset.AssertStatus(HttpStatusCode.OK);
+        Assert.False(reset.Json.TryGetProperty("poll_profile_id", out _));
+        Assert.True(await fixture.App.Database.ScalarAsync<bool>("SELECT poll_profile_id IS NULL FROM devices WHERE id = $1", id));
+        Assert.Equal(120, (await Admin.GetJsonAsync($"devices/{id}")).Json.GetProperty("poll_interval_seconds").GetInt32());
         (await Admin.GetJsonAsync("devices/999999")).AssertProblem(HttpStatusCode.NotFound);
     }
 

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging.Abstractions;
 using Nms.Core.Configuration;
 using Nms.Core.Reachability;
+using Nms.Testing;
 using Nms.Tests.Infrastructure;
 
 namespace Nms.Tests.Reachability;
@@ -98,6 +99,21 @@ public sealed class ReachabilityTests
 
         var unreachable = await checker.UnreachableAsync(
             [new ReachabilityTarget(1, "127.0.0.1", open, "ssh"), new ReachabilityTarget(2, "127.0.0.1", closed, "ssh")], CancellationToken.None);
+
+        Assert.Equal([2L], unreachable);
+    }
+
+    [Fact]
+    public async Task Tcp_mode_over_ipv6_counts_a_listening_sshd_reachable_and_a_closed_port_not()
+    {
+        const string address = "fd15:17::c1";
+        await using var added = await LoopbackIpv6.AddAsync([address]);
+        using var sshd = await SshdProcess.StartAsync(new SshdOptions { Addresses = [address] });
+        var closed = FreeTcpPort();
+        var checker = new ReachabilityChecker(Options("tcp"), Fping(), new TcpReachability(Options("tcp")), NullLogger<ReachabilityChecker>.Instance);
+
+        var unreachable = await checker.UnreachableAsync(
+            [new ReachabilityTarget(1, address, sshd.Port, "ssh"), new ReachabilityTarget(2, address, closed, "ssh")], CancellationToken.None);
 
         Assert.Equal([2L], unreachable);
     }
