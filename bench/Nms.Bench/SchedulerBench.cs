@@ -107,8 +107,11 @@ internal static class SchedulerBench
             await transaction.CommitAsync();
         }
 
-        await using var analyze = new NpgsqlCommand("VACUUM ANALYZE poll_schedule; VACUUM ANALYZE devices", connection);
-        await analyze.ExecuteNonQueryAsync();
+        foreach (var table in new[] { "poll_schedule", "devices" })
+        {
+            await using var analyze = new NpgsqlCommand("VACUUM ANALYZE " + table, connection);
+            await analyze.ExecuteNonQueryAsync();
+        }
     }
 
     private static async Task ResetAsync(NpgsqlDataSource dataSource, DateTimeOffset due)

@@ -124,8 +124,9 @@ public sealed class ServedPluginTests : IDisposable
     [Fact]
     public async Task Garbage_fails_the_waiting_batch_not_the_app_and_the_next_batch_is_answered()
     {
+        // Only the first process ever writes garbage (a file marks it done); the restarted one answers.
         plugins.AddServing("garbage", FakePlugins.ServeLoop("""
-            if [ $n = 1 ]; then head -c 2000 /dev/urandom | tr -d '\n'; echo; else answer; fi
+            if [ ! -f "$0.once" ]; then : > "$0.once"; head -c 2000 /dev/urandom | tr -d '\n'; echo; else answer; fi
             """));
         var runner = Runner();
 
@@ -141,7 +142,7 @@ public sealed class ServedPluginTests : IDisposable
     public async Task A_line_without_a_batch_id_is_garbage_too()
     {
         plugins.AddServing("anonymous", FakePlugins.ServeLoop("""
-            if [ $n = 1 ]; then echo '{"contract_version":1,"results":[]}'; else answer; fi
+            if [ ! -f "$0.once" ]; then : > "$0.once"; echo '{"contract_version":1,"results":[]}'; else answer; fi
             """));
         var runner = Runner();
 
