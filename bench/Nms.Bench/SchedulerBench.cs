@@ -107,9 +107,9 @@ internal static class SchedulerBench
             await transaction.CommitAsync();
         }
 
-        foreach (var table in new[] { "poll_schedule", "devices" })
+        foreach (var sql in new[] { "VACUUM ANALYZE poll_schedule", "VACUUM ANALYZE devices" })
         {
-            await using var analyze = new NpgsqlCommand("VACUUM ANALYZE " + table, connection);
+            await using var analyze = new NpgsqlCommand(sql, connection);
             await analyze.ExecuteNonQueryAsync();
         }
     }
