@@ -107,10 +107,14 @@ internal static class SchedulerBench
             await transaction.CommitAsync();
         }
 
-        foreach (var sql in new[] { "VACUUM ANALYZE poll_schedule", "VACUUM ANALYZE devices" })
+        await using (var schedule = new NpgsqlCommand("VACUUM ANALYZE poll_schedule", connection))
         {
-            await using var analyze = new NpgsqlCommand(sql, connection);
-            await analyze.ExecuteNonQueryAsync();
+            await schedule.ExecuteNonQueryAsync();
+        }
+
+        await using (var devicesTable = new NpgsqlCommand("VACUUM ANALYZE devices", connection))
+        {
+            await devicesTable.ExecuteNonQueryAsync();
         }
     }
 

@@ -167,7 +167,10 @@ public static class PluginHost
         for (var i = 0; i < running.Length; i++)
         {
             await gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
-            running[i] = RunGatedAsync(i);
+            // On the thread pool, as Parallel.ForEachAsync ran them: a handler's synchronous part (v3 key
+            // localisation) must not hold up the start of the next target.
+            var index = i;
+            running[i] = Task.Run(() => RunGatedAsync(index));
         }
 
         await Task.WhenAll(running).ConfigureAwait(false);
