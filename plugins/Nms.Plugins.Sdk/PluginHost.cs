@@ -170,7 +170,7 @@ public static class PluginHost
             // On the thread pool, as Parallel.ForEachAsync ran them: a handler's synchronous part (v3 key
             // localisation) must not hold up the start of the next target.
             var index = i;
-            running[i] = Task.Run(() => RunGatedAsync(index));
+            running[i] = Task.Run(() => RunGatedAsync(index), CancellationToken.None);
         }
 
         await Task.WhenAll(running).ConfigureAwait(false);
