@@ -36,6 +36,7 @@ internal static class PollingBench
         var warmup = options.Int("warmup", interval);
         var schedule = options.Get("schedule", "*/1 * * * * *");
         var plugin = options.Get("plugin", "snmp");
+        var batchSize = options.Int("batch-size", 64);
         var pluginsDir = Path.GetFullPath(options.Get("plugins-dir", Environment.GetEnvironmentVariable("NMS_PLUGINS_DIR") ?? ".nms/plugins"));
         if (!File.Exists(Path.Combine(pluginsDir, plugin)))
         {
@@ -61,6 +62,8 @@ internal static class PollingBench
                      [QueueNames.PollSetting] = prefix + "-poll",
                      [QueueNames.MetricsSetting] = prefix + "-metrics",
                      [QueueNames.FailuresSetting] = prefix + "-failures",
+                     [QueueNames.NotificationsSetting] = prefix + "-notifications",
+                     ["NmsAlertingSchedule"] = "0 0 * * * *",
                      ["NmsSchedulerSchedule"] = schedule,
                      ["NmsMaintenanceSchedule"] = "0 0 * * * *",
                      ["NmsRecoverySchedule"] = "0 0 * * * *",
@@ -71,6 +74,7 @@ internal static class PollingBench
                      ["Nms:Crypto:ActiveKeyId"] = "bench",
                      ["Nms:Crypto:Keys:bench"] = key,
                      ["Nms:Plugins:Directory"] = pluginsDir,
+                     ["Nms:Polling:BatchSize"] = batchSize.ToString(CultureInfo.InvariantCulture),
                      ["Nms:Reachability:FpingPath"] = Environment.GetEnvironmentVariable("NMS_FPING") ?? "/usr/bin/fping",
                  })
         {
@@ -84,9 +88,12 @@ internal static class PollingBench
         {
             Console.WriteLine("warming up...");
             await Task.Delay(TimeSpan.FromSeconds(warmup));
+            var parts = new PipelineCpu(await PipelineCpu.PostmasterPidAsync(db.ConnectionString), AzuritePid());
             recorder.Reset();
             var cpu = new CpuMeter();
             var children = ChildCpu();
+            var partsAtStart = parts.Take();
+            var walAtStart = await WalLsnAsync(db);
             for (var elapsed = 0; elapsed < duration; elapsed += 10)
             {
                 var machine = new CpuMeter();
@@ -96,6 +103,8 @@ internal static class PollingBench
 
             var seconds = cpu.Elapsed.TotalSeconds;
             var pluginCpu = (ChildCpu() - children).TotalSeconds / seconds;
+            var used = parts.Take() - partsAtStart;
+            var walBytes = await WalBytesSinceAsync(db, walAtStart);
             Console.WriteLine();
             Console.WriteLine($"devices {devices:N0}, interval {interval} s, measured {seconds:F0} s (expected {devices / (double)interval:F1} polls/s)");
             Console.WriteLine($"sustained polls/s:      {recorder.Polled / seconds:F1} (unreachable {recorder.Unreachable}, poll failures {recorder.Failed})");
@@ -104,6 +113,7 @@ internal static class PollingBench
             Console.WriteLine($"metrics rows/s:         {recorder.Rows / seconds:F0}");
             Console.WriteLine($"CPU: app process {cpu.ProcessCores:F2} cores, plugin processes {pluginCpu:F2} cores, whole machine {cpu.MachineBusy:P0} of 2 cores busy (everything running, other users included)");
             Console.WriteLine($"peak memory (app process working set): {Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024)} MiB");
+            PrintPerPoll(used, recorder.Polled, walBytes, seconds, parts);
         }
         finally
         {
@@ -142,6 +152,46 @@ internal static class PollingBench
         command.Parameters.Add(new NpgsqlParameter { Value = secret.Ciphertext });
         command.Parameters.Add(new NpgsqlParameter { Value = secret.KeyId });
         return await command.ExecuteScalarAsync();
+    }
+
+    /// <summary>CPU per device poll of each part over the measured window, and bytes written per poll.</summary>
+    private static void PrintPerPoll(PipelineCpu.Snapshot used, long polls, long walBytes, double seconds, PipelineCpu parts)
+    {
+        var n = Math.Max(1, polls);
+        string Ms(PartReading part) => $"{part.Cpu.TotalMilliseconds / n,6:F3} ms  ({part.Cpu.TotalSeconds / seconds:F2} cores)";
+        Console.WriteLine();
+        Console.WriteLine($"CPU per device poll over {polls:N0} polls:");
+        Console.WriteLine($"  app process (scheduler, poller, queue clients, writer): {Ms(used.App)}");
+        Console.WriteLine($"  plugin processes (snmp plugin, fping):                  {Ms(used.Plugins)}");
+        Console.WriteLine(parts.PostgresPid is null
+            ? "  PostgreSQL server processes:                            not measured (server not on this machine)"
+            : $"  PostgreSQL server processes:                            {Ms(used.Postgres)}");
+        Console.WriteLine(parts.AzuritePid is null
+            ? "  Azurite:                                                not measured (set NMS_BENCH_AZURITE_PID)"
+            : $"  Azurite:                                                {Ms(used.Azurite)}");
+        var ours = used.App.Cpu + used.Plugins.Cpu + used.Postgres.Cpu;
+        Console.WriteLine($"  app + plugins + PostgreSQL:                             {ours.TotalMilliseconds / n,6:F3} ms");
+        Console.WriteLine($"bytes written per poll: PostgreSQL WAL {walBytes / (double)n:F0} B, PostgreSQL disk {used.Postgres.WrittenBytes / (double)n:F0} B, Azurite disk {used.Azurite.WrittenBytes / (double)n:F0} B");
+    }
+
+    private static int? AzuritePid() =>
+        int.TryParse(Environment.GetEnvironmentVariable("NMS_BENCH_AZURITE_PID"), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : null;
+
+    private static async Task<string> WalLsnAsync(BenchDatabase db)
+    {
+        await using var connection = new NpgsqlConnection(db.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT pg_current_wal_lsn()::text", connection);
+        return (string)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static async Task<long> WalBytesSinceAsync(BenchDatabase db, string start)
+    {
+        await using var connection = new NpgsqlConnection(db.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::bigint", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = start });
+        return (long)(await command.ExecuteScalarAsync())!;
     }
 
     /// <summary>CPU time of this process's reaped children (the plugin processes), from /proc/self/stat.</summary>

@@ -13,6 +13,7 @@ var benchmarks = new Dictionary<string, Func<string[], Task<int>>>(StringCompare
     ["snmp"] = a => new SnmpBenchmark().RunAsync(a, cts.Token),
     ["discovery"] = DiscoveryBench.RunAsync,
     ["polling"] = PollingBench.RunAsync,
+    ["scheduler"] = SchedulerBench.RunAsync,
     ["ingest"] = IngestBench.RunAsync,
     ["console"] = ConsoleBench.RunAsync,
     ["metrics-store"] = MetricsStoreBench.RunAsync,

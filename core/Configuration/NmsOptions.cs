@@ -48,6 +48,9 @@ public sealed class PluginOptions
     public int MaxConcurrentProcesses { get; set; } = 4;
     public int RunTimeoutSeconds { get; set; } = 60;
     public int MaxOutputBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>Run plugins whose manifest declares serve mode as one long-running process each (false: one process per batch).</summary>
+    public bool Serve { get; set; } = true;
 }
 
 public sealed class ReachabilityOptions
@@ -74,6 +77,12 @@ public sealed class PollingOptions
 {
     public int BatchSize { get; set; } = 64;
     public int PopChunkSize { get; set; } = 1_000;
+
+    /// <summary>Devices per poll message while the scheduler works off a backlog (a pop chunk came back full): fewer, fuller messages.</summary>
+    public int BacklogBatchSize { get; set; } = 500;
+
+    /// <summary>A backlog's pop chunks double from <see cref="PopChunkSize"/> up to this.</summary>
+    public int MaxPopChunkSize { get; set; } = 16_000;
     public int TickBudgetMilliseconds { get; set; } = 5_000;
     public int TimeoutMilliseconds { get; set; } = 5_000;
 }

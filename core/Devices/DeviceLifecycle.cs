@@ -29,7 +29,7 @@ public sealed record ProvisionResult(long DeviceId, bool Created);
 public sealed record ProvisionedDevice(long DeviceId, string Ip, int Port);
 
 /// <summary>A device popped from the deadline table, with the deadline it was due at.</summary>
-public sealed record PoppedDevice(long DeviceId, DateTimeOffset DueAt, string Ip, int Port, string Plugin);
+public sealed record PoppedDevice(long DeviceId, DateTimeOffset DueAt);
 
 /// <summary>
 /// The one owner of a device's lifecycle, the seed's EntityService successor: provision (by hand or by
@@ -193,7 +193,7 @@ public static class DeviceLifecycle
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            devices.Add(new PoppedDevice(reader.GetInt64(0), reader.GetFieldValue<DateTimeOffset>(1), reader.GetString(2), reader.GetInt32(3), reader.GetString(4)));
+            devices.Add(new PoppedDevice(reader.GetInt64(0), reader.GetFieldValue<DateTimeOffset>(1)));
         }
 
         devices.Sort((a, b) => a.DueAt.CompareTo(b.DueAt));

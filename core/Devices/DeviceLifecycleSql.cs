@@ -145,27 +145,28 @@ internal static class DeviceLifecycleSql
     public const string PullDeadlineIn = "UPDATE poll_schedule SET next_due_at = LEAST(next_due_at, $2) WHERE device_id = $1";
 
     /// <summary>
-    /// Pops up to $2 due, active devices (due at or before $1) and moves each one's deadline forward
-    /// by whole intervals: next = due + k*interval with the smallest k putting it after $1. The rows
-    /// are locked with SKIP LOCKED and re-checked after the lock, so two schedulers never pop one device twice.
+    /// Pops up to $2 due devices (due at or before $1) and moves each one's deadline forward by whole
+    /// intervals: next = due + k*interval with the smallest k putting it after $1. The rows are locked with
+    /// SKIP LOCKED, so two schedulers never pop one device twice. poll_schedule holds only active devices
+    /// (deactivation deletes the row in the same transaction), so the lock scan reads the due index alone and
+    /// devices is joined once, for the interval (and the status, as a guard).
     /// </summary>
     public const string PopDue = """
         WITH due AS (
-            SELECT s.device_id, s.next_due_at, d.poll_interval_seconds
-            FROM poll_schedule s
-            JOIN devices d ON d.id = s.device_id
-            WHERE s.next_due_at <= $1 AND d.status = 'active'
-            ORDER BY s.next_due_at
+            SELECT device_id, next_due_at
+            FROM poll_schedule
+            WHERE next_due_at <= $1
+            ORDER BY next_due_at
             LIMIT $2
-            FOR UPDATE OF s SKIP LOCKED
+            FOR UPDATE SKIP LOCKED
         )
         UPDATE poll_schedule s
-        SET next_due_at = due.next_due_at + make_interval(secs => due.poll_interval_seconds
-                * (floor(extract(epoch FROM ($1 - due.next_due_at)) / due.poll_interval_seconds) + 1))
+        SET next_due_at = due.next_due_at + make_interval(secs => d.poll_interval_seconds
+                * (floor(extract(epoch FROM ($1 - due.next_due_at)) / d.poll_interval_seconds) + 1))
         FROM due
-        JOIN devices d ON d.id = due.device_id
+        JOIN devices d ON d.id = due.device_id AND d.status = 'active'
         WHERE s.device_id = due.device_id
-        RETURNING s.device_id, due.next_due_at, host(d.ip), d.port, d.plugin
+        RETURNING s.device_id, due.next_due_at
         """;
 
     // ---- failure and recovery fields ----------------------------------------------------------

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -23,14 +24,17 @@ public sealed record PluginRunResult(PluginResponse? Response, string? Error, Ti
 
 /// <summary>
 /// The seed's PluginWorkerPool: at most <see cref="PluginOptions.MaxConcurrentProcesses"/> plugin
-/// processes per instance, each with a deadline after which its whole process tree is killed,
-/// stdout and stderr drained concurrently (no pipe deadlock) and stdout capped in size.
+/// batches at once per instance, each with a deadline after which the plugin's whole process tree is killed,
+/// stdout and stderr drained concurrently (no pipe deadlock) and stdout capped in size. A plugin whose
+/// manifest declares serve mode runs as one long-running process (<see cref="ServedPlugin"/>), so its
+/// start-up is paid once; any other runs once per batch (the one-shot contract, for plugins in any language).
 /// </summary>
 public sealed partial class ProcessPluginRunner : IPluginRunner, IDisposable
 {
     private readonly PluginOptions options;
     private readonly ILogger<ProcessPluginRunner> logger;
     private readonly SemaphoreSlim slots;
+    private readonly ConcurrentDictionary<string, Lazy<ServedPlugin>> served = new(StringComparer.Ordinal);
 
     public ProcessPluginRunner(PluginOptions options, ILogger<ProcessPluginRunner> logger)
     {
@@ -70,7 +74,9 @@ public sealed partial class ProcessPluginRunner : IPluginRunner, IDisposable
         await slots.WaitAsync(cancellationToken);
         try
         {
-            return await RunProcessAsync(plugin, path, request, cancellationToken);
+            return options.Serve && Serves(path)
+                ? await served.GetOrAdd(plugin, p => new Lazy<ServedPlugin>(() => new ServedPlugin(p, path, options, logger))).Value.RunAsync(request, cancellationToken)
+                : await RunProcessAsync(plugin, path, request, cancellationToken);
         }
         finally
         {
@@ -140,7 +146,7 @@ public sealed partial class ProcessPluginRunner : IPluginRunner, IDisposable
         }
     }
 
-    private static ProcessStartInfo StartInfo(string path, string mode)
+    internal static ProcessStartInfo StartInfo(string path, string mode)
     {
         var info = new ProcessStartInfo(path)
         {
@@ -173,7 +179,7 @@ public sealed partial class ProcessPluginRunner : IPluginRunner, IDisposable
     }
 
     /// <summary>Drains a stream to its end, keeping only about the last <paramref name="keep"/> bytes: chatty stderr is not a failure.</summary>
-    private static async Task<byte[]> ReadTailAsync(Stream stream, int keep, CancellationToken cancellationToken)
+    internal static async Task<byte[]> ReadTailAsync(Stream stream, int keep, CancellationToken cancellationToken)
     {
         var buffer = new MemoryStream();
         var chunk = new byte[16 * 1024];
@@ -201,14 +207,14 @@ public sealed partial class ProcessPluginRunner : IPluginRunner, IDisposable
         }
     }
 
-    private static string LastLine(byte[] errors)
+    internal static string LastLine(byte[] errors)
     {
         var text = System.Text.Encoding.UTF8.GetString(errors).TrimEnd();
         var last = text[(text.LastIndexOf('\n') + 1)..];
         return last.Length > 300 ? last[..300] : last;
     }
 
-    private static void Kill(Process process)
+    internal static void Kill(Process process)
     {
         try
         {
@@ -226,7 +232,41 @@ public sealed partial class ProcessPluginRunner : IPluginRunner, IDisposable
     private static bool IsExecutable(string path) =>
         OperatingSystem.IsWindows() || (File.GetUnixFileMode(path) & UnixFileMode.UserExecute) != 0;
 
-    public void Dispose() => slots.Dispose();
+    /// <summary>The long-running process of <paramref name="plugin"/>, if one is up (tests use it to watch restarts).</summary>
+    public int? ServingProcessId(string plugin) =>
+        served.TryGetValue(plugin, out var lazy) && lazy.IsValueCreated ? lazy.Value.ProcessId : null;
+
+    /// <summary>Whether the plugin declares serve mode: <c>&lt;plugin&gt;.manifest.json</c> beside it, as its <c>-manifest</c> prints it.</summary>
+    private static bool Serves(string path)
+    {
+        var manifest = path + ContractInfo.ManifestSuffix;
+        if (!File.Exists(manifest))
+        {
+            return false;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<PluginManifest>(File.ReadAllBytes(manifest), PluginContract.Json) is { Serve: true, ContractVersion: PluginContract.Version };
+        }
+        catch (Exception ex) when (ex is JsonException or IOException)
+        {
+            return false;
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var plugin in served.Values)
+        {
+            if (plugin.IsValueCreated)
+            {
+                plugin.Value.Dispose();
+            }
+        }
+
+        slots.Dispose();
+    }
 
     [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,63}$")]
     private static partial Regex PluginName();

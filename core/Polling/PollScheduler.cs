@@ -36,9 +36,10 @@ public sealed partial class PollScheduler(
         var chunkSize = Math.Max(1, options.PopChunkSize);
         int popped = 0, batches = 0;
         var popTime = TimeSpan.Zero;
-        var enqueueTime = TimeSpan.Zero;
         DateTimeOffset now;
         bool outOfBudget;
+        // A chunk's sends overlap the next chunk's pop: the database and the queue service work at once.
+        Task<int> enqueuing = Task.FromResult(0);
         while (true)
         {
             now = time.GetUtcNow();
@@ -52,15 +53,21 @@ public sealed partial class PollScheduler(
             }
 
             instruments.DevicesPopped.Add(chunk.Count);
-            step = Stopwatch.GetTimestamp();
-            batches += await EnqueueAsync(chunk, now, cancellationToken);
-            enqueueTime += Stopwatch.GetElapsedTime(step);
-            outOfBudget = chunk.Count == chunkSize && Stopwatch.GetElapsedTime(started) >= budget;
-            if (chunk.Count < chunkSize || outOfBudget)
+            var full = chunk.Count == chunkSize;
+            batches += await AfterPreviousAsync(enqueuing, chunk);
+            // A full chunk means a backlog (an outage, a first start): fewer, fuller poll messages and larger pops.
+            enqueuing = EnqueueAsync(chunk, now, full ? Math.Max(options.BatchSize, options.BacklogBatchSize) : options.BatchSize, cancellationToken);
+            outOfBudget = full && Stopwatch.GetElapsedTime(started) >= budget;
+            if (!full || outOfBudget)
             {
                 break;
             }
+
+            chunkSize = Math.Min(chunkSize * 2, Math.Max(options.PopChunkSize, options.MaxPopChunkSize));
         }
+
+        batches += await enqueuing;
+        var enqueueTime = Stopwatch.GetElapsedTime(started) - popTime;
 
         // The backlog as of the last pop: zero unless the budget ran out with devices still due.
         var (backlog, oldest) = outOfBudget ? await BacklogAsync(now, cancellationToken) : (0L, null);
@@ -93,20 +100,14 @@ public sealed partial class PollScheduler(
         return devices;
     }
 
-    private async Task<int> EnqueueAsync(IReadOnlyList<PoppedDevice> devices, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<int> EnqueueAsync(IReadOnlyList<PoppedDevice> devices, DateTimeOffset now, int batchSize, CancellationToken cancellationToken)
     {
         if (devices.Count == 0)
         {
             return 0;
         }
 
-        var batches = devices
-            .Chunk(Math.Max(1, options.BatchSize))
-            .Select(chunk => new PollBatchMessage(
-                Guid.NewGuid(),
-                now,
-                chunk.Select(d => new PollTarget(d.DeviceId, d.DueAt)).ToList()))
-            .ToList();
+        var batches = Batches(devices, now, Math.Max(1, batchSize));
         // Whatever is not confirmed sent (a failed send, or sends never started after one failed or the
         // host stopped) gets its deadlines back, so it is popped again next tick rather than skipped.
         var sent = new System.Collections.Concurrent.ConcurrentDictionary<Guid, bool>();
@@ -131,6 +132,37 @@ public sealed partial class PollScheduler(
         }
 
         return batches.Count;
+    }
+
+    /// <summary>The previous chunk's sends; if they failed, this chunk (popped meanwhile) gets its deadlines back too.</summary>
+    private async Task<int> AfterPreviousAsync(Task<int> enqueuing, IReadOnlyList<PoppedDevice> popped)
+    {
+        try
+        {
+            return await enqueuing;
+        }
+        catch
+        {
+            await UnpopAsync(popped.Select(d => new PollTarget(d.DeviceId, d.DueAt)).ToList(), CancellationToken.None);
+            throw;
+        }
+    }
+
+    private static List<PollBatchMessage> Batches(IReadOnlyList<PoppedDevice> devices, DateTimeOffset now, int batchSize)
+    {
+        var batches = new List<PollBatchMessage>((devices.Count + batchSize - 1) / batchSize);
+        for (var from = 0; from < devices.Count; from += batchSize)
+        {
+            var targets = new PollTarget[Math.Min(batchSize, devices.Count - from)];
+            for (var i = 0; i < targets.Length; i++)
+            {
+                targets[i] = new PollTarget(devices[from + i].DeviceId, devices[from + i].DueAt);
+            }
+
+            batches.Add(new PollBatchMessage(Guid.NewGuid(), now, targets));
+        }
+
+        return batches;
     }
 
     private async Task UnpopAsync(IReadOnlyList<PollTarget> devices, CancellationToken cancellationToken)

@@ -121,6 +121,7 @@ var nmsSettings = {
   Nms__Plugins__MaxConcurrentProcesses: string(nms.pluginMaxConcurrentProcesses)
   Nms__Plugins__RunTimeoutSeconds: string(nms.pluginRunTimeoutSeconds)
   Nms__Plugins__MaxOutputBytes: '16777216'
+  Nms__Plugins__Serve: 'true'
   Nms__Reachability__Mode: reachabilityMode
   Nms__Reachability__FpingPath: fpingPath
   Nms__Reachability__TimeoutMilliseconds: '500'
@@ -132,6 +133,8 @@ var nmsSettings = {
   Nms__Discovery__FailureSampleSize: '20'
   Nms__Polling__BatchSize: string(nms.pollingBatchSize)
   Nms__Polling__PopChunkSize: '1000'
+  Nms__Polling__BacklogBatchSize: '500'
+  Nms__Polling__MaxPopChunkSize: '16000'
   Nms__Polling__TickBudgetMilliseconds: '5000'
   Nms__Polling__TimeoutMilliseconds: '5000'
   Nms__Health__WindowSeconds: string(nms.healthWindowSeconds)

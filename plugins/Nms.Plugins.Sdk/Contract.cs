@@ -11,6 +11,15 @@ public static class ContractInfo
     public const int Version = 1;
     public const string DiscoveryMode = "discovery";
     public const string PollMode = "poll";
+
+    /// <summary>
+    /// The long-running mode: <c>-serve</c> reads one request per line on stdin and writes one response per line on
+    /// stdout, each carrying the request's <c>batch_id</c>, until stdin closes. A plugin that has it says so in its
+    /// manifest (<c>-manifest</c>, published beside the executable as <see cref="ManifestSuffix"/>).
+    /// </summary>
+    public const string ServeMode = "serve";
+
+    public const string ManifestSuffix = ".manifest.json";
 }
 
 public static class Protocols
@@ -21,11 +30,13 @@ public static class Protocols
     public const string Ssh = "ssh";
 }
 
+/// <summary><c>BatchId</c>: set in serve mode only, echoed in the response so each answer finds its request.</summary>
 public sealed record PluginRequest(
     int ContractVersion,
     string Mode,
     int TimeoutMs,
-    IReadOnlyList<PluginTarget> Targets);
+    IReadOnlyList<PluginTarget> Targets,
+    string? BatchId = null);
 
 public sealed record PluginTarget(
     string Id,
@@ -72,7 +83,14 @@ public sealed record PluginCredential(
     public override string ToString() => $"PluginCredential {{ Id = {Id}, Protocol = {Protocol} }}";
 }
 
-public sealed record PluginResponse(int ContractVersion, IReadOnlyList<PluginResult> Results);
+/// <summary>
+/// <c>BatchId</c>: the request's, in serve mode. <c>Error</c>: serve mode's way to fail one request as a whole
+/// (malformed, unsupported version) without ending the process; one-shot mode uses the exit code instead.
+/// </summary>
+public sealed record PluginResponse(int ContractVersion, IReadOnlyList<PluginResult> Results, string? BatchId = null, string? Error = null);
+
+/// <summary>What a plugin supports, printed by <c>-manifest</c>: the app runs a plugin with <c>Serve</c> as one long-running process.</summary>
+public sealed record PluginManifest(int ContractVersion, string Name, bool Serve);
 
 public sealed record PluginResult(
     string Id,
@@ -108,4 +126,5 @@ public sealed record PluginMetric(
     RespectRequiredConstructorParameters = true)]
 [JsonSerializable(typeof(PluginRequest))]
 [JsonSerializable(typeof(PluginResponse))]
+[JsonSerializable(typeof(PluginManifest))]
 public sealed partial class ContractJson : JsonSerializerContext;

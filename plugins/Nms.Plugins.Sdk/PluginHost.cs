@@ -16,22 +16,35 @@ public static class PluginHost
         TextWriter log,
         CancellationToken cancellationToken)
     {
+        if (args is ["-manifest"])
+        {
+            await JsonSerializer.SerializeAsync(output, new PluginManifest(ContractInfo.Version, options.Name, Serve: true), ContractJson.Default.PluginManifest, cancellationToken).ConfigureAwait(false);
+            await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+            return ExitCodes.Ran;
+        }
+
+        if (args is ["-" + ContractInfo.ServeMode])
+        {
+            return await PluginServer.ServeAsync(handler, options, input, output, log, cancellationToken).ConfigureAwait(false);
+        }
+
         var mode = ParseMode(args);
         if (mode is null)
         {
-            await log.WriteLineAsync($"{options.Name}: usage: {options.Name} -discovery|-poll (request JSON on stdin)").ConfigureAwait(false);
+            await log.WriteLineAsync($"{options.Name}: usage: {options.Name} -discovery|-poll (request JSON on stdin) | -serve (one request per line) | -manifest").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
 
         var (request, problem, code) = await ReadRequestAsync(input, mode, options, cancellationToken).ConfigureAwait(false);
-        if (request is null)
+        if (request is null || code != ExitCodes.Ran)
         {
             await log.WriteLineAsync($"{options.Name}: {problem}").ConfigureAwait(false);
             return code;
         }
 
         var started = Stopwatch.GetTimestamp();
-        var results = await RunTargetsAsync(request, handler, options.MaxConcurrency, cancellationToken).ConfigureAwait(false);
+        using var gate = new SemaphoreSlim(Math.Max(1, options.MaxConcurrency));
+        var results = await RunTargetsAsync(request, handler, gate, cancellationToken).ConfigureAwait(false);
         if (cancellationToken.IsCancellationRequested)
         {
             await log.WriteLineAsync($"{options.Name}: cancelled before the batch finished").ConfigureAwait(false);
@@ -40,10 +53,19 @@ public static class PluginHost
 
         await JsonSerializer.SerializeAsync(output, new PluginResponse(ContractInfo.Version, results), ContractJson.Default.PluginResponse, cancellationToken).ConfigureAwait(false);
         await output.FlushAsync(cancellationToken).ConfigureAwait(false);
-        var failed = results.Count(r => !r.Success);
-        await log.WriteLineAsync(
-            $"{options.Name}: {mode} of {results.Length} targets, {failed} failed, {Stopwatch.GetElapsedTime(started).TotalMilliseconds:F0} ms").ConfigureAwait(false);
+        await LogBatchAsync(log, options, mode, results, started).ConfigureAwait(false);
         return ExitCodes.Ran;
+    }
+
+    internal static Task LogBatchAsync(TextWriter log, PluginHostOptions options, string mode, PluginResult[] results, long started)
+    {
+        var failed = 0;
+        foreach (var result in results)
+        {
+            failed += result.Success ? 0 : 1;
+        }
+
+        return log.WriteLineAsync($"{options.Name}: {mode} of {results.Length} targets, {failed} failed, {Stopwatch.GetElapsedTime(started).TotalMilliseconds:F0} ms");
     }
 
     /// <summary>Entry point for a plugin's Main: real stdio, SIGTERM and Ctrl-C cancel the batch.</summary>
@@ -88,10 +110,16 @@ public static class PluginHost
             buffer.Write(chunk, 0, read);
         }
 
+        return Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), mode);
+    }
+
+    /// <summary>Parses and checks one request; <paramref name="mode"/> null (serve mode) takes the request's own mode if it is known.</summary>
+    internal static (PluginRequest? Request, string Problem, int Code) Parse(ReadOnlySpan<byte> json, string? mode)
+    {
         PluginRequest? request;
         try
         {
-            request = JsonSerializer.Deserialize(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), ContractJson.Default.PluginRequest);
+            request = JsonSerializer.Deserialize(json, ContractJson.Default.PluginRequest);
         }
         catch (JsonException ex)
         {
@@ -105,43 +133,62 @@ public static class PluginHost
 
         if (request.ContractVersion != ContractInfo.Version)
         {
-            return (null, $"unsupported contract version {request.ContractVersion}; this plugin speaks {ContractInfo.Version}", ExitCodes.UnsupportedVersion);
+            return (request, $"unsupported contract version {request.ContractVersion}; this plugin speaks {ContractInfo.Version}", ExitCodes.UnsupportedVersion);
         }
 
-        if (!string.Equals(request.Mode, mode, StringComparison.Ordinal))
+        if (mode is null ? request.Mode is not (ContractInfo.DiscoveryMode or ContractInfo.PollMode) : !string.Equals(request.Mode, mode, StringComparison.Ordinal))
         {
-            return (null, $"malformed request: mode \"{OneLine(request.Mode)}\" does not match the -{mode} argument", ExitCodes.MalformedRequest);
+            return (request, mode is null
+                ? $"malformed request: unknown mode \"{OneLine(request.Mode)}\""
+                : $"malformed request: mode \"{OneLine(request.Mode)}\" does not match the -{mode} argument", ExitCodes.MalformedRequest);
         }
 
         if (request.TimeoutMs <= 0)
         {
-            return (null, "malformed request: timeout_ms must be positive", ExitCodes.MalformedRequest);
+            return (request, "malformed request: timeout_ms must be positive", ExitCodes.MalformedRequest);
         }
 
         if (request.Targets.Any(t => t is null || string.IsNullOrEmpty(t.Id) || t.Port is <= 0 or > 65535))
         {
-            return (null, "malformed request: every target needs an id and a port in 1..65535", ExitCodes.MalformedRequest);
+            return (request, "malformed request: every target needs an id and a port in 1..65535", ExitCodes.MalformedRequest);
         }
 
         return (request, "", ExitCodes.Ran);
     }
 
-    private static async Task<PluginResult[]> RunTargetsAsync(
-        PluginRequest request, IPluginHandler handler, int maxConcurrency, CancellationToken cancellationToken)
+    /// <summary>Runs every target of a request, at most as many at once as <paramref name="gate"/> allows (shared by all batches of a serving process).</summary>
+    internal static async Task<PluginResult[]> RunTargetsAsync(
+        PluginRequest request, IPluginHandler handler, SemaphoreSlim gate, CancellationToken cancellationToken)
     {
         var results = new PluginResult[request.Targets.Count];
         var timeout = TimeSpan.FromMilliseconds(request.TimeoutMs);
         var discovery = request.Mode == ContractInfo.DiscoveryMode;
-        await Parallel.ForEachAsync(
-            Enumerable.Range(0, request.Targets.Count),
-            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, maxConcurrency), CancellationToken = CancellationToken.None },
-            async (index, _) =>
+        var running = new Task[request.Targets.Count];
+        for (var i = 0; i < running.Length; i++)
+        {
+            await gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            // On the thread pool, as Parallel.ForEachAsync ran them: a handler's synchronous part (v3 key
+            // localisation) must not hold up the start of the next target.
+            var index = i;
+            running[i] = Task.Run(() => RunGatedAsync(index), CancellationToken.None);
+        }
+
+        await Task.WhenAll(running).ConfigureAwait(false);
+        return results;
+
+        async Task RunGatedAsync(int index)
+        {
+            try
             {
                 var target = request.Targets[index];
                 var attempts = discovery ? Math.Max(1, target.Credentials?.Count ?? 0) : 1;
                 results[index] = await RunOneAsync(target, handler, discovery, timeout, timeout * attempts, cancellationToken).ConfigureAwait(false);
-            }).ConfigureAwait(false);
-        return results;
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }
     }
 
     private static async Task<PluginResult> RunOneAsync(

@@ -1,3 +1,5 @@
+using Nms.Plugins.Sdk;
+
 namespace Nms.Tests.Infrastructure;
 
 /// <summary>
@@ -80,7 +82,42 @@ public sealed class FakePlugins : IDisposable
         }
 
         File.CreateSymbolicLink(Path.Combine(Directory, name), real);
+        if (File.Exists(real + ContractInfo.ManifestSuffix))
+        {
+            File.CreateSymbolicLink(Path.Combine(Directory, name + ContractInfo.ManifestSuffix), real + ContractInfo.ManifestSuffix);
+        }
     }
+
+    /// <summary>
+    /// A plugin that declares serve mode (a manifest beside it): <paramref name="body"/> runs under /bin/sh with
+    /// <c>-serve</c> and reads one request per line; <see cref="ServeLoop"/> helps write one.
+    /// </summary>
+    public void AddServing(string name, string body)
+    {
+        Add(name, body);
+        File.WriteAllText(Path.Combine(Directory, name + ContractInfo.ManifestSuffix), $$"""{"contract_version":1,"name":"{{name}}","serve":true}""");
+    }
+
+    /// <summary>
+    /// A shell loop for <see cref="AddServing"/>: for each request line, sets <c>$batch</c> (its batch_id),
+    /// <c>$ids</c> (its target ids) and <c>$n</c> (the request's ordinal, from 1), then runs <paramref name="each"/>,
+    /// which prints the answer; <c>answer</c> prints a success with metric <c>up</c>=1 for every id.
+    /// </summary>
+    public static string ServeLoop(string each) => $$"""
+        answer() {
+          printf '{"contract_version":1,"batch_id":"%s","results":[' "$batch"
+          first=1
+          for id in $ids; do [ $first = 1 ] || printf ','; first=0; printf '{"id":"%s","success":true,"metrics":[{"name":"up","value":1}]}' "$id"; done
+          printf ']}\n'
+        }
+        n=0
+        while IFS= read -r line; do
+          n=$((n+1))
+          batch=$(printf '%s' "$line" | grep -o '"batch_id":"[^"]*"' | cut -d'"' -f4)
+          ids=$(printf '%s' "$line" | grep -o '"id":"[^"]*"' | cut -d'"' -f4)
+          {{each}}
+        done
+        """;
 
     public void Dispose()
     {

@@ -202,4 +202,29 @@ public sealed class PollSchedulerTests : IAsyncLifetime
         Assert.Equal(0, result.Backlog);
         Assert.Equal(95, sent.Messages<PollBatchMessage>("poll").Sum(b => b.Devices.Count));
     }
+
+    [Fact]
+    public async Task A_backlog_goes_out_in_fuller_messages_and_the_steady_rest_in_the_configured_size()
+    {
+        await db.InsertManyDevicesAsync(25, "snmp", T0.AddSeconds(-20));
+
+        var result = await Scheduler(new PollingOptions { PopChunkSize = 10, TickBudgetMilliseconds = 60_000, BatchSize = 4, BacklogBatchSize = 10 }).TickAsync(CancellationToken.None);
+
+        Assert.Equal(25, result.Popped);
+        // The first chunk came back full (a backlog): one message of 10; the next, doubled chunk found 15: batches of 4.
+        Assert.Equal([10, 4, 4, 4, 3], sent.Messages<PollBatchMessage>("poll").Select(b => b.Devices.Count).OrderDescending());
+        Assert.Equal(25, sent.Messages<PollBatchMessage>("poll").SelectMany(b => b.Devices).Select(d => d.DeviceId).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task When_a_chunk_cannot_be_enqueued_the_chunk_popped_meanwhile_gets_its_deadlines_back_too()
+    {
+        var due = T0.AddSeconds(-3);
+        await db.InsertManyDevicesAsync(20, "snmp", due);
+        var failing = new PollScheduler(db.Data.Api, new FailingQueueSender(), Queues, new PollingOptions { PopChunkSize = 10, TickBudgetMilliseconds = 60_000 }, instruments, time, NullLogger<PollScheduler>.Instance);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => failing.TickAsync(CancellationToken.None));
+
+        Assert.Equal(20L, await db.ScalarAsync<long>("SELECT count(*) FROM poll_schedule WHERE next_due_at = $1", due.UtcDateTime));
+    }
 }
