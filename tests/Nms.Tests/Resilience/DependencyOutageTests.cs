@@ -18,13 +18,20 @@ public sealed class DependencyOutageTests(OutageFixture fixture) : IClassFixture
     {
         await SteadyAsync();
         Lab.Postgres.Stop();
-        await TestApp.EventuallyAsync(() => Lab.CircuitOpenForAsync("postgres_api"), "the app's circuit open for PostgreSQL", TimeSpan.FromSeconds(30));
-        await Task.Delay(Outage); // the outage itself: many delivery budgets long
-        Lab.Postgres.Start();
-        var recovered = DateTimeOffset.UtcNow;
+        try
+        {
+            // Health pings PostgreSQL itself; the consumers' circuit opens only if a message was in flight, which
+            // depends on where in the poll interval the stop fell, so it is not the signal waited for.
+            await TestApp.EventuallyAsync(async () => !(await Lab.HealthAsync()).GetProperty("checks").EnumerateArray()
+                .Single(c => c.GetProperty("name").GetString() == "postgres_api").GetProperty("healthy").GetBoolean(), "health reporting PostgreSQL down", TimeSpan.FromSeconds(30));
+            await Task.Delay(Outage); // the outage itself: many delivery budgets long
+        }
+        finally
+        {
+            Lab.Postgres.Start();
+        }
 
-        await AssertRecoveredAsync(recovered);
-        Assert.Contains("holds its message", Lab.AppOutput, StringComparison.Ordinal);
+        await AssertRecoveredAsync(DateTimeOffset.UtcNow);
     }
 
     [Fact]
@@ -32,10 +39,16 @@ public sealed class DependencyOutageTests(OutageFixture fixture) : IClassFixture
     {
         await SteadyAsync();
         await Lab.Azurite.StopAsync();
-        await TestApp.EventuallyAsync(async () => !(await Lab.HealthAsync()).GetProperty("checks").EnumerateArray()
-            .Single(c => c.GetProperty("name").GetString() == "queues").GetProperty("healthy").GetBoolean(), "health reporting the queues down", TimeSpan.FromSeconds(30));
-        await Task.Delay(Outage);
-        await Lab.Azurite.StartAgainAsync();
+        try
+        {
+            await TestApp.EventuallyAsync(async () => !(await Lab.HealthAsync()).GetProperty("checks").EnumerateArray()
+                .Single(c => c.GetProperty("name").GetString() == "queues").GetProperty("healthy").GetBoolean(), "health reporting the queues down", TimeSpan.FromSeconds(30));
+            await Task.Delay(Outage);
+        }
+        finally
+        {
+            await Lab.Azurite.StartAgainAsync();
+        }
         var recovered = DateTimeOffset.UtcNow;
 
         await AssertRecoveredAsync(recovered);
