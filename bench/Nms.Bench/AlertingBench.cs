@@ -152,9 +152,17 @@ public static class AlertingBench
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA2100", Justification = "The app's own statements.")]
     private static async Task ExplainAsync(NpgsqlDataSource db)
     {
+        // Under the evaluation's own settings (work_mem, no JIT), in a transaction as the evaluator runs them.
+        await using var connection = await db.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var settings = new NpgsqlCommand(AlertingSql.EvaluationWorkMem, connection, transaction))
+        {
+            await settings.ExecuteNonQueryAsync();
+        }
+
         foreach (var (label, sql) in new[] { ("device down", AlertingSql.DeviceDownObservations), ("interface down", AlertMetricsSql.InterfaceDownObservations), ("threshold", AlertMetricsSql.ThresholdObservations) })
         {
-            await using var command = db.CreateCommand("EXPLAIN (ANALYZE, COSTS OFF) " + sql);
+            await using var command = new NpgsqlCommand("EXPLAIN (ANALYZE, COSTS OFF) " + sql, connection, transaction);
             command.Parameters.Add(new NpgsqlParameter { Value = DateTimeOffset.UtcNow });
             await using var reader = await command.ExecuteReaderAsync();
             Console.WriteLine($"--- {label}");

@@ -8,9 +8,9 @@ namespace Nms.Core.Alerting;
 /// reset-aware counter increases. Windows never exceed 3 hours: the part v2 guarantees to keep hot.
 /// Each observation statement returns (rule_id, device_id, labels::text, value, firing, recovered, reason)
 /// only for series whose condition holds or that have an open alert, so a healthy fleet costs no rows.
-/// Samples are read per (rule, device in scope) through the series' unique (device_id, name, labels)
-/// index and the hot table's (device_id, ts) index (the LATERAL joins), so the cost
-/// follows devices × rules, not how much history the table holds.
+/// Series are found per (rule, device in scope) through the series' unique (device_id, name, labels)
+/// index, and each device's polls are read once through the hot table's (device_id, ts) index (the
+/// LATERAL join) for all its rules, so the cost follows devices and rules, not how much history the table holds.
 /// </summary>
 internal static class AlertMetricsSql
 {
@@ -21,19 +21,30 @@ internal static class AlertMetricsSql
     public const string ThresholdObservations = $"""
         WITH rules AS (
             SELECT * FROM alert_rules WHERE enabled AND kind = 'threshold'
-        ), samples AS (
-            SELECT r.id AS rule_id, d.id AS device_id, m.labels, m.counter_bits, m.ts, m.value
+        ), targets AS (
+            -- Every (rule, device in scope, matching series): through the series' (device_id, name, labels) index.
+            SELECT r.id AS rule_id, d.id AS device_id, s.id AS series_id, s.labels, s.counter_bits, r.window_seconds
             FROM rules r
             JOIN devices d ON {AlertingSql.RuleScope}
+            JOIN metric_series s ON s.device_id = d.id AND s.name = r.metric AND s.labels @> r.labels
+        ), per_device AS (
+            -- A device's targets as arrays, so its polls are read once (for the longest window) and shared by all its rules.
+            SELECT device_id, max(window_seconds) AS window_seconds,
+                   array_agg(rule_id) AS rule_ids, array_agg(series_id) AS series_ids, array_agg(labels) AS labels,
+                   array_agg(counter_bits) AS counter_bits, array_agg(window_seconds) AS windows
+            FROM targets GROUP BY device_id
+        ), samples AS (
+            SELECT x.rule_id, x.device_id, x.labels, x.counter_bits, x.ts, x.value
+            FROM per_device pd
             CROSS JOIN LATERAL (
-                SELECT s.labels, s.counter_bits, p.ts, p.value
-                FROM metric_series s
-                JOIN metric_polls h ON h.device_id = s.device_id
-                CROSS JOIN LATERAL (SELECT h.ts, h.series_values[array_position(h.series_ids, s.id)] AS value) AS p
-                WHERE s.device_id = d.id AND s.name = r.metric AND s.labels @> r.labels
-                  AND h.ts > $1 - make_interval(secs => r.window_seconds) AND h.ts <= $1 AND p.value IS NOT NULL
-                OFFSET 0 -- keeps the subquery per (rule, device): an index range scan each, never a scan of the table
-            ) AS m
+                SELECT t.rule_id, pd.device_id, t.labels, t.counter_bits, p.ts, p.series_values[array_position(p.series_ids, t.series_id)] AS value
+                FROM metric_polls p
+                CROSS JOIN unnest(pd.rule_ids, pd.series_ids, pd.labels, pd.counter_bits, pd.windows) AS t(rule_id, series_id, labels, counter_bits, window_seconds)
+                WHERE p.device_id = pd.device_id AND p.ts > $1 - make_interval(secs => pd.window_seconds) AND p.ts <= $1
+                  AND p.ts > $1 - make_interval(secs => t.window_seconds)
+                OFFSET 0 -- keeps the subquery per device: an index range scan each, never a scan of the table
+            ) AS x
+            WHERE x.value IS NOT NULL
         ), deltas AS (
             SELECT rule_id, device_id, labels, ts, value,
                    -- Reset- and 32-bit-wrap-aware: the store's one definition of a counter's increase.

@@ -10,7 +10,7 @@ internal static class AlertingSql
     public const string OpenKeys = "SELECT rule_id, device_id, labels FROM alert_instances WHERE state <> 'resolved'";
 
     /// <summary>The evaluation sorts and aggregates the window's samples in memory rather than on disk.</summary>
-    public const string EvaluationWorkMem = "SET LOCAL work_mem = '64MB'";
+    public const string EvaluationWorkMem = "SET LOCAL work_mem = '64MB'; SET LOCAL jit = off";
 
     // ---- tags -------------------------------------------------------------------------------------
 

@@ -219,6 +219,8 @@ public sealed class NotificationDeliveryTests : IAsyncLifetime
     [InlineData("starttls", "system roots")]
     [InlineData("tls", "another certificate's pin")]
     [InlineData("starttls", "another CA")]
+    [InlineData("starttls", "wrong password")]
+    [InlineData("tls", "wrong password")]
     public async Task Email_is_not_sent_to_an_untrusted_certificate_or_with_a_wrong_password(string security, string setup)
     {
         var certificates = TestCertificates.Create();

@@ -55,7 +55,8 @@ public sealed class SmtpServer : IAsyncDisposable
         context.load_cert_chain(cert, key)
 
         def authenticate(server, session, envelope, mechanism, data):
-            return AuthResult(success=isinstance(data, LoginPassword) and data.login == user and data.password == password)
+            # handled=False: aiosmtpd answers a failure with 535 itself (its default, handled=True, sends nothing and the client waits).
+            return AuthResult(success=isinstance(data, LoginPassword) and data.login == user and data.password == password, handled=False)
 
         common = dict(hostname="127.0.0.1", port=int(port), authenticator=authenticate, auth_required=True)
         if security == "starttls":
