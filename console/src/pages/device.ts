@@ -74,7 +74,7 @@ export const devicePage: Page = (root, params, path) => {
   let chartGeneration = 0;
   // Every chart's request starts at once: CPU, storage and uptime need nothing but the device;
   // traffic needs the interface, known from the URL or the previous refresh, else from `chosen`
-  // (the busiest interface, once the current rates are in).
+  // (the interface with the most octets, once the latest values are in).
   const drawCharts = async (chosen: Promise<void> = Promise.resolve()) => {
     const mine = ++chartGeneration;
     const started = performance.now();
@@ -116,7 +116,10 @@ export const devicePage: Page = (root, params, path) => {
     const transitions = get<{ items: Transition[] }>("device_health/transitions", { device_id: id, since: new Date(Date.now() - 30 * 86400_000).toISOString(), limit: 50 });
     const rates = currentRates(id, device);
     const listed = Promise.all([latest, rates]).then(([l, r]) => showInterfaces(l.metrics, r));
-    const charts = first || !state.zoom ? drawCharts(listed.catch(() => {})) : null;
+    // The traffic chart does not wait for the current rates (one more round trip): with no interface
+    // chosen yet it starts with the one that has carried the most octets, known from the latest values.
+    const chosen = latest.then((l) => { if (!state.selected) state.selected = mostTraffic(l.metrics) ?? ""; });
+    const charts = first || !state.zoom ? drawCharts(chosen.catch(() => {})) : null;
     drawIdentity(identity, device, () => void loadDevice().catch((e) => replace(messages, notice("error", errorText(e)))));
     const historyShown = transitions.then((t) => drawHistory(history, device, t.items));
     await Promise.all([historyShown, listed, charts]);
@@ -179,6 +182,16 @@ function interfacesOf(latest: LatestMetric[], [inRate, outRate]: [MetricsRespons
     inBits: last(inRate, m.labels.interface),
     outBits: last(outRate, m.labels.interface),
   })).sort((a, b) => a.index - b.index || a.name.localeCompare(b.name));
+}
+
+/** The interface whose in + out octet counters are highest: the busiest since the counters started. */
+function mostTraffic(latest: LatestMetric[]): string | undefined {
+  const octets = new Map<string, number>();
+  for (const m of latest) {
+    const name = m.labels.interface;
+    if (name && (m.name === "if_in_octets_total" || m.name === "if_out_octets_total")) octets.set(name, (octets.get(name) ?? 0) + m.value);
+  }
+  return [...octets].sort((a, b) => b[1] - a[1])[0]?.[0];
 }
 
 function busiest(list: Interface[]): Interface | undefined {
