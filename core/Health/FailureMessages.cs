@@ -13,10 +13,10 @@ public sealed record FailureEvent(Guid EventId, long DeviceId, string Reason, st
 /// <summary>
 /// Failure events on the <c>failures</c> queue: one message per poll batch (split to fit), like metrics.
 /// A message holding a single <see cref="FailureEvent"/>, the format before batches, still reads as a
-/// batch of one, so messages in flight across an upgrade are not poisoned.
+/// batch of one, so messages in flight across an upgrade are not poisoned. <see cref="TraceParent"/>: the W3C trace
+/// context of the poll that saw the failures (optional).
 /// </summary>
 [JsonConverter(typeof(FailureBatchMessageConverter))]
-/// <see cref="TraceParent"/>: the W3C trace context of the poll that saw the failures (optional).
 public sealed record FailureBatchMessage(Guid BatchId, IReadOnlyList<FailureEvent> Events, string? TraceParent = null);
 
 internal sealed class FailureBatchMessageConverter : JsonConverter<FailureBatchMessage>
