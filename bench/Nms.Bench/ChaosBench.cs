@@ -6,9 +6,10 @@ using Npgsql;
 namespace Nms.Bench;
 
 /// <summary>
-/// <c>./nms bench chaos [--devices 1000] [--interval 30] [--duration 600] [--seed 17] [--plugins-dir DIR]</c>:
-/// random faults (PostgreSQL restart and stop, Azurite restart, app SIGKILL) one after another over devices polled
-/// through the real app on the local host, each in a <see cref="FaultLab"/> of its own; then, from the database:
+/// <c>./nms bench chaos [--scenario random|outages] [--devices 1000] [--interval 30] [--duration 600] [--seed 17]
+/// [--postgres-down 600] [--azurite-down 120] [--plugins-dir DIR]</c>: random faults (PostgreSQL restart and stop, Azurite restart, app SIGKILL) one after another over devices polled
+/// through the real app on the local host (or, <c>--scenario outages</c>, the goal: PostgreSQL stopped 10 minutes,
+/// then Azurite stopped 2 minutes, then an app SIGKILL), each in a <see cref="FaultLab"/> of its own; then, from the database:
 /// polls due, polled, failed, lost, duplicated, the longest gap and the time each fault took to recover from.
 /// </summary>
 public static class ChaosBench
@@ -21,9 +22,20 @@ public static class ChaosBench
         var interval = BenchSupport.IntOption(args, "--interval", 30);
         var duration = TimeSpan.FromSeconds(BenchSupport.IntOption(args, "--duration", 600));
         var random = new Random(BenchSupport.IntOption(args, "--seed", 17));
+        var scenario = BenchSupport.StringOption(args, "--scenario") ?? "random";
+        if (scenario is not ("random" or "outages"))
+        {
+            Console.Error.WriteLine("chaos: --scenario random|outages");
+            return 2;
+        }
+
+        var pgHold = TimeSpan.FromSeconds(BenchSupport.IntOption(args, "--postgres-down", 600));
+        var azuriteHold = TimeSpan.FromSeconds(BenchSupport.IntOption(args, "--azurite-down", 120));
         var plugins = BenchSupport.StringOption(args, "--plugins-dir") ?? await BenchSupport.PublishPluginsAsync(CancellationToken.None);
 
-        Console.WriteLine($"chaos: {devices} devices at {interval} s, {duration.TotalMinutes:F0} min of faults; host.json budget 5 attempts x 5 s");
+        Console.WriteLine(scenario == "outages"
+            ? $"chaos outages: {devices} devices at {interval} s; PostgreSQL stopped {pgHold.TotalSeconds:F0} s, then Azurite stopped {azuriteHold.TotalSeconds:F0} s, then app SIGKILL; host.json budget 5 attempts x 5 s"
+            : $"chaos: {devices} devices at {interval} s, {duration.TotalMinutes:F0} min of random faults; host.json budget 5 attempts x 5 s");
         await using var lab = await FaultLab.StartAsync(new FaultLabOptions
         {
             Devices = devices,
@@ -39,49 +51,81 @@ public static class ChaosBench
 
         var start = DateTimeOffset.UtcNow;
         var faults = new List<Fault>();
-        var pgDown = new List<(DateTimeOffset From, DateTimeOffset To)>();
-        while (DateTimeOffset.UtcNow - start < duration)
+        var down = new List<(DateTimeOffset From, DateTimeOffset To)>();
+        async Task RunFaultAsync(string kind, TimeSpan hold)
         {
-            var kind = new[] { "postgres-restart", "postgres-stop", "azurite-restart", "app-sigkill" }[random.Next(4)];
             var started = DateTimeOffset.UtcNow;
-            switch (kind)
-            {
-                case "postgres-restart":
-                    lab.Postgres.Stop();
-                    lab.Postgres.Start();
-                    break;
-                case "postgres-stop":
-                    lab.Postgres.Stop();
-                    await Task.Delay(TimeSpan.FromSeconds(random.Next(60, 150)));
-                    lab.Postgres.Start();
-                    break;
-                case "azurite-restart":
-                    await lab.Azurite.StopAsync();
-                    await Task.Delay(TimeSpan.FromSeconds(random.Next(20, 60)));
-                    await lab.Azurite.StartAgainAsync();
-                    break;
-                default:
-                    await lab.KillAndRestartAppAsync();
-                    break;
-            }
-
+            await InjectAsync(lab, kind, hold);
             var back = DateTimeOffset.UtcNow;
-            if (kind.StartsWith("postgres", StringComparison.Ordinal))
+            if (kind != "app-sigkill")
             {
-                pgDown.Add((started, back));
+                down.Add((started, back));
             }
 
             var recovered = await WaitAllPolledSinceAsync(lab, back, TimeSpan.FromMinutes(5));
             faults.Add(new Fault(kind, started, back, recovered));
-            Console.WriteLine($"{started - start:mm\\:ss} {kind,-17} down {(back - started).TotalSeconds,5:F0} s, every device polled again {recovered.TotalSeconds,5:F0} s after it came back");
-            await Task.Delay(TimeSpan.FromSeconds(random.Next(10, 30)));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{started - start:mm\\:ss} {kind,-17} down {(back - started).TotalSeconds,5:F0} s, every device polled again {recovered.TotalSeconds,5:F0} s after it came back ({recovered.TotalSeconds / interval:F1} intervals)"));
+        }
+
+        if (scenario == "outages")
+        {
+            // The goal, fixed: PostgreSQL down 10 minutes, later Azurite down 2 minutes, then an app SIGKILL,
+            // each after the previous one has recovered and a quiet interval has passed.
+            foreach (var (kind, hold) in new[] { ("postgres-stop", pgHold), ("azurite-stop", azuriteHold), ("app-sigkill", TimeSpan.Zero) })
+            {
+                await RunFaultAsync(kind, hold);
+                await Task.Delay(TimeSpan.FromSeconds(interval));
+            }
+        }
+        else
+        {
+            while (DateTimeOffset.UtcNow - start < duration)
+            {
+                var kind = new[] { "postgres-restart", "postgres-stop", "azurite-restart", "app-sigkill" }[random.Next(4)];
+                var hold = kind switch
+                {
+                    "postgres-stop" => TimeSpan.FromSeconds(random.Next(60, 150)),
+                    "azurite-restart" => TimeSpan.FromSeconds(random.Next(20, 60)),
+                    _ => TimeSpan.Zero,
+                };
+                await RunFaultAsync(kind, hold);
+                await Task.Delay(TimeSpan.FromSeconds(random.Next(10, 30)));
+            }
         }
 
         var end = DateTimeOffset.UtcNow;
         // Let the last fault's messages settle: every device polled a full interval after the end.
         await WaitAllPolledSinceAsync(lab, end + TimeSpan.FromSeconds(interval), TimeSpan.FromMinutes(5));
-        await ReportAsync(lab, start, end, interval, pgDown, faults);
+        await ReportAsync(lab, start, end, interval, down, faults);
+        var log = Path.Combine(Path.GetTempPath(), $"nms-chaos-{scenario}-{start:HHmmss}.log");
+        await File.WriteAllTextAsync(log, lab.AppOutput);
+        Console.WriteLine($"app log               {log}");
         return 0;
+    }
+
+    private static async Task InjectAsync(FaultLab lab, string kind, TimeSpan hold)
+    {
+        switch (kind)
+        {
+            case "postgres-restart":
+                lab.Postgres.Stop();
+                lab.Postgres.Start();
+                break;
+            case "postgres-stop":
+                lab.Postgres.Stop();
+                await Task.Delay(hold);
+                lab.Postgres.Start();
+                break;
+            case "azurite-restart" or "azurite-stop":
+                await lab.Azurite.StopAsync();
+                await Task.Delay(hold);
+                await lab.Azurite.StartAgainAsync();
+                break;
+            default:
+                await lab.KillAndRestartAppAsync();
+                break;
+        }
     }
 
     private static async Task<TimeSpan> WaitAllPolledSinceAsync(FaultLab lab, DateTimeOffset since, TimeSpan limit)
@@ -107,7 +151,7 @@ public static class ChaosBench
         return limit;
     }
 
-    private static async Task ReportAsync(FaultLab lab, DateTimeOffset start, DateTimeOffset end, int interval, List<(DateTimeOffset From, DateTimeOffset To)> pgDown, List<Fault> faults)
+    private static async Task ReportAsync(FaultLab lab, DateTimeOffset start, DateTimeOffset end, int interval, List<(DateTimeOffset From, DateTimeOffset To)> down, List<Fault> faults)
     {
         var step = TimeSpan.FromSeconds(interval);
         var windows = (int)((end - start) / step);
@@ -142,7 +186,7 @@ public static class ChaosBench
                 {
                     failed++;
                 }
-                else if (pgDown.Any(d => from < d.To + 2 * step && from + step > d.From))
+                else if (down.Any(d => from < d.To + 2 * step && from + step > d.From))
                 {
                     missedInOutage++;
                 }
@@ -167,8 +211,8 @@ public static class ChaosBench
         Console.WriteLine($"polls due             {due}");
         Console.WriteLine($"polled                {polled}");
         Console.WriteLine($"failed                {failed}");
-        Console.WriteLine($"not polled, PostgreSQL down (no poll possible; up to 2 intervals of catch-up counted here) {missedInOutage}");
-        Console.WriteLine($"lost                  {lost}  (due, not during a PostgreSQL outage, never written nor failed)");
+        Console.WriteLine($"not polled, dependency down {missedInOutage}  (PostgreSQL or Azurite down: no poll can be scheduled; the 2 intervals of catch-up after it are counted here)");
+        Console.WriteLine($"lost                  {lost}  (due outside an outage and its 2 intervals of catch-up, never written nor failed)");
         Console.WriteLine($"duplicated            {duplicated}  ((device, series, ts) written twice)");
         Console.WriteLine($"max gap               {maxGap:F0} s");
         Console.WriteLine($"devices deactivated   {inactive}");

@@ -148,10 +148,11 @@ public sealed partial class DiscoveryRuns(
         var unsentBatches = 0;
         var unsentTargets = 0;
         string? firstError = null;
+        var traceParent = System.Diagnostics.Activity.Current?.Id;
         var batches = target.Addresses()
             .Select(address => address.ToString())
             .Chunk(batchSize)
-            .Select((addresses, index) => new DiscoveryBatchMessage(runId, index, profileId, addresses));
+            .Select((addresses, index) => new DiscoveryBatchMessage(runId, index, profileId, addresses, traceParent));
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = EnqueueParallelism };
         await Parallel.ForEachAsync(batches, parallel, async (batch, _) =>
         {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -39,6 +40,7 @@ public sealed partial class DiscoveryWorker(
     public async Task ProcessAsync(DiscoveryBatchMessage batch, CancellationToken cancellationToken)
     {
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["DiscoveryRunId"] = batch.RunId, ["BatchNo"] = batch.BatchNo });
+        Activity.Current?.SetTag("nms.batch_no", batch.BatchNo);
         if (await BatchAlreadyCountedAsync(batch, cancellationToken))
         {
             LogDuplicate(batch.RunId, batch.BatchNo);

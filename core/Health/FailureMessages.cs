@@ -13,10 +13,11 @@ public sealed record FailureEvent(Guid EventId, long DeviceId, string Reason, st
 /// <summary>
 /// Failure events on the <c>failures</c> queue: one message per poll batch (split to fit), like metrics.
 /// A message holding a single <see cref="FailureEvent"/>, the format before batches, still reads as a
-/// batch of one, so messages in flight across an upgrade are not poisoned.
+/// batch of one, so messages in flight across an upgrade are not poisoned. <see cref="TraceParent"/>: the W3C trace
+/// context of the poll that saw the failures (optional).
 /// </summary>
 [JsonConverter(typeof(FailureBatchMessageConverter))]
-public sealed record FailureBatchMessage(Guid BatchId, IReadOnlyList<FailureEvent> Events);
+public sealed record FailureBatchMessage(Guid BatchId, IReadOnlyList<FailureEvent> Events, string? TraceParent = null);
 
 internal sealed class FailureBatchMessageConverter : JsonConverter<FailureBatchMessage>
 {
@@ -28,7 +29,8 @@ internal sealed class FailureBatchMessageConverter : JsonConverter<FailureBatchM
         if (root.ValueKind == JsonValueKind.Object && TryGet(root, eventsName, options, out var events))
         {
             var batchId = TryGet(root, Name(options, nameof(FailureBatchMessage.BatchId)), options, out var id) ? id.Deserialize<Guid>(options) : Guid.Empty;
-            return new FailureBatchMessage(batchId, events.Deserialize<List<FailureEvent>>(options) ?? []);
+            var traceParent = TryGet(root, Name(options, nameof(FailureBatchMessage.TraceParent)), options, out var trace) && trace.ValueKind == JsonValueKind.String ? trace.GetString() : null;
+            return new FailureBatchMessage(batchId, events.Deserialize<List<FailureEvent>>(options) ?? [], traceParent);
         }
 
         var single = root.Deserialize<FailureEvent>(options) ?? throw new JsonException("A failure message is neither a batch nor an event.");
@@ -42,6 +44,11 @@ internal sealed class FailureBatchMessageConverter : JsonConverter<FailureBatchM
         JsonSerializer.Serialize(writer, value.BatchId, options);
         writer.WritePropertyName(Name(options, nameof(FailureBatchMessage.Events)));
         JsonSerializer.Serialize(writer, value.Events, options);
+        if (value.TraceParent is not null)
+        {
+            writer.WriteString(Name(options, nameof(FailureBatchMessage.TraceParent)), value.TraceParent);
+        }
+
         writer.WriteEndObject();
     }
 

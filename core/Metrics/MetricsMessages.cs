@@ -1,7 +1,10 @@
 namespace Nms.Core.Metrics;
 
-/// <summary>Poll results on the <c>metrics</c> queue; BatchId makes the writer idempotent.</summary>
-public sealed record MetricsBatchMessage(Guid BatchId, IReadOnlyList<MetricSample> Samples);
+/// <summary>
+/// Poll results on the <c>metrics</c> queue; BatchId makes the writer idempotent. <see cref="TraceParent"/>: the W3C
+/// trace context of the poll that took them (optional: older messages have none).
+/// </summary>
+public sealed record MetricsBatchMessage(Guid BatchId, IReadOnlyList<MetricSample> Samples, string? TraceParent = null);
 
 /// <summary>
 /// One sample. <see cref="Kind"/> is <c>gauge</c> or <c>counter</c>; when absent a name ending in

@@ -5,6 +5,7 @@ using Nms.Core.Configuration;
 using Nms.Core.Data;
 using Nms.Core.Devices;
 using Nms.Core.Diagnostics;
+using Nms.Core.Observability;
 using Nms.Core.Queues;
 using Npgsql;
 
@@ -118,7 +119,8 @@ public sealed partial class PollScheduler(
                 new ParallelOptions { MaxDegreeOfParallelism = MaxConcurrentSends, CancellationToken = cancellationToken },
                 async (batch, ct) =>
                 {
-                    await queues.SendAsync(queueNames.Poll, batch, ct);
+                    using var activity = StartPollTrace(batch.BatchId);
+                    await queues.SendAsync(queueNames.Poll, batch with { TraceParent = activity?.Id }, ct);
                     sent[batch.BatchId] = true;
                     LogEnqueued(batch.BatchId, batch.Devices.Count);
                 });
@@ -146,6 +148,26 @@ public sealed partial class PollScheduler(
             await UnpopAsync(popped.Select(d => new PollTarget(d.DeviceId, d.DueAt)).ToList(), CancellationToken.None);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Each poll batch is a trace of its own (scheduler, poller, writer, failure consumer), linked to the tick that
+    /// popped it: one tick's trace holding every poll it scheduled would be one trace for the whole fleet.
+    /// </summary>
+    private static Activity? StartPollTrace(Guid batchId)
+    {
+        var tick = Activity.Current;
+        Activity.Current = null;
+        var activity = NmsActivities.Source.StartActivity(
+            "PollScheduler.Enqueue", ActivityKind.Producer, default(ActivityContext),
+            tags: [new("nms.batch_id", batchId.ToString())],
+            links: tick is null ? null : [new ActivityLink(tick.Context)]);
+        if (activity is null)
+        {
+            Activity.Current = tick;
+        }
+
+        return activity;
     }
 
     private static List<PollBatchMessage> Batches(IReadOnlyList<PoppedDevice> devices, DateTimeOffset now, int batchSize)

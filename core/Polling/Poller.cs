@@ -148,7 +148,7 @@ public sealed partial class Poller(
     private async Task<int> SendMetricsAsync(Guid pollBatchId, IReadOnlyList<MetricSample> samples, CancellationToken cancellationToken)
     {
         var parts = QueueMessageSplitter.Split(samples, nameof(MetricsBatchMessage.Samples),
-            tooLarge: (sample, size) => LogSampleTooLarge(pollBatchId, sample.DeviceId, sample.Name, size));
+            tooLarge: (sample, size) => LogSampleTooLarge(pollBatchId, sample.DeviceId, sample.Name, size), traceParent: Activity.Current?.Id);
         await SendAllAsync(queueNames.Metrics, parts, part => LogMetricsSent(pollBatchId, part.BatchId, part.Items.Count), cancellationToken);
         return parts.Count;
     }
@@ -156,7 +156,7 @@ public sealed partial class Poller(
     private async Task<int> SendFailuresAsync(Guid pollBatchId, IReadOnlyList<FailureEvent> failures, CancellationToken cancellationToken)
     {
         var parts = QueueMessageSplitter.Split(failures, nameof(FailureBatchMessage.Events),
-            tooLarge: (failure, size) => LogFailureTooLarge(pollBatchId, failure.DeviceId, size));
+            tooLarge: (failure, size) => LogFailureTooLarge(pollBatchId, failure.DeviceId, size), traceParent: Activity.Current?.Id);
         await SendAllAsync(queueNames.Failures, parts, _ => { }, cancellationToken);
         return parts.Count;
     }

@@ -19,12 +19,12 @@ public static class QueueMessageSplitter
     private const int EnvelopeBytes = 256;
 
     /// <summary>
-    /// Groups items so each message, <c>{"batchId": …, "<paramref name="itemsProperty"/>": [ … ]}</c> in
+    /// Groups items so each message, <c>{"batchId": …, "<paramref name="itemsProperty"/>": [ … ], "traceParent": …}</c> in
     /// <see cref="NmsJson.Queue"/> style, is at most <paramref name="maxJsonBytes"/>. An item too large on its
     /// own is passed to <paramref name="tooLarge"/> and left out.
     /// </summary>
     public static IReadOnlyList<QueueMessagePart<T>> Split<T>(
-        IEnumerable<T> items, string itemsProperty, int maxJsonBytes = MaxJsonBytes, Action<T, int>? tooLarge = null)
+        IEnumerable<T> items, string itemsProperty, int maxJsonBytes = MaxJsonBytes, Action<T, int>? tooLarge = null, string? traceParent = null)
     {
         var parts = new List<QueueMessagePart<T>>();
         var current = new List<(T Item, byte[] Json)>();
@@ -41,7 +41,7 @@ public static class QueueMessageSplitter
 
             if (size + itemSize > maxJsonBytes && current.Count > 0)
             {
-                parts.Add(Part(current, itemsProperty));
+                parts.Add(Part(current, itemsProperty, traceParent));
                 current = [];
                 size = EnvelopeBytes;
             }
@@ -52,13 +52,13 @@ public static class QueueMessageSplitter
 
         if (current.Count > 0)
         {
-            parts.Add(Part(current, itemsProperty));
+            parts.Add(Part(current, itemsProperty, traceParent));
         }
 
         return parts;
     }
 
-    private static QueueMessagePart<T> Part<T>(List<(T Item, byte[] Json)> items, string itemsProperty)
+    private static QueueMessagePart<T> Part<T>(List<(T Item, byte[] Json)> items, string itemsProperty, string? traceParent)
     {
         var batchId = Guid.NewGuid();
         using var buffer = new MemoryStream();
@@ -74,6 +74,11 @@ public static class QueueMessageSplitter
             }
 
             writer.WriteEndArray();
+            if (traceParent is not null)
+            {
+                writer.WriteString(Name("TraceParent"), traceParent);
+            }
+
             writer.WriteEndObject();
         }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Nms.Core.Diagnostics;
 using Nms.Core.Observability;
@@ -20,9 +21,10 @@ public sealed partial class ConsumerGate(
     TimeProvider time,
     ILogger<ConsumerGate> logger)
 {
-    public async Task RunAsync(string consumer, Func<CancellationToken, Task> work, CancellationToken cancellationToken, Guid? batchId = null)
+    /// <param name="traceParent">The W3C trace context the message carries, if any: this invocation's span is its child.</param>
+    public async Task RunAsync(string consumer, Func<CancellationToken, Task> work, CancellationToken cancellationToken, Guid? batchId = null, string? traceParent = null)
     {
-        using var activity = NmsActivities.Source.StartActivity(consumer, System.Diagnostics.ActivityKind.Consumer);
+        using var activity = StartActivity(consumer, traceParent);
         activity?.SetTag("nms.batch_id", batchId?.ToString());
         var deadline = time.GetUtcNow() + TimeSpan.FromSeconds(Math.Max(1, options.MaxHoldSeconds));
         using var scope = ConsumerScope.Enter(deadline);
@@ -52,6 +54,11 @@ public sealed partial class ConsumerGate(
             }
         }
     }
+
+    private static Activity? StartActivity(string consumer, string? traceParent) =>
+        ActivityContext.TryParse(traceParent, null, isRemote: true, out var parent)
+            ? NmsActivities.Source.StartActivity(consumer, ActivityKind.Consumer, parent)
+            : NmsActivities.Source.StartActivity(consumer, ActivityKind.Consumer);
 
     private async Task HoldWhileOpenAsync(string consumer, DateTimeOffset deadline, CancellationToken cancellationToken)
     {

@@ -66,7 +66,50 @@ resource poisonAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
   }
 }
 
-// nms.polling.poll_lag: poll start minus due time, per device (seconds).
+// nms.queue.poison_messages: each poison queue's message count at the app's last sample (Nms:Queues:SampleSeconds),
+// a gauge tagged with the queue. Fires for as long as any poison queue is not empty, not only when a message moves.
+resource poisonNotEmptyAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: 'alert-${namePrefix}-poison-not-empty'
+  location: location
+  tags: tags
+  properties: {
+    displayName: 'NMS: a poison queue is not empty'
+    description: 'Messages wait in <queue>-poison (GET /api/queues lists them). Fix the cause, then POST /api/queues/<queue>/replay.'
+    severity: 2
+    enabled: true
+    scopes: [appInsightsId]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT15M'
+    criteria: {
+      allOf: [
+        {
+          query: 'AppMetrics | where Name == "nms.queue.poison_messages" | extend Queue = tostring(Properties["queue"]) | summarize PoisonMessages = max(Max) by Queue'
+          metricMeasureColumn: 'PoisonMessages'
+          dimensions: [
+            {
+              name: 'Queue'
+              operator: 'Include'
+              values: ['*']
+            }
+          ]
+          timeAggregation: 'Maximum'
+          operator: 'GreaterThan'
+          threshold: 0
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    actions: {
+      actionGroups: actions
+    }
+  }
+}
+
+// nms.polling.poll_lag: poll start minus due time, per device (seconds), averaged; and nms.polling.oldest_due_lag, the
+// oldest device still due after a scheduler tick, which still grows when nothing is polled at all (no poll_lag then).
 resource pollLagAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
   name: 'alert-${namePrefix}-poll-lag'
   location: location
@@ -82,7 +125,7 @@ resource pollLagAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
     criteria: {
       allOf: [
         {
-          query: 'AppMetrics | where Name == "nms.polling.poll_lag" | summarize LagSeconds = sum(Sum) / sum(ItemCount)'
+          query: 'AppMetrics | where Name in ("nms.polling.poll_lag", "nms.polling.oldest_due_lag") | summarize PollLag = sum(iff(Name == "nms.polling.poll_lag", Sum, 0.0)) / max_of(sum(iff(Name == "nms.polling.poll_lag", ItemCount, 0)), 1), Backlog = max(iff(Name == "nms.polling.oldest_due_lag", Max, 0.0)) | extend LagSeconds = max_of(PollLag, Backlog)'
           metricMeasureColumn: 'LagSeconds'
           timeAggregation: 'Maximum'
           operator: 'GreaterThan'

@@ -161,6 +161,18 @@ var nmsSettings = {
   Nms__Alerting__MaxDeliveryAttempts: '5'
   Nms__Alerting__RetryBaseSeconds: '30'
   Nms__Alerting__RetryCapSeconds: '1800'
+  // Consumers hold their message while PostgreSQL or the queue service is down (docs/resilience.md); the hold stays
+  // below host.json's functionTimeout.
+  Nms__Resilience__MaxHoldSeconds: '240'
+  Nms__Resilience__ProbeIntervalMilliseconds: '1000'
+  Nms__Resilience__ProbeTimeoutMilliseconds: '2000'
+  Nms__Resilience__BlipRetries: '3'
+  // How often the nms.queue.* gauges (queue depths, poison counts: the poison alert's signal) are refreshed.
+  Nms__Queues__SampleSeconds: '60'
+  // Telemetry goes to Application Insights (APPLICATIONINSIGHTS_CONNECTION_STRING above); no scrape endpoint in Azure.
+  Nms__Telemetry__PrometheusPort: '0'
+  Nms__Telemetry__PrometheusHost: '127.0.0.1'
+  Nms__Telemetry__ServiceName: 'nms-functions'
 }
 
 // One setting per key id, so a rotated-out key keeps opening old rows.

@@ -37,8 +37,8 @@ internal static class SettingsContract
         ["AzureWebJobsStorage__clientId"] = "identity-based AzureWebJobsStorage: which user-assigned identity",
         ["AZURE_CLIENT_ID"] = "DefaultAzureCredential (StorageQueues) picks the user-assigned identity from it",
         ["PGPASSWORD"] = "Npgsql reads the database password from it (a Key Vault reference) when the connection string has none",
-        ["APPLICATIONINSIGHTS_CONNECTION_STRING"] = "Functions host telemetry",
-        ["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"] = "Functions host telemetry with Microsoft Entra auth (local auth is off)",
+        ["APPLICATIONINSIGHTS_CONNECTION_STRING"] = "Functions host telemetry, and the app's own (NmsTelemetry: the Nms meter, traces, logs); unset locally",
+        ["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"] = "Functions host and app telemetry with Microsoft Entra auth (local auth is off)",
         ["FUNCTIONS_EXTENSION_VERSION"] = "Premium container: Functions host version (Flex sets it through functionAppConfig)",
         ["WEBSITES_ENABLE_APP_SERVICE_STORAGE"] = "Premium container: do not mount /home from shared storage",
     };

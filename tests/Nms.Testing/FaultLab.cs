@@ -38,6 +38,7 @@ public sealed class FaultLab : IAsyncDisposable
     private readonly FaultLabOptions options;
     private readonly string work;
     private readonly Dictionary<string, string> settings;
+    private string earlierOutput = "";
 
     private FaultLab(FaultLabOptions options, PostgresCluster postgres, AzuriteServer azurite, SnmpdProcess snmpd, string work)
     {
@@ -65,8 +66,8 @@ public sealed class FaultLab : IAsyncDisposable
     public TimeSpan Interval => TimeSpan.FromSeconds(options.IntervalSeconds);
     public IReadOnlyList<long> DeviceIds { get; private set; } = [];
 
-    /// <summary>The app's log output (warnings and errors, and what the circuit says).</summary>
-    public string AppOutput => App?.Output ?? "";
+    /// <summary>The app's log output (warnings and errors, and what the circuit says), of every app this lab ran.</summary>
+    public string AppOutput => earlierOutput + (App?.Output ?? "");
 
     public static async Task<FaultLab> StartAsync(FaultLabOptions options)
     {
@@ -104,6 +105,7 @@ public sealed class FaultLab : IAsyncDisposable
     /// <summary>SIGKILL the app, then start a new one; returns when the new one answers.</summary>
     public async Task KillAndRestartAppAsync()
     {
+        earlierOutput += (App?.Output ?? "") + $"--- {DateTimeOffset.UtcNow:HH:mm:ss.fff} app SIGKILLed ---\n";
         App?.Kill();
         App = null;
         await StartAppAsync();

@@ -11,5 +11,5 @@ public sealed class DiscoveryBatchFunction(DiscoveryWorker worker, ConsumerGate 
     public Task Run(
         [QueueTrigger("%NmsDiscoveryQueue%", Connection = "AzureWebJobsStorage")] DiscoveryBatchMessage message,
         CancellationToken cancellationToken) =>
-        gate.RunAsync("DiscoveryBatch", ct => worker.ProcessAsync(message, ct), cancellationToken);
+        gate.RunAsync("DiscoveryBatch", ct => worker.ProcessAsync(message, ct), cancellationToken, message.RunId, message.TraceParent);
 }

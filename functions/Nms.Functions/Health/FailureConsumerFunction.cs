@@ -11,5 +11,5 @@ public sealed class FailureConsumerFunction(HealthMonitor monitor, ConsumerGate 
     public Task Run(
         [QueueTrigger("%NmsFailuresQueue%", Connection = "AzureWebJobsStorage")] FailureBatchMessage failures,
         CancellationToken cancellationToken) =>
-        gate.RunAsync("HealthFailureConsumer", ct => monitor.RecordFailuresAsync(failures, ct), cancellationToken, failures.BatchId);
+        gate.RunAsync("HealthFailureConsumer", ct => monitor.RecordFailuresAsync(failures, ct), cancellationToken, failures.BatchId, failures.TraceParent);
 }

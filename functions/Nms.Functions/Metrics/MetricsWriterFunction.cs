@@ -9,5 +9,5 @@ public sealed class MetricsWriterFunction(MetricsWriter writer, ConsumerGate gat
 {
     [Function("MetricsWriter")]
     public Task Run([QueueTrigger("%NmsMetricsQueue%", Connection = "AzureWebJobsStorage")] MetricsBatchMessage batch, CancellationToken cancellationToken) =>
-        gate.RunAsync("MetricsWriter", ct => writer.WriteAsync(batch, ct), cancellationToken, batch.BatchId);
+        gate.RunAsync("MetricsWriter", ct => writer.WriteAsync(batch, ct), cancellationToken, batch.BatchId, batch.TraceParent);
 }

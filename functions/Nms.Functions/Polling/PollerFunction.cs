@@ -9,5 +9,5 @@ public sealed class PollerFunction(Poller poller, ConsumerGate gate)
 {
     [Function("Poller")]
     public Task Run([QueueTrigger("%NmsPollQueue%", Connection = "AzureWebJobsStorage")] PollBatchMessage batch, CancellationToken cancellationToken) =>
-        gate.RunAsync("Poller", ct => poller.PollAsync(batch, ct), cancellationToken, batch.BatchId);
+        gate.RunAsync("Poller", ct => poller.PollAsync(batch, ct), cancellationToken, batch.BatchId, batch.TraceParent);
 }

@@ -3,8 +3,11 @@ using System.Text.Json;
 using Microsoft.Azure.Functions.Worker;
 using Nms.Core.Configuration;
 using Nms.Core.Health;
+using Nms.Core.Observability;
 using Nms.Core.Polling;
+using Nms.Core.Queues;
 using Nms.Core.Reachability;
+using Nms.Core.Resilience;
 using Nms.Tests.Infrastructure;
 
 namespace Nms.Tests.Foundation;
@@ -40,6 +43,9 @@ public sealed class SettingsSampleTests
         var options = OptionKeys(typeof(NmsOptions), NmsOptions.Section)
             .Where(key => key != "Nms:Crypto:Keys")
             .Concat(OptionKeys(typeof(HealthRecoveryOptions), $"{NmsOptions.Section}:Health"))
+            .Concat(OptionKeys(typeof(ResilienceOptions), ResilienceOptions.Section))
+            .Concat(OptionKeys(typeof(QueueMonitorOptions), QueueServices.Section))
+            .Concat(OptionKeys(typeof(TelemetryOptions), TelemetryOptions.Section))
             .Append(ReachabilityChecker.UdpPluginsSetting)
             .Concat([QueueNames.DiscoverySetting, QueueNames.PollSetting, QueueNames.MetricsSetting, QueueNames.FailuresSetting, QueueNames.NotificationsSetting]);
         return options.Concat(TimerScheduleSettings()).Distinct();
