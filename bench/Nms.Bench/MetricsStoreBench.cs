@@ -66,8 +66,8 @@ internal static class MetricsStoreBench
         var blocks = await BytesAsync(data.Api, "metric_blocks");
         var times = await BytesAsync(data.Api, "metric_block_times");
         var hotAfter = await BytesAsync(data.Api, "metric_polls", "metric_samples");
-        var rollups5m = await BytesAsync(data.Api, "metric_rollups_5m");
-        var rollups1h = await BytesAsync(data.Api, "metric_rollups_1h");
+        var rollups5m = await RollupLayoutsAsync(data.Api, MetricsRollupTier.FiveMinutes);
+        var rollups1h = await RollupLayoutsAsync(data.Api, MetricsRollupTier.OneHour);
         var series = await BytesAsync(data.Api, "metric_series");
 
         Console.WriteLine();
@@ -80,12 +80,18 @@ internal static class MetricsStoreBench
         Row("v2 blocks: timestamps shared by a device's series", times, compacted.Samples);
         Row("v2 compacted total (blocks + shared timestamps)", (blocks.Rows, blocks.Bytes + times.Bytes), compacted.Samples);
         Row("alternative: float8[]/timestamptz[] blocks, lz4 TOAST", arrays, compacted.Samples);
-        Row("v2 5-minute rollups, per raw sample covered", rollups5m, compacted.Samples);
-        Row("v2 1-hour rollups, per raw sample covered", rollups1h, compacted.Samples);
+        foreach (var (tier, layouts) in new[] { ("5-minute", rollups5m), ("1-hour", rollups1h) })
+        {
+            Row($"v2 {tier} rollups as plain rows, one per bucket (050; before 090), per raw sample covered", layouts.Plain, compacted.Samples);
+            Row($"v2 {tier} rollups encoded (090): Gorilla spans {layouts.Encoded.Rows:N0} + the open span's plain rows {layouts.OpenPlain.Rows:N0}", (layouts.Encoded.Rows + layouts.OpenPlain.Rows, layouts.Encoded.Bytes + layouts.OpenPlain.Bytes), compacted.Samples);
+            Row($"  of which encoded spans alone, per raw sample they cover", layouts.Encoded, Math.Max(1, compacted.Samples * layouts.EncodedBuckets / Math.Max(1, layouts.Plain.Rows)));
+            Row($"alternative: the same spans as float8[]/integer[]/timestamptz[] columns, lz4 TOAST", layouts.Arrays, compacted.Samples);
+        }
+
         Row("v2 series dictionary, per sample", series, compacted.Samples);
         Console.WriteLine($"hot rows left after compaction (the newest 3-5 h): {hotAfter.Rows:N0}");
         Console.WriteLine();
-        Console.WriteLine($"compaction: {compacted.Samples:N0} samples into {compacted.Blocks:N0} blocks in {compacted.Windows} windows, {compactionWall.TotalSeconds:F1} s wall = {compacted.Samples / compactionWall.TotalSeconds:N0} samples/s");
+        Console.WriteLine($"compaction: {compacted.Samples:N0} samples into {compacted.Blocks:N0} blocks in {compacted.Windows} windows, {compacted.RollupSpans:N0} rollup spans encoded, {compactionWall.TotalSeconds:F1} s wall = {compacted.Samples / compactionWall.TotalSeconds:N0} samples/s");
         Console.WriteLine($"compaction CPU: app {appCpu.TotalSeconds:F1} s + PostgreSQL {pgCpu.TotalSeconds:F1} s = {(appCpu + pgCpu).TotalMilliseconds * 1e6 / Math.Max(1, compacted.Samples):F0} ns per sample");
 
         await QueriesAsync(data, metricsOptions, time, shape, runs);
@@ -246,6 +252,89 @@ internal static class MetricsStoreBench
         await ExecAsync(api, "DROP TABLE bench_array_blocks");
         return size;
     }
+
+    /// <summary>
+    /// One rollup tier after compaction: its encoded spans and the open span's plain rows as stored, and
+    /// the same buckets laid out as plain rows (every bucket decoded back into a copy of the plain table)
+    /// and as one row of lz4-compressed arrays per span, for comparison on the same data.
+    /// </summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA2100", Justification = "The tier's table names.")]
+    private static async Task<RollupLayouts> RollupLayoutsAsync(NpgsqlDataSource api, MetricsRollupTier tier)
+    {
+        var encoded = await BytesAsync(api, tier.Encoded);
+        var openPlain = await BytesAsync(api, tier.Plain);
+        await ExecAsync(api, tier.Sql("""
+            CREATE TABLE bench_rollups_plain (LIKE {0} INCLUDING DEFAULTS INCLUDING CONSTRAINTS, PRIMARY KEY (device_id, series_id, bucket));
+            INSERT INTO bench_rollups_plain SELECT * FROM {0}
+            """));
+        long encodedBuckets = 0;
+        await using (var copyConnection = await api.OpenConnectionAsync())
+        await using (var readConnection = await api.OpenConnectionAsync())
+        {
+            await using var read = new NpgsqlCommand($"SELECT device_id, series_id, data FROM {tier.Encoded} ORDER BY 1, 2, span_start", readConnection);
+            await using var reader = await read.ExecuteReaderAsync();
+            await using var copy = await copyConnection.BeginBinaryImportAsync(
+                "COPY bench_rollups_plain (device_id, series_id, bucket, sample_count, min, max, sum, last, increase, increase_seconds) FROM STDIN (FORMAT BINARY)");
+            while (await reader.ReadAsync())
+            {
+                foreach (var b in MetricsRollupCodec.Decode((byte[])reader.GetValue(2)))
+                {
+                    encodedBuckets++;
+                    await copy.StartRowAsync();
+                    await copy.WriteAsync(reader.GetInt64(0), NpgsqlTypes.NpgsqlDbType.Bigint);
+                    await copy.WriteAsync(reader.GetInt64(1), NpgsqlTypes.NpgsqlDbType.Bigint);
+                    await copy.WriteAsync(MetricsTime.FromMicros(b.Micros), NpgsqlTypes.NpgsqlDbType.TimestampTz);
+                    await copy.WriteAsync((int)b.Count, NpgsqlTypes.NpgsqlDbType.Integer);
+                    foreach (var v in new double?[] { b.Min, b.Max, b.Sum, b.Last, b.Increase, b.Seconds })
+                    {
+                        if (v is { } value)
+                        {
+                            await copy.WriteAsync(value, NpgsqlTypes.NpgsqlDbType.Double);
+                        }
+                        else
+                        {
+                            await copy.WriteNullAsync();
+                        }
+                    }
+                }
+            }
+
+            await copy.CompleteAsync();
+        }
+
+        await ExecAsync(api, "VACUUM ANALYZE bench_rollups_plain");
+        var plain = await BytesAsync(api, "bench_rollups_plain");
+        await ExecAsync(api, """
+            CREATE TABLE bench_rollup_arrays (
+                device_id bigint NOT NULL, series_id bigint NOT NULL, span_start timestamptz NOT NULL,
+                bucket timestamptz[] NOT NULL, sample_count integer[] NOT NULL, min float8[] NOT NULL, max float8[] NOT NULL,
+                sum float8[] NOT NULL, last float8[] NOT NULL, increase float8[] NOT NULL, increase_seconds float8[] NOT NULL,
+                PRIMARY KEY (device_id, series_id, span_start)
+            ) WITH (toast_tuple_target = 128);
+            ALTER TABLE bench_rollup_arrays ALTER COLUMN bucket SET COMPRESSION lz4, ALTER COLUMN sample_count SET COMPRESSION lz4,
+                ALTER COLUMN min SET COMPRESSION lz4, ALTER COLUMN max SET COMPRESSION lz4, ALTER COLUMN sum SET COMPRESSION lz4,
+                ALTER COLUMN last SET COMPRESSION lz4, ALTER COLUMN increase SET COMPRESSION lz4, ALTER COLUMN increase_seconds SET COMPRESSION lz4;
+            """);
+        await using (var fill = api.CreateCommand("""
+            INSERT INTO bench_rollup_arrays
+            SELECT device_id, series_id, date_bin($1, bucket, timestamptz '2000-01-03 00:00:00+00'),
+                   array_agg(bucket ORDER BY bucket), array_agg(sample_count ORDER BY bucket), array_agg(min ORDER BY bucket), array_agg(max ORDER BY bucket),
+                   array_agg(sum ORDER BY bucket), array_agg(last ORDER BY bucket), array_agg(increase ORDER BY bucket), array_agg(increase_seconds ORDER BY bucket)
+            FROM bench_rollups_plain GROUP BY 1, 2, 3
+            """))
+        {
+            fill.Parameters.Add(new NpgsqlParameter { Value = tier.Span });
+            fill.CommandTimeout = 0;
+            await fill.ExecuteNonQueryAsync();
+        }
+
+        await ExecAsync(api, "VACUUM ANALYZE bench_rollup_arrays");
+        var arrays = await BytesAsync(api, "bench_rollup_arrays");
+        await ExecAsync(api, "DROP TABLE bench_rollups_plain; DROP TABLE bench_rollup_arrays");
+        return new RollupLayouts(plain, encoded, openPlain, arrays, encodedBuckets);
+    }
+
+    private sealed record RollupLayouts((long Rows, long Bytes) Plain, (long Rows, long Bytes) Encoded, (long Rows, long Bytes) OpenPlain, (long Rows, long Bytes) Arrays, long EncodedBuckets);
 
     private static async Task<TimeSpan> BackendCpuAsync(NpgsqlDataSource api, string applicationName)
     {

@@ -71,6 +71,14 @@ public static class MetricsBlockCodec
         return (micros, ReadValues(ref bits, count));
     }
 
+    /// <summary>A values-only block (format 2) on its own, for columns that have no timestamps of their own (rollup blocks).</summary>
+    public static double[] DecodeValues(ReadOnlySpan<byte> data)
+    {
+        var bits = new BitReader(data);
+        var (format, count) = ReadHeader(ref bits);
+        return format == ValuesOnly ? ReadValues(ref bits, count) : throw new InvalidDataException("not a metrics values block");
+    }
+
     public static long[] DecodeTimes(ReadOnlySpan<byte> data)
     {
         var bits = new BitReader(data);

@@ -15,6 +15,7 @@ namespace Nms.Core.Metrics;
 /// reads them, so a failure anywhere rolls back to hot rows and no block, and a rerun finds nothing.
 /// Windows are taken once they closed <see cref="HotFor"/> ago: the newest 3 hours stay hot (CONTRACTS.md).
 /// Rows of a late batch for a compacted window (up to raw retention late) are merged into its block by a later run.
+/// Then rollup spans wholly before the watermark are encoded (<see cref="MetricsRollupEncoder"/>), under the same lock.
 /// </summary>
 public sealed partial class MetricsCompactor(
     [FromKeyedServices(NmsDataSources.MetricsKey)] NpgsqlDataSource dataSource,
@@ -24,6 +25,8 @@ public sealed partial class MetricsCompactor(
     ILogger<MetricsCompactor> logger)
 {
     public static readonly TimeSpan HotFor = TimeSpan.FromHours(3);
+
+    private readonly MetricsRollupEncoder rollups = new(dataSource, partitions, options);
 
     /// <summary>
     /// How far before the watermark late rows are looked for: the whole raw retention, so a batch that
@@ -48,7 +51,12 @@ public sealed partial class MetricsCompactor(
         try
         {
             var result = await CompactDueWindowsAsync(session, cancellationToken);
-            LogCompacted(result.Windows, result.Samples, result.Blocks, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            if (await ScalarAsync<DateTime?>(session, MetricsSql.CompactedUntil, cancellationToken) is { } watermark)
+            {
+                result = result with { RollupSpans = await rollups.EncodeClosedSpansAsync(new DateTimeOffset(watermark, TimeSpan.Zero), cancellationToken) };
+            }
+
+            LogCompacted(result.Windows, result.Samples, result.Blocks, result.RollupSpans, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return result;
         }
         finally
@@ -366,11 +374,12 @@ public sealed partial class MetricsCompactor(
     [LoggerMessage(Level = LogLevel.Information, Message = "Metrics compaction already running elsewhere; skipped")]
     private partial void LogBusy();
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Metrics compaction: {Windows} windows, {Samples} samples into {Blocks} blocks in {DurationMs:F0} ms")]
-    private partial void LogCompacted(int windows, long samples, int blocks, double durationMs);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Metrics compaction: {Windows} windows, {Samples} samples into {Blocks} blocks, {RollupSpans} rollup spans encoded, in {DurationMs:F0} ms")]
+    private partial void LogCompacted(int windows, long samples, int blocks, int rollupSpans, double durationMs);
 }
 
-public sealed record CompactionResult(int Windows, long Samples, int Blocks)
+/// <summary>What a compaction run did; <see cref="RollupSpans"/>: series spans of rollups encoded (<see cref="MetricsRollupEncoder"/>).</summary>
+public sealed record CompactionResult(int Windows, long Samples, int Blocks, int RollupSpans = 0)
 {
-    public static CompactionResult operator +(CompactionResult a, CompactionResult b) => new(a.Windows + b.Windows, a.Samples + b.Samples, a.Blocks + b.Blocks);
+    public static CompactionResult operator +(CompactionResult a, CompactionResult b) => new(a.Windows + b.Windows, a.Samples + b.Samples, a.Blocks + b.Blocks, a.RollupSpans + b.RollupSpans);
 }

@@ -25,8 +25,10 @@ public sealed partial class MetricsPartitions([FromKeyedServices(NmsDataSources.
     public MetricsTier BlockTimes { get; } = new("metric_block_times", "window_start", TimeSpan.FromDays(1), options.RawRetentionDays);
     public MetricsTier Rollups5m { get; } = new("metric_rollups_5m", "bucket", TimeSpan.FromDays(7), options.Rollup5mRetentionDays);
     public MetricsTier Rollups1h { get; } = new("metric_rollups_1h", "bucket", TimeSpan.FromDays(28), options.Rollup1hRetentionDays);
+    public MetricsTier RollupBlocks5m { get; } = new("metric_rollup_blocks_5m", "span_start", TimeSpan.FromDays(7), options.Rollup5mRetentionDays);
+    public MetricsTier RollupBlocks1h { get; } = new("metric_rollup_blocks_1h", "span_start", TimeSpan.FromDays(28), options.Rollup1hRetentionDays);
 
-    public IReadOnlyList<MetricsTier> Tiers => [Hot, Blocks, BlockTimes, Rollups5m, Rollups1h];
+    public IReadOnlyList<MetricsTier> Tiers => [Hot, Blocks, BlockTimes, Rollups5m, Rollups1h, RollupBlocks5m, RollupBlocks1h];
 
     public Task EnsureHotDaysAsync(IEnumerable<DateOnly> days, CancellationToken cancellationToken) =>
         EnsureAsync(Hot, days.Distinct().Select(d => new DateTimeOffset(d.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero)), cancellationToken);

@@ -155,21 +155,57 @@ public sealed class MetricsQuery(NmsDataSources data, MetricsOptions options, Ti
         return until < request.From ? request.From : until > request.To ? request.To : until;
     }
 
+    /// <summary>
+    /// The tier's buckets in [from, until): encoded spans and plain rows in one round trip, a plain row
+    /// winning over the encoded bucket it repeats (a late batch not merged yet), re-bucketed to the step.
+    /// </summary>
     private async Task AddRollupsAsync(long deviceId, List<SeriesRef> series, MetricsRequest request, DateTimeOffset until, TimeSpan step, Dictionary<long, SortedDictionary<DateTime, Bucket>> buckets, CancellationToken cancellationToken)
     {
-        var table = request.Tier == MetricsTierName.Rollup1h ? "metric_rollups_1h" : "metric_rollups_5m";
-        await using var command = data.Api.CreateCommand(string.Format(System.Globalization.CultureInfo.InvariantCulture, MetricsSql.Rollups, table));
-        command.Parameters.Add(new NpgsqlParameter { Value = deviceId });
-        command.Parameters.Add(new NpgsqlParameter { Value = series.Select(s => s.Id).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = request.From.UtcDateTime });
-        command.Parameters.Add(new NpgsqlParameter { Value = until.UtcDateTime });
-        command.Parameters.Add(new NpgsqlParameter { Value = step });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        var tier = request.Tier == MetricsTierName.Rollup1h ? MetricsRollupTier.OneHour : MetricsRollupTier.FiveMinutes;
+        var ids = series.Select(s => s.Id).ToArray();
+        var tierBuckets = series.ToDictionary(s => s.Id, _ => new Dictionary<long, RollupBucket>());
+        var (fromMicros, untilMicros) = (MetricsTime.ToMicros(request.From.UtcDateTime), MetricsTime.ToMicros(until.UtcDateTime));
+        await using var batch = data.Api.CreateBatch();
+        var encoded = new NpgsqlBatchCommand(tier.Sql(MetricsSql.RollupBlocks));
+        var plain = new NpgsqlBatchCommand(tier.Sql(MetricsSql.PlainRollups));
+        foreach (var command in new[] { encoded, plain })
         {
-            var bucket = new Bucket(reader.GetInt64(2), reader.GetDouble(3), reader.GetDouble(4), reader.GetDouble(5), reader.GetDouble(6), 0,
-                reader.IsDBNull(7) ? null : reader.GetDouble(7), reader.IsDBNull(8) ? null : reader.GetDouble(8));
-            Merge(buckets[reader.GetInt64(0)], reader.GetDateTime(1), bucket);
+            command.Parameters.Add(new NpgsqlParameter { Value = deviceId });
+            command.Parameters.Add(new NpgsqlParameter { Value = ids });
+            command.Parameters.Add(new NpgsqlParameter { Value = request.From.UtcDateTime });
+            command.Parameters.Add(new NpgsqlParameter { Value = until.UtcDateTime });
+            batch.BatchCommands.Add(command);
+        }
+
+        encoded.Parameters.Add(new NpgsqlParameter { Value = tier.Span });
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var mine = tierBuckets[reader.GetInt64(0)];
+                foreach (var b in MetricsRollupCodec.Decode((byte[])reader.GetValue(1)))
+                {
+                    if (b.Micros >= fromMicros && b.Micros < untilMicros)
+                    {
+                        mine[b.Micros] = b;
+                    }
+                }
+            }
+
+            await reader.NextResultAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var b = MetricsRollupEncoder.ReadPlain(reader, 1);
+                tierBuckets[reader.GetInt64(0)][b.Micros] = b;
+            }
+        }
+
+        foreach (var (id, mine) in tierBuckets)
+        {
+            foreach (var b in mine.Values)
+            {
+                Merge(buckets[id], Floor(MetricsTime.FromMicros(b.Micros), step), new Bucket(b.Count, b.Min, b.Max, b.Sum, b.Last, b.Micros, b.Increase, b.Seconds));
+            }
         }
     }
 
@@ -354,7 +390,7 @@ public sealed class MetricsQuery(NmsDataSources data, MetricsOptions options, Ti
         public MetricSeries With(IReadOnlyList<MetricPoint> points) => new(Name, Labels, Kind, points);
     }
 
-    /// <summary>A step bucket's aggregates; <see cref="LastMicros"/> orders <see cref="Last"/> (0: a rollup's, older than raw).</summary>
+    /// <summary>A step bucket's aggregates; <see cref="LastMicros"/> orders <see cref="Last"/> (a rollup bucket: its start, before any raw sample after the tier).</summary>
     private readonly record struct Bucket(long Count, double Min, double Max, double Sum, double Last, long LastMicros, double? Increase, double? Seconds)
     {
         public static readonly Bucket Empty = new(0, double.PositiveInfinity, double.NegativeInfinity, 0, 0, long.MinValue, null, null);

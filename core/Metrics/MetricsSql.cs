@@ -157,6 +157,35 @@ public static class MetricsSql
                 last = excluded.last, increase = excluded.increase, increase_seconds = excluded.increase_seconds
         """;
 
+    // ---- encoded rollups (090_metric_rollup_blocks.sql): {0} the plain tier, {1} its encoded table
+
+    /// <summary>Spans ($2 long) of the plain tier {0} that hold buckets before $1: closed spans to encode.</summary>
+    public const string PlainRollupSpans = """
+        SELECT DISTINCT date_bin($2, bucket, timestamptz '2000-01-03 00:00:00+00')
+        FROM {0} WHERE bucket < $1
+        ORDER BY 1
+        """;
+
+    /// <summary>Takes the plain buckets of devices [$1, $2) in [$3, $4): the rows returned are exactly the rows removed.</summary>
+    public const string TakePlainRollups = """
+        DELETE FROM {0}
+        WHERE device_id >= $1 AND device_id < $2 AND bucket >= $3 AND bucket < $4
+        RETURNING device_id, series_id, bucket, sample_count, min, max, sum, last, increase, increase_seconds
+        """;
+
+    /// <summary>Takes the encoded rows of span $4 for these series ($3): merged with the plain buckets, then replaced.</summary>
+    public const string TakeRollupBlocks = """
+        DELETE FROM {1}
+        WHERE device_id >= $1 AND device_id < $2 AND series_id = ANY($3) AND span_start = $4
+        RETURNING series_id, data
+        """;
+
+    public const string InsertRollupBlocks = """
+        INSERT INTO {1} (device_id, series_id, span_start, bucket_count, data)
+        SELECT d, s, $3, c, data
+        FROM unnest($1::bigint[], $2::bigint[], $4::integer[], $5::bytea[]) AS u(d, s, c, data)
+        """;
+
     // ---- backfill of the old store
 
     /// <summary>Old <c>metrics</c> partitions that still hold rows, oldest first.</summary>
@@ -264,15 +293,18 @@ public static class MetricsSql
           AND b.end_ts >= $3 AND b.start_ts < $4
         """;
 
-    /// <summary>Rollup rows of some series re-bucketed to $5 (a multiple of the tier): the {0} table.</summary>
-    public const string Rollups = """
-        SELECT series_id, date_bin($5, bucket, timestamptz '2000-01-03 00:00:00+00') AS b,
-               sum(sample_count)::bigint, min(min), max(max), sum(sum), (array_agg(last ORDER BY bucket DESC))[1],
-               sum(increase), sum(increase_seconds)
+    /// <summary>Plain rollup buckets of some series in [$3, $4): the {0} table.</summary>
+    public const string PlainRollups = """
+        SELECT series_id, bucket, sample_count, min, max, sum, last, increase, increase_seconds
         FROM {0}
         WHERE device_id = $1 AND series_id = ANY($2) AND bucket >= $3 AND bucket < $4
-        GROUP BY 1, 2
-        ORDER BY 1, 2
+        """;
+
+    /// <summary>Encoded rollup spans of some series overlapping [$3, $4) ($5: the span length): the {1} table.</summary>
+    public const string RollupBlocks = """
+        SELECT series_id, data
+        FROM {1}
+        WHERE device_id = $1 AND series_id = ANY($2) AND span_start > $3 - $5 AND span_start < $4
         """;
 
     /// <summary>The newest sample of each series since $2: the hot index, or the newest block's last value.</summary>
