@@ -193,16 +193,16 @@ public sealed class PollerTests : IAsyncLifetime, IDisposable
         // the last sample (~50 KB of label) fits no message at all.
         var label = new string('x', 2000);
         var huge = new string('y', 50_000);
-        plugins.Add("wide", $$"""
+        plugins.Add("wide", $$$"""
             input=$(cat)
             id=$(printf '%s' "$input" | tr '{' '\n' | grep '"id"' | sed -E 's/.*"id":"([0-9]+)".*/\1/')
             printf '{"contract_version":1,"results":[{"id":"%s","success":true,"metrics":[' "$id"
             m=0
             while [ $m -lt 40 ]; do
-              printf '{"name":"descr","value":%s,"labels":{"if_index":"%s","if_descr":"{{label}}"}},' "$m" "$m"
+              printf '{"name":"descr","value":%s,"labels":{"if_index":"%s","if_descr":"{{{label}}}"}},' "$m" "$m"
               m=$((m+1))
             done
-            printf '{"name":"descr","value":99,"labels":{"if_descr":"{{huge}}"}}]}]}'
+            printf '{"name":"descr","value":99,"labels":{"if_descr":"{{{huge}}}"}}]}]}'
             """);
         var device = await Device("127.0.0.1", "wide");
 
