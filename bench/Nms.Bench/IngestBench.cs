@@ -235,7 +235,7 @@ internal static class IngestBench
             await using (var claim = new NpgsqlCommand("INSERT INTO metric_batches (batch_id, row_count, written_at) VALUES ($1, $2, now()) ON CONFLICT (batch_id) DO NOTHING", connection, transaction))
             {
                 claim.Parameters.Add(new NpgsqlParameter { Value = batch.BatchId });
-                claim.Parameters.Add(new NpgsqlParameter { Value = batch.Samples.Count });
+                claim.Parameters.Add(new NpgsqlParameter { Value = batch.Samples!.Count });
                 if (await claim.ExecuteNonQueryAsync() == 0)
                 {
                     return 0;
@@ -244,7 +244,7 @@ internal static class IngestBench
 
             await using (var importer = await connection.BeginBinaryImportAsync("COPY metrics (device_id, name, labels, value, ts) FROM STDIN (FORMAT BINARY)"))
             {
-                foreach (var sample in batch.Samples)
+                foreach (var sample in batch.Samples!)
                 {
                     var labels = MetricSeriesCatalog.LabelsToJson(sample.Labels);
                     if (synchronousRows)
@@ -271,7 +271,7 @@ internal static class IngestBench
             }
 
             await transaction.CommitAsync();
-            return batch.Samples.Count;
+            return batch.Samples!.Count;
         }
     }
 }

@@ -1,10 +1,45 @@
 namespace Nms.Core.Metrics;
 
 /// <summary>
-/// Poll results on the <c>metrics</c> queue; BatchId makes the writer idempotent. <see cref="TraceParent"/>: the W3C
-/// trace context of the poll that took them (optional: older messages have none).
+/// Poll results on the <c>metrics</c> queue; BatchId makes the writer idempotent. The poller sends
+/// <see cref="Polls"/>: one entry per device and poll time, so the device id and the timestamp are written
+/// (and parsed) once per poll rather than once per sample, and a 64 KiB message holds about twice the samples.
+/// <see cref="Samples"/>, one entry per sample, is the older form: still read, so messages in flight across an
+/// upgrade are written, and handy for tests. <see cref="TraceParent"/>: the W3C trace context of the poll that
+/// took them (optional: older messages have none).
 /// </summary>
-public sealed record MetricsBatchMessage(Guid BatchId, IReadOnlyList<MetricSample> Samples, string? TraceParent = null);
+public sealed record MetricsBatchMessage(Guid BatchId, IReadOnlyList<MetricSample>? Samples, IReadOnlyList<MetricPoll>? Polls = null, string? TraceParent = null)
+{
+    /// <summary>Every sample of the message, both forms, in order.</summary>
+    public List<MetricSample> AllSamples()
+    {
+        var all = new List<MetricSample>(Samples?.Count ?? 0);
+        all.AddRange(Samples ?? []);
+        foreach (var poll in Polls ?? [])
+        {
+            foreach (var value in poll?.Values ?? [])
+            {
+                if (value is not null)
+                {
+                    all.Add(new MetricSample(poll!.DeviceId, value.Name, value.Value, value.Labels, poll.Ts, value.Kind, value.CounterBits));
+                }
+            }
+        }
+
+        return all;
+    }
+}
+
+/// <summary>One device's samples of one poll time.</summary>
+public sealed record MetricPoll(long DeviceId, DateTimeOffset Ts, IReadOnlyList<MetricValue> Values);
+
+/// <summary>A sample within a <see cref="MetricPoll"/>: <see cref="MetricSample"/> without the device and time.</summary>
+public sealed record MetricValue(
+    string Name,
+    double Value,
+    IReadOnlyDictionary<string, string>? Labels = null,
+    string? Kind = null,
+    int? CounterBits = null);
 
 /// <summary>
 /// One sample. <see cref="Kind"/> is <c>gauge</c> or <c>counter</c>; when absent a name ending in

@@ -92,7 +92,7 @@ public sealed partial class MetricsWriter(
     /// <summary>A sample whose name the series dictionary cannot hold is dropped (and logged), not the batch.</summary>
     private List<MetricSample> WithValidNames(MetricsBatchMessage batch)
     {
-        var samples = (batch.Samples ?? []).ToList();
+        var samples = batch.AllSamples();
         var dropped = samples.RemoveAll(s => string.IsNullOrEmpty(s.Name) || s.Name.Length > MetricsRequest.MaxNameLength);
         if (dropped > 0)
         {

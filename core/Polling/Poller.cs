@@ -40,6 +40,9 @@ public sealed partial class Poller(
 {
     private const int MaxConcurrentSends = 8;
 
+    // 64 values of ordinary names and labels are a few KiB: a poll entry never nears the message limit.
+    private const int MaxValuesPerPoll = 64;
+
     public async Task<PollOutcome> PollAsync(PollBatchMessage batch, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
@@ -65,11 +68,12 @@ public sealed partial class Poller(
 
         var groups = devices.Where(d => !unreachable.Contains(d.Id)).GroupBy(d => d.Plugin, StringComparer.Ordinal).ToList();
         var results = await Task.WhenAll(groups.Select(g => PollGroupAsync(batch.BatchId, g.Key, g.ToList(), cancellationToken)));
-        var samples = results.SelectMany(r => r.Samples).ToList();
+        var polls = results.SelectMany(r => r.Polls).ToList();
+        var sampleCount = polls.Sum(p => p.Values.Count);
         var succeeded = results.SelectMany(r => r.Succeeded).ToArray();
         failures.AddRange(results.SelectMany(r => r.Failures));
 
-        var metricMessages = await SendMetricsAsync(batch.BatchId, samples, cancellationToken);
+        var metricMessages = await SendMetricsAsync(batch.BatchId, polls, cancellationToken);
         var failureMessages = await SendFailuresAsync(batch.BatchId, failures, cancellationToken);
         if (health.SuccessfulPollClearsFailures && succeeded.Length > 0)
         {
@@ -80,8 +84,8 @@ public sealed partial class Poller(
         instruments.DevicesPolled.Add(succeeded.Length);
         instruments.DevicesUnreachable.Add(unreachable.Count);
         instruments.DevicesFailed.Add(pollFailed);
-        LogPolled(batch.BatchId, devices.Count, succeeded.Length, unreachable.Count, pollFailed, skipped, samples.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        return new PollOutcome(skipped, unreachable.Count, pollFailed, succeeded.Length, samples.Count, metricMessages, failureMessages);
+        LogPolled(batch.BatchId, devices.Count, succeeded.Length, unreachable.Count, pollFailed, skipped, sampleCount, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return new PollOutcome(skipped, unreachable.Count, pollFailed, succeeded.Length, sampleCount, metricMessages, failureMessages);
     }
 
     private async Task<GroupResult> PollGroupAsync(Guid batchId, string plugin, IReadOnlyList<DeviceRow> devices, CancellationToken cancellationToken)
@@ -89,11 +93,12 @@ public sealed partial class Poller(
         var outcomes = await plugins.RunAsync(plugin, PluginContract.PollMode, options.TimeoutMilliseconds, devices.Select(d => new PluginCallTarget(
             PluginCallTarget.IdOf(d.Id), d.Ip, d.Port, d.CredentialProfileId is { } id ? [id] : [], d.HostKey, d.PollProfile)).ToList(), cancellationToken);
         var polledAt = time.GetUtcNow();
-        var samples = new List<MetricSample>();
+        var polls = new List<MetricPoll>();
         var succeeded = new List<long>();
         var failures = new List<FailureEvent>();
-        foreach (var (device, outcome) in devices.Zip(outcomes))
+        for (var i = 0; i < devices.Count; i++)
         {
+            var (device, outcome) = (devices[i], outcomes[i]);
             if (outcome.Result is not { } result)
             {
                 failures.Add(Failure(batchId, device.Id, FailureEvent.PollReason, outcome.Error!));
@@ -101,17 +106,42 @@ public sealed partial class Poller(
             }
 
             succeeded.Add(device.Id);
-            foreach (var metric in result.Metrics ?? [])
-            {
-                if (metric is not null && !string.IsNullOrEmpty(metric.Name) && double.IsFinite(metric.Value))
-                {
-                    samples.Add(new MetricSample(device.Id, metric.Name, metric.Value,
-                        metric.Labels is { Count: > 0 } labels ? labels : null, metric.Ts ?? polledAt, metric.Kind, metric.CounterBits));
-                }
-            }
+            AddPolls(polls, device.Id, result.Metrics, polledAt);
         }
 
-        return new GroupResult(samples, succeeded, failures);
+        return new GroupResult(polls, succeeded, failures);
+    }
+
+    /// <summary>
+    /// One device's valid samples as <see cref="MetricPoll"/>s: one per poll time (a plugin may stamp a sample
+    /// itself), of at most <see cref="MaxValuesPerPoll"/> values, so one poll always fits a queue message.
+    /// </summary>
+    private static void AddPolls(List<MetricPoll> polls, long deviceId, IReadOnlyList<PluginMetric>? metrics, DateTimeOffset polledAt)
+    {
+        if (metrics is null)
+        {
+            return;
+        }
+
+        List<MetricValue>? current = null;
+        var currentTs = polledAt;
+        foreach (var metric in metrics)
+        {
+            if (metric is null || string.IsNullOrEmpty(metric.Name) || !double.IsFinite(metric.Value))
+            {
+                continue;
+            }
+
+            var ts = metric.Ts ?? polledAt;
+            if (current is null || ts != currentTs || current.Count == MaxValuesPerPoll)
+            {
+                current = new List<MetricValue>(Math.Min(metrics.Count, MaxValuesPerPoll));
+                currentTs = ts;
+                polls.Add(new MetricPoll(deviceId, ts, current));
+            }
+
+            current.Add(new MetricValue(metric.Name, metric.Value, metric.Labels is { Count: > 0 } labels ? labels : null, metric.Kind, metric.CounterBits));
+        }
     }
 
     private async Task<IReadOnlyList<DeviceRow>> LoadActiveAsync(long[] ids, CancellationToken cancellationToken)
@@ -145,11 +175,20 @@ public sealed partial class Poller(
         return devices;
     }
 
-    private async Task<int> SendMetricsAsync(Guid pollBatchId, IReadOnlyList<MetricSample> samples, CancellationToken cancellationToken)
+    private async Task<int> SendMetricsAsync(Guid pollBatchId, List<MetricPoll> polls, CancellationToken cancellationToken)
     {
-        var parts = QueueMessageSplitter.Split(samples, nameof(MetricsBatchMessage.Samples),
-            tooLarge: (sample, size) => LogSampleTooLarge(pollBatchId, sample.DeviceId, sample.Name, size), traceParent: Activity.Current?.Id);
-        await SendAllAsync(queueNames.Metrics, parts, part => LogMetricsSent(pollBatchId, part.BatchId, part.Items.Count), cancellationToken);
+        var traceParent = Activity.Current?.Id;
+        var oversized = new List<MetricPoll>();
+        var parts = QueueMessageSplitter.Split(polls, nameof(MetricsBatchMessage.Polls), tooLarge: (poll, _) => oversized.Add(poll), traceParent: traceParent);
+        if (oversized.Count > 0)
+        {
+            // Samples with very long labels: one sample per poll entry, and only a sample too large on its own is lost.
+            var singles = oversized.SelectMany(p => p.Values.Select(v => new MetricPoll(p.DeviceId, p.Ts, [v])));
+            parts = [.. parts, .. QueueMessageSplitter.Split(singles, nameof(MetricsBatchMessage.Polls),
+                tooLarge: (poll, size) => LogSampleTooLarge(pollBatchId, poll.DeviceId, poll.Values[0].Name, size), traceParent: traceParent)];
+        }
+
+        await SendAllAsync(queueNames.Metrics, parts, part => LogMetricsSent(pollBatchId, part.BatchId, part.Items.Sum(p => p.Values.Count)), cancellationToken);
         return parts.Count;
     }
 
@@ -198,7 +237,7 @@ public sealed partial class Poller(
 
     private sealed record DeviceRow(long Id, string Ip, int Port, string Plugin, long? CredentialProfileId, string? HostKey, PluginPollProfile? PollProfile);
 
-    private sealed record GroupResult(IReadOnlyList<MetricSample> Samples, IReadOnlyList<long> Succeeded, IReadOnlyList<FailureEvent> Failures);
+    private sealed record GroupResult(IReadOnlyList<MetricPoll> Polls, IReadOnlyList<long> Succeeded, IReadOnlyList<FailureEvent> Failures);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Poll batch {BatchId}: {Devices} devices, {Polled} polled, {Unreachable} unreachable, {Failed} failed, {Skipped} skipped, {Samples} samples in {DurationMs:F0} ms")]
     private partial void LogPolled(Guid batchId, int devices, int polled, int unreachable, int failed, int skipped, int samples, double durationMs);

@@ -153,6 +153,26 @@ public sealed class MetricsWriterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_message_in_the_per_poll_form_from_the_queue_writes_the_same_rows_as_the_per_sample_form_and_both_forms_mix()
+    {
+        var labels = new Dictionary<string, string> { ["if_index"] = "2" };
+        var json = System.Text.Json.JsonSerializer.Serialize(new MetricsBatchMessage(Guid.NewGuid(),
+            [new MetricSample(3, "uptime_seconds", 9, null, Now.AddSeconds(-1))],
+            [new MetricPoll(1, Now, [new MetricValue("cpu", 1.5), new MetricValue("if_in_octets32", 7, labels, "counter", 32)]), new MetricPoll(2, Now, [new MetricValue("cpu", 2.5)])]),
+            Nms.Core.Configuration.NmsJson.Queue);
+        var batch = System.Text.Json.JsonSerializer.Deserialize<MetricsBatchMessage>(json, Nms.Core.Configuration.NmsJson.Queue)!;
+
+        Assert.Equal(4, await store.Writer.WriteAsync(batch, CancellationToken.None));
+
+        Assert.Equal(3L, await store.Db.ScalarAsync<long>("SELECT count(*) FROM metric_polls"));
+        Assert.Equal(7.0, await store.Db.ScalarAsync<double>(
+            "SELECT h.value FROM metric_samples h JOIN metric_series s ON s.device_id = h.device_id AND s.id = h.series_id WHERE h.device_id = 1 AND s.name = 'if_in_octets32' AND h.ts = $1", Now.UtcDateTime));
+        Assert.Equal("counter/32/{\"if_index\": \"2\"}", await store.Db.ScalarAsync<string>(
+            "SELECT kind || '/' || counter_bits || '/' || labels::text FROM metric_series WHERE device_id = 1 AND name = 'if_in_octets32'"));
+        Assert.Equal(9.0, await store.Db.ScalarAsync<double>("SELECT value FROM metric_samples WHERE device_id = 3"));
+    }
+
+    [Fact]
     public async Task The_writer_counts_the_rows_it_writes()
     {
         long counted = 0;

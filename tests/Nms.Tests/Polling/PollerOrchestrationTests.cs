@@ -172,5 +172,5 @@ public sealed class PollerOrchestrationTests : IAsyncLifetime, IDisposable
         sent.Where(s => s.Queue == Queues.Failures).SelectMany(s => JsonSerializer.Deserialize<FailureBatchMessage>(s.Json, NmsJson.Queue)!.Events).ToList();
 
     private List<MetricSample> Samples() =>
-        sent.Where(s => s.Queue == Queues.Metrics).SelectMany(s => JsonSerializer.Deserialize<MetricsBatchMessage>(s.Json, NmsJson.Queue)!.Samples).ToList();
+        sent.Where(s => s.Queue == Queues.Metrics).SelectMany(s => JsonSerializer.Deserialize<MetricsBatchMessage>(s.Json, NmsJson.Queue)!.AllSamples()).ToList();
 }

@@ -65,7 +65,7 @@ public sealed class PollerTests : IAsyncLifetime, IDisposable
 
     private IReadOnlyList<FailureEvent> Failures => sent.Messages<FailureBatchMessage>("failures").SelectMany(m => m.Events).ToList();
 
-    private IReadOnlyList<MetricSample> Samples => sent.Messages<MetricsBatchMessage>("metrics").SelectMany(m => m.Samples).ToList();
+    private IReadOnlyList<MetricSample> Samples => sent.Messages<MetricsBatchMessage>("metrics").SelectMany(m => m.AllSamples()).ToList();
 
     [Fact]
     public async Task Plugins_that_crash_print_garbage_hang_or_omit_a_device_fail_exactly_their_devices_and_leave_other_groups_alone()
@@ -184,6 +184,33 @@ public sealed class PollerTests : IAsyncLifetime, IDisposable
         Assert.Contains("\"mode\":\"poll\"", request, StringComparison.Ordinal);
         Assert.Single(Samples);
         Assert.All(sent.Sent, m => Assert.DoesNotContain("hunter2", Encoding.UTF8.GetString(m.Json), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_device_whose_samples_together_exceed_one_message_loses_only_a_sample_too_large_on_its_own()
+    {
+        // 40 samples of ~2 KB labels each: one device's poll (~80 KB) cannot be one message entry, each sample can;
+        // the last sample (~50 KB of label) fits no message at all.
+        var label = new string('x', 2000);
+        var huge = new string('y', 50_000);
+        plugins.Add("wide", $$$"""
+            input=$(cat)
+            id=$(printf '%s' "$input" | tr '{' '\n' | grep '"id"' | sed -E 's/.*"id":"([0-9]+)".*/\1/')
+            printf '{"contract_version":1,"results":[{"id":"%s","success":true,"metrics":[' "$id"
+            m=0
+            while [ $m -lt 40 ]; do
+              printf '{"name":"descr","value":%s,"labels":{"if_index":"%s","if_descr":"{{{label}}}"}},' "$m" "$m"
+              m=$((m+1))
+            done
+            printf '{"name":"descr","value":99,"labels":{"if_descr":"{{{huge}}}"}}]}]}'
+            """);
+        var device = await Device("127.0.0.1", "wide");
+
+        var outcome = await Poller().PollAsync(Batch(device), CancellationToken.None);
+
+        Assert.Equal(Enumerable.Range(0, 40).Select(i => (double)i), Samples.Select(s => s.Value).Order());
+        Assert.All(sent.Sent.Where(m => m.Queue == "metrics"), m => Assert.True(Convert.ToBase64String(m.Json).Length < 64 * 1024));
+        Assert.Equal(1, outcome.Polled);
     }
 
     [Fact]
