@@ -62,7 +62,7 @@ public sealed class V3SessionTests
         public List<string> Log { get; } = [];
 
         public SnmpSession Session() =>
-            new(new IPEndPoint(IPAddress.Loopback, _agent.Port), User, new SnmpSessionOptions(TimeSpan.FromMilliseconds(300), 1));
+            new(new IPEndPoint(IPAddress.Loopback, _agent.Port), User, new SnmpSessionOptions(TimeSpan.FromSeconds(5), 1));
 
         private byte[] Answer(V3Message request)
         {
