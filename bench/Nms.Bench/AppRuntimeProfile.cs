@@ -49,9 +49,15 @@ internal sealed class AppRuntimeProfile : IDisposable
         Console.WriteLine($"GC: allocated {(GC.GetTotalAllocatedBytes() - allocatedAtStart) / (double)n / 1024:F1} KiB per poll, collections gen0/1/2 {collections[0]}/{collections[1]}/{collections[2]}, pause {(GC.GetTotalPauseDuration() - pauseAtStart).TotalMilliseconds / n:F3} ms per poll ({(GCSettings.IsServerGC ? "server" : "workstation")}, {GCSettings.LatencyMode})");
         if (jit is not null)
         {
-            var methods = jit.Take();
-            Console.WriteLine($"dynamic methods compiled in the window: {methods.Values.Sum()} ({methods.Count} names)");
-            foreach (var (name, count) in methods.OrderByDescending(m => m.Value).Take(15))
+            var (methods, dynamic) = jit.Take();
+            Console.WriteLine($"methods compiled in the window: {methods.Values.Sum()}, of which dynamic {dynamic.Values.Sum()} ({dynamic.Count} names)");
+            foreach (var (name, count) in dynamic.OrderByDescending(m => m.Value).Take(10))
+            {
+                Console.WriteLine($"  {count,6}  {name}");
+            }
+
+            Console.WriteLine("  by namespace:");
+            foreach (var (name, count) in methods.OrderByDescending(m => m.Value).Take(12))
             {
                 Console.WriteLine($"  {count,6}  {name}");
             }
@@ -97,18 +103,20 @@ internal sealed class AppRuntimeProfile : IDisposable
         return threads;
     }
 
-    /// <summary>The runtime's MethodLoadVerbose events for dynamic methods (flag 0x1), counted by name.</summary>
+    /// <summary>The runtime's MethodLoadVerbose events: all methods by namespace, dynamic ones (flag 0x1) by name.</summary>
     private sealed class JitListener : EventListener
     {
         private const EventKeywords JitKeyword = (EventKeywords)0x10;
         private readonly Dictionary<string, int> methods = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, int> dynamic = new(StringComparer.Ordinal);
 
-        public Dictionary<string, int> Take()
+        public (Dictionary<string, int> Methods, Dictionary<string, int> Dynamic) Take()
         {
             lock (methods)
             {
-                var taken = new Dictionary<string, int>(methods, StringComparer.Ordinal);
+                var taken = (new Dictionary<string, int>(methods, StringComparer.Ordinal), new Dictionary<string, int>(dynamic, StringComparer.Ordinal));
                 methods.Clear();
+                dynamic.Clear();
                 return taken;
             }
         }
@@ -129,15 +137,16 @@ internal sealed class AppRuntimeProfile : IDisposable
             }
 
             var flags = Convert.ToInt64(eventData.Payload![names.IndexOf("MethodFlags")], CultureInfo.InvariantCulture);
-            if ((flags & 0x1) == 0)
-            {
-                return;
-            }
-
-            var method = $"{eventData.Payload[names.IndexOf("MethodNamespace")]}::{eventData.Payload[names.IndexOf("MethodName")]}";
+            var type = eventData.Payload[names.IndexOf("MethodNamespace")]?.ToString() ?? "";
+            var ns = type.LastIndexOf('.') is var dot and > 0 ? type[..dot] : type;
             lock (methods)
             {
-                methods[method] = methods.GetValueOrDefault(method) + 1;
+                methods[ns] = methods.GetValueOrDefault(ns) + 1;
+                if ((flags & 0x1) != 0)
+                {
+                    var method = $"{type}::{eventData.Payload[names.IndexOf("MethodName")]}";
+                    dynamic[method] = dynamic.GetValueOrDefault(method) + 1;
+                }
             }
         }
     }
