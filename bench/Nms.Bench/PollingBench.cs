@@ -23,7 +23,8 @@ namespace Nms.Bench;
 /// interval. Reports sustained polls/s, the lag from due time to poll start (p50/p99), metrics rows/s,
 /// CPU and peak memory.
 /// Options: --devices 1000, --interval 60 (s), --duration 180 (s, measured after a warm-up of one interval),
-/// --schedule "*/1 * * * * *", --plugins-dir (default $NMS_PLUGINS_DIR or .nms/plugins), --plugin snmp.
+/// --schedule "*/1 * * * * *", --plugins-dir (default $NMS_PLUGINS_DIR or .nms/plugins), --plugin snmp,
+/// --jit-events (also list the dynamic methods compiled in the window).
 /// </summary>
 internal static class PollingBench
 {
@@ -94,6 +95,7 @@ internal static class PollingBench
             var children = ChildCpu();
             var partsAtStart = parts.Take();
             var walAtStart = await WalLsnAsync(db);
+            using var runtime = new AppRuntimeProfile(Array.IndexOf(args, "--jit-events") >= 0);
             for (var elapsed = 0; elapsed < duration; elapsed += 10)
             {
                 var machine = new CpuMeter();
@@ -114,6 +116,7 @@ internal static class PollingBench
             Console.WriteLine($"CPU: app process {cpu.ProcessCores:F2} cores, plugin processes {pluginCpu:F2} cores, whole machine {cpu.MachineBusy:P0} of 2 cores busy (everything running, other users included)");
             Console.WriteLine($"peak memory (app process working set): {Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024)} MiB");
             PrintPerPoll(used, recorder.Polled, walBytes, seconds, parts);
+            runtime.Print(recorder.Polled, used.App.Cpu);
         }
         finally
         {
