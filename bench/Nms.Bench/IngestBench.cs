@@ -15,8 +15,9 @@ namespace Nms.Bench;
 /// <summary>
 /// <c>ingest</c>: the metrics writers' rows/s against <c>psql \copy</c> of the same rows, in the same run,
 /// into the same (truncated) table. The writer gets batches the size the poller sends (split at 45 KB of JSON).
-/// Options: --rows (default 500000), --concurrency (parallel writer calls, default 4 = the local host's queue
-/// batch; a list such as 1,4 measures each), --rounds (3). Today's writer runs beside v2's.
+/// Options: --rows (default 500000), --concurrency (parallel writer calls, default 4,16: 16 is host.json's queue
+/// batchSize, what one instance hands the writer at once under load; a list measures each), --rounds (3).
+/// Today's writer runs beside v2's.
 /// </summary>
 internal static class IngestBench
 {
@@ -24,7 +25,7 @@ internal static class IngestBench
     {
         var options = new BenchArgs(args);
         var rows = options.Int("rows", 500_000);
-        var concurrencies = options.Get("concurrency", "4").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray();
+        var concurrencies = options.Get("concurrency", "4,16").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray();
         var rounds = options.Int("rounds", 3);
         await using var db = await BenchDatabase.CreateAsync();
         var now = DateTimeOffset.UtcNow;

@@ -132,20 +132,33 @@ public sealed class MetricSeriesCatalog([FromKeyedServices(NmsDataSources.Metric
 
         public override bool Equals(object? obj) => obj is SeriesKey other && Equals(other);
 
-        public override int GetHashCode()
+        public override int GetHashCode() => HashCode.Combine(deviceId, StringComparer.Ordinal.GetHashCode(name), LabelsHash(labels));
+
+        /// <summary>Order-independent over the label pairs: a sum of each pair's hash.</summary>
+        private static int LabelsHash(IReadOnlyDictionary<string, string>? labels)
         {
-            // Order-independent over the label pairs: a sum of each pair's hash.
-            var labelsHash = 0;
-            if (labels is not null)
+            var hash = 0;
+            if (labels is Dictionary<string, string> dictionary)
+            {
+                // The form every deserialised message has; its enumerator is a struct, so nothing is allocated.
+                foreach (var (key, value) in dictionary)
+                {
+                    hash = unchecked(hash + PairHash(key, value));
+                }
+            }
+            else if (labels is not null)
             {
                 foreach (var (key, value) in labels)
                 {
-                    labelsHash = unchecked(labelsHash + HashCode.Combine(StringComparer.Ordinal.GetHashCode(key), StringComparer.Ordinal.GetHashCode(value)));
+                    hash = unchecked(hash + PairHash(key, value));
                 }
             }
 
-            return HashCode.Combine(deviceId, StringComparer.Ordinal.GetHashCode(name), labelsHash);
+            return hash;
         }
+
+        private static int PairHash(string key, string value) =>
+            HashCode.Combine(StringComparer.Ordinal.GetHashCode(key), StringComparer.Ordinal.GetHashCode(value));
 
         private static bool SameLabels(IReadOnlyDictionary<string, string>? a, IReadOnlyDictionary<string, string>? b)
         {
@@ -157,6 +170,19 @@ public sealed class MetricSeriesCatalog([FromKeyedServices(NmsDataSources.Metric
             if (a is null || b is null || a.Count != b.Count)
             {
                 return false;
+            }
+
+            if (a is Dictionary<string, string> dictionary)
+            {
+                foreach (var (key, value) in dictionary)
+                {
+                    if (!b.TryGetValue(key, out var other) || !string.Equals(value, other, StringComparison.Ordinal))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
             }
 
             foreach (var (key, value) in a)

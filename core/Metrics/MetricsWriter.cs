@@ -4,7 +4,6 @@ using Microsoft.Extensions.Logging;
 using Nms.Core.Data;
 using Nms.Core.Diagnostics;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace Nms.Core.Metrics;
 
@@ -69,23 +68,7 @@ public sealed partial class MetricsWriter
         var polls = WithValidNames(batch);
         await partitions.EnsureHotDaysAsync(polls.Select(p => DateOnly.FromDateTime(p.Ts.UtcDateTime)), cancellationToken);
         var seriesIds = await catalog.IdsAsync(polls, cancellationToken);
-        var rows = new List<HotPoll>(polls.Count);
-        var samples = 0;
-        for (var p = 0; p < polls.Count; p++)
-        {
-            if (seriesIds[p].Length > 0)
-            {
-                var values = new double[seriesIds[p].Length];
-                for (var v = 0; v < values.Length; v++)
-                {
-                    values[v] = polls[p].Values[v].Value;
-                }
-
-                rows.Add(new HotPoll(polls[p].DeviceId, polls[p].Ts, seriesIds[p], values));
-                samples += values.Length;
-            }
-        }
-
+        var (rows, samples) = MetricPollsCopyFormat.Encode(polls, seriesIds);
         return new PreparedBatch(batch.BatchId, rows, samples);
     }
 
@@ -114,35 +97,22 @@ public sealed partial class MetricsWriter
         }
 
         var copied = new HashSet<Guid>();
-        await using (var importer = await connection.BeginBinaryImportAsync(MetricsSql.Copy, cancellationToken))
+        await using (var copy = await connection.BeginRawBinaryCopyAsync(MetricsSql.Copy, cancellationToken))
         {
+            await copy.WriteAsync(MetricPollsCopyFormat.Header.ToArray(), cancellationToken);
             foreach (var batch in batches)
             {
                 if (claimed.Contains(batch.BatchId) && copied.Add(batch.BatchId))
                 {
-                    await CopyRowsAsync(importer, batch.Rows, cancellationToken);
+                    await copy.WriteAsync(batch.CopyRows, cancellationToken);
                 }
             }
 
-            await importer.CompleteAsync(cancellationToken);
+            await copy.WriteAsync(MetricPollsCopyFormat.Trailer.ToArray(), cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
         return claimed;
-    }
-
-    private static async Task CopyRowsAsync(NpgsqlBinaryImporter importer, List<HotPoll> rows, CancellationToken cancellationToken)
-    {
-        // Async writes complete synchronously while Npgsql's buffer has room; when it is full they
-        // yield instead of blocking a thread-pool thread that the scheduler and pollers need.
-        foreach (var row in rows)
-        {
-            await importer.StartRowAsync(cancellationToken);
-            await importer.WriteAsync(row.DeviceId, NpgsqlDbType.Bigint, cancellationToken);
-            await importer.WriteAsync(row.Ts.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
-            await importer.WriteAsync(row.SeriesIds, NpgsqlDbType.Array | NpgsqlDbType.Bigint, cancellationToken);
-            await importer.WriteAsync(row.Values, NpgsqlDbType.Array | NpgsqlDbType.Double, cancellationToken);
-        }
     }
 
     /// <summary>A sample whose name the series dictionary cannot hold is dropped (and logged), not the batch.</summary>
@@ -152,7 +122,12 @@ public sealed partial class MetricsWriter
         var dropped = 0;
         for (var p = 0; p < polls.Count; p++)
         {
-            var invalid = polls[p].Values.Count(v => !IsValidName(v.Name));
+            var invalid = 0;
+            foreach (var value in polls[p].Values)
+            {
+                invalid += IsValidName(value.Name) ? 0 : 1;
+            }
+
             if (invalid > 0)
             {
                 dropped += invalid;
@@ -180,8 +155,5 @@ public sealed partial class MetricsWriter
     private partial void LogWritten(Guid batchId, int rows, double durationMs);
 }
 
-/// <summary>A batch ready to COPY: its hot-table rows and how many samples they hold.</summary>
-internal sealed record PreparedBatch(Guid BatchId, List<HotPoll> Rows, int Samples);
-
-/// <summary>One row of <c>metric_polls</c>.</summary>
-internal sealed record HotPoll(long DeviceId, DateTimeOffset Ts, long[] SeriesIds, double[] Values);
+/// <summary>A batch ready to COPY: its rows of <c>metric_polls</c> in binary COPY format, and how many samples they hold.</summary>
+internal sealed record PreparedBatch(Guid BatchId, byte[] CopyRows, int Samples);
