@@ -15,8 +15,9 @@ namespace Nms.Bench;
 /// <summary>
 /// <c>ingest</c>: the metrics writers' rows/s against <c>psql \copy</c> of the same rows, in the same run,
 /// into the same (truncated) table. The writer gets batches the size the poller sends (split at 45 KB of JSON).
-/// Options: --rows (default 500000), --concurrency (parallel writer calls, default 4 = the local host's queue
-/// batch; a list such as 1,4 measures each), --rounds (3). Today's writer runs beside v2's.
+/// Options: --rows (default 500000), --concurrency (parallel writer calls, default 4,16: 16 is host.json's queue
+/// batchSize, what one instance hands the writer at once under load; a list measures each), --rounds (3).
+/// Today's writer runs beside v2's.
 /// </summary>
 internal static class IngestBench
 {
@@ -24,13 +25,19 @@ internal static class IngestBench
     {
         var options = new BenchArgs(args);
         var rows = options.Int("rows", 500_000);
-        var concurrencies = options.Get("concurrency", "4").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray();
+        var concurrencies = options.Get("concurrency", "4,16").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray();
         var rounds = options.Int("rounds", 3);
         await using var db = await BenchDatabase.CreateAsync();
         var now = DateTimeOffset.UtcNow;
         var samples = Samples(rows, now);
-        var batches = QueueMessageSplitter.Split(samples, nameof(MetricsBatchMessage.Samples), options.Int("max-json-bytes", QueueMessageSplitter.MaxJsonBytes)).Select(part => new MetricsBatchMessage(part.BatchId, part.Items)).ToList();
-        Console.WriteLine($"ingest: {rows:N0} rows in {batches.Count:N0} batches of ~{rows / batches.Count} rows, writer concurrency {string.Join(" and ", concurrencies)}, best of {rounds} interleaved rounds");
+        var maxJson = options.Int("max-json-bytes", QueueMessageSplitter.MaxJsonBytes);
+        // Today's writer reads one entry per sample; v2's gets what the poller sends: one entry per device poll.
+        var legacyBatches = QueueMessageSplitter.Split(samples, nameof(MetricsBatchMessage.Samples), maxJson).Select(part => new MetricsBatchMessage(part.BatchId, part.Items)).ToList();
+        var polls = new MetricsBatchMessage(Guid.Empty, samples).AllPolls();
+        var parts = QueueMessageSplitter.Split(polls, nameof(MetricsBatchMessage.Polls), maxJson);
+        var batches = parts.Select(part => new MetricsBatchMessage(part.BatchId, null, part.Items)).ToList();
+        var jsons = parts.Select(part => part.Json).ToList();
+        Console.WriteLine($"ingest: {rows:N0} rows; v2 writer: {batches.Count:N0} messages of ~{rows / batches.Count} samples ({polls.Count:N0} polls), today's writer: {legacyBatches.Count:N0} of ~{rows / legacyBatches.Count}; writer concurrency {string.Join(" and ", concurrencies)}, best of {rounds} interleaved rounds");
 
         await using var dataSource = NmsDataSources.Create(db.ConnectionString, db.ConnectionString);
         using var instruments = new NmsInstruments();
@@ -48,11 +55,11 @@ internal static class IngestBench
         var legacySync = new LegacyWriter(dataSource.Metrics, synchronousRows: true);
 
         // Warm up the JIT, the pools and the series cache (the steady state: series are known).
-        var warmup = batches.Take(50).ToList();
-        await TimeAsync(b => writer.WriteAsync(b, CancellationToken.None), Fresh(warmup), 4);
-        await TimeAsync(legacyAsync.WriteAsync, Fresh(warmup), 4);
-        await TimeAsync(legacySync.WriteAsync, Fresh(warmup), 4);
-        var seriesIds = await catalog.IdsAsync(samples, CancellationToken.None);
+        await TimeAsync(b => writer.WriteAsync(b, CancellationToken.None), Fresh(batches.Take(50)), 4);
+        await TimeAsync(b => writer.WriteAsync(FromJson(b), CancellationToken.None), FreshJson(jsons.Take(50)), 4);
+        await TimeAsync(legacyAsync.WriteAsync, Fresh(legacyBatches.Take(50)), 4);
+        await TimeAsync(legacySync.WriteAsync, Fresh(legacyBatches.Take(50)), 4);
+        var seriesIds = (await catalog.IdsAsync(polls, CancellationToken.None)).SelectMany(ids => ids).ToArray();
 
         var oldCsv = await CsvAsync(samples.Select(x => string.Create(CultureInfo.InvariantCulture,
             $"{x.DeviceId},{x.Name},\"{LabelsCsv(x)}\",{x.Value:R},{x.Ts.UtcDateTime:yyyy-MM-dd HH:mm:ss.ffffff}+00")));
@@ -81,9 +88,11 @@ internal static class IngestBench
                 await Measure("new raw", () => TimeRawCopyAsync(db.ConnectionString, newCsv, "metric_polls (device_id, ts, series_ids, series_values)"));
                 foreach (var c in concurrencies)
                 {
-                    await Measure($"old async {c}", () => TimeAsync(legacyAsync.WriteAsync, Fresh(batches), c));
-                    await Measure($"old sync {c}", () => TimeAsync(legacySync.WriteAsync, Fresh(batches), c));
+                    await Measure($"old async {c}", () => TimeAsync(legacyAsync.WriteAsync, Fresh(legacyBatches), c));
+                    await Measure($"old sync {c}", () => TimeAsync(legacySync.WriteAsync, Fresh(legacyBatches), c));
                     await Measure($"new writer {c}", () => TimeAsync(b => writer.WriteAsync(b, CancellationToken.None), Fresh(batches), c));
+                    await CheckCountAsync(dataSource, "metric_samples", rows);
+                    await Measure($"new json {c}", () => TimeAsync(b => writer.WriteAsync(FromJson(b), CancellationToken.None), FreshJson(jsons), c));
                     await CheckCountAsync(dataSource, "metric_samples", rows);
                 }
             }
@@ -105,6 +114,7 @@ internal static class IngestBench
             foreach (var c in concurrencies)
             {
                 Line($"v2 writer, {c} at once (series ids cached)", $"new writer {c}", "new raw");
+                Line($"v2 writer, {c} at once, from the queue message's JSON (parse + write)", $"new json {c}", "new raw");
             }
         }
         finally
@@ -125,6 +135,14 @@ internal static class IngestBench
         """;
 
     private static List<MetricsBatchMessage> Fresh(IEnumerable<MetricsBatchMessage> batches) => batches.Select(b => b with { BatchId = Guid.NewGuid() }).ToList();
+
+    /// <summary>The messages' JSON, each with a new batch id, as the queue would deliver them.</summary>
+    private static List<byte[]> FreshJson(IEnumerable<BinaryData> jsons) =>
+        jsons.Select(json => System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(
+            System.Text.Json.JsonSerializer.Deserialize<MetricsBatchMessage>(json, NmsJson.Queue)! with { BatchId = Guid.NewGuid() }, NmsJson.Queue)).ToList();
+
+    /// <summary>What the queue trigger's binding does before the writer runs: the message's JSON parsed with the queue's options.</summary>
+    private static MetricsBatchMessage FromJson(byte[] json) => System.Text.Json.JsonSerializer.Deserialize<MetricsBatchMessage>(json, NmsJson.Queue)!;
 
     private static string LabelsCsv(MetricSample sample) =>
         (sample.Labels is null ? "{}" : System.Text.Json.JsonSerializer.Serialize(sample.Labels)).Replace("\"", "\"\"", StringComparison.Ordinal);
@@ -195,7 +213,7 @@ internal static class IngestBench
         return watch.Elapsed;
     }
 
-    private static async Task<TimeSpan> TimeAsync(Func<MetricsBatchMessage, Task<int>> write, IReadOnlyList<MetricsBatchMessage> batches, int concurrency)
+    private static async Task<TimeSpan> TimeAsync<T>(Func<T, Task<int>> write, IReadOnlyList<T> batches, int concurrency)
     {
         var watch = Stopwatch.StartNew();
         await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (batch, ct) => await write(batch));

@@ -12,43 +12,50 @@ namespace Nms.Core.Metrics;
 /// <summary>
 /// The series dictionary's ids for the writer: (device, name, labels) to <c>metric_series.id</c>,
 /// created on first sight and cached for the life of the process (a series id never changes).
+/// A cache hit costs a hash of the labels as they came off the message and no allocation; the
+/// labels are turned into JSON only for a series not seen before.
 /// </summary>
 public sealed class MetricSeriesCatalog([FromKeyedServices(NmsDataSources.MetricsKey)] NpgsqlDataSource dataSource)
 {
     private readonly ConcurrentDictionary<SeriesKey, long> ids = new();
 
-    /// <summary>One id per sample, in the samples' order.</summary>
-    public async Task<long[]> IdsAsync(IReadOnlyList<MetricSample> samples, CancellationToken cancellationToken)
+    /// <summary>One id per value of each poll, in the polls' order (ids[p][v] for polls[p].Values[v]).</summary>
+    public async Task<long[][]> IdsAsync(IReadOnlyList<MetricPoll> polls, CancellationToken cancellationToken)
     {
-        var result = new long[samples.Count];
-        var missing = new Dictionary<SeriesKey, (MetricSample Sample, List<int> Positions)>();
-        for (var i = 0; i < samples.Count; i++)
+        var result = new long[polls.Count][];
+        Dictionary<SeriesKey, (MetricPoll Poll, MetricValue Value, List<(int Poll, int Value)> Positions)>? missing = null;
+        for (var p = 0; p < polls.Count; p++)
         {
-            var key = SeriesKey.Of(samples[i]);
-            if (ids.TryGetValue(key, out var id))
+            var poll = polls[p];
+            var row = result[p] = new long[poll.Values.Count];
+            for (var v = 0; v < row.Length; v++)
             {
-                result[i] = id;
-            }
-            else if (missing.TryGetValue(key, out var entry))
-            {
-                entry.Positions.Add(i);
-            }
-            else
-            {
-                missing[key] = (samples[i], [i]);
+                var key = new SeriesKey(poll.DeviceId, poll.Values[v].Name, poll.Values[v].Labels);
+                if (ids.TryGetValue(key, out var id))
+                {
+                    row[v] = id;
+                }
+                else if ((missing ??= []).TryGetValue(key, out var entry))
+                {
+                    entry.Positions.Add((p, v));
+                }
+                else
+                {
+                    missing[key] = (poll, poll.Values[v], [(p, v)]);
+                }
             }
         }
 
-        if (missing.Count > 0)
+        if (missing is not null)
         {
-            var keys = missing.Keys.ToArray();
-            var found = await CreateAsync(keys, keys.Select(k => missing[k].Sample).ToArray(), cancellationToken);
-            for (var k = 0; k < keys.Length; k++)
+            var firsts = missing.ToArray();
+            var found = await CreateAsync(firsts.Select(f => (f.Value.Poll, f.Value.Value)).ToArray(), cancellationToken);
+            for (var k = 0; k < firsts.Length; k++)
             {
-                ids[keys[k]] = found[k];
-                foreach (var position in missing[keys[k]].Positions)
+                ids[firsts[k].Key] = found[k];
+                foreach (var (p, v) in firsts[k].Value.Positions)
                 {
-                    result[position] = found[k];
+                    result[p][v] = found[k];
                 }
             }
         }
@@ -56,12 +63,12 @@ public sealed class MetricSeriesCatalog([FromKeyedServices(NmsDataSources.Metric
         return result;
     }
 
-    private async Task<long[]> CreateAsync(SeriesKey[] keys, MetricSample[] firsts, CancellationToken cancellationToken)
+    private async Task<long[]> CreateAsync((MetricPoll Poll, MetricValue Value)[] firsts, CancellationToken cancellationToken)
     {
-        var devices = keys.Select(k => k.DeviceId).ToArray();
-        var names = keys.Select(k => k.Name).ToArray();
-        var labels = keys.Select(k => k.LabelsJson).ToArray();
-        var kinds = firsts.Select(s => MetricKinds.Resolve(s.Name, s.Kind, s.CounterBits)).ToArray();
+        var devices = firsts.Select(f => f.Poll.DeviceId).ToArray();
+        var names = firsts.Select(f => f.Value.Name).ToArray();
+        var labels = firsts.Select(f => LabelsToJson(f.Value.Labels)).ToArray();
+        var kinds = firsts.Select(f => MetricKinds.Resolve(f.Value.Name, f.Value.Kind, f.Value.CounterBits)).ToArray();
         await using (var insert = dataSource.CreateCommand(MetricsSql.InsertSeries))
         {
             insert.Parameters.Add(new NpgsqlParameter { Value = devices });
@@ -69,7 +76,7 @@ public sealed class MetricSeriesCatalog([FromKeyedServices(NmsDataSources.Metric
             insert.Parameters.Add(new NpgsqlParameter { Value = labels });
             insert.Parameters.Add(new NpgsqlParameter { Value = kinds.Select(k => k.Kind).ToArray() });
             insert.Parameters.Add(new NpgsqlParameter { Value = kinds.Select(k => k.CounterBits).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Smallint });
-            insert.Parameters.Add(new NpgsqlParameter { Value = firsts.Select(s => s.Ts.UtcDateTime).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter { Value = firsts.Select(f => f.Poll.Ts.UtcDateTime).ToArray() });
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
 
@@ -78,7 +85,7 @@ public sealed class MetricSeriesCatalog([FromKeyedServices(NmsDataSources.Metric
         select.Parameters.Add(new NpgsqlParameter { Value = devices });
         select.Parameters.Add(new NpgsqlParameter { Value = names });
         select.Parameters.Add(new NpgsqlParameter { Value = labels });
-        var found = new long[keys.Length];
+        var found = new long[firsts.Length];
         await using var reader = await select.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
@@ -86,12 +93,6 @@ public sealed class MetricSeriesCatalog([FromKeyedServices(NmsDataSources.Metric
         }
 
         return found;
-    }
-
-    /// <summary>A series' identity; labels as JSON with keys in ordinal order, so equal label sets are equal keys.</summary>
-    private readonly record struct SeriesKey(long DeviceId, string Name, string LabelsJson)
-    {
-        public static SeriesKey Of(MetricSample sample) => new(sample.DeviceId, sample.Name, LabelsToJson(sample.Labels));
     }
 
     public static string LabelsToJson(IReadOnlyDictionary<string, string>? labels)
@@ -114,5 +115,85 @@ public sealed class MetricSeriesCatalog([FromKeyedServices(NmsDataSources.Metric
         }
 
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>
+    /// A series' identity with its labels as a set: equal whatever order the keys came in, so two messages'
+    /// dictionaries of the same labels are one key. Missing labels and no labels are the same series.
+    /// </summary>
+    private readonly struct SeriesKey(long deviceId, string name, IReadOnlyDictionary<string, string>? labels) : IEquatable<SeriesKey>
+    {
+        private readonly long deviceId = deviceId;
+        private readonly string name = name;
+        private readonly IReadOnlyDictionary<string, string>? labels = labels is { Count: > 0 } ? labels : null;
+
+        public bool Equals(SeriesKey other) =>
+            deviceId == other.deviceId && string.Equals(name, other.name, StringComparison.Ordinal) && SameLabels(labels, other.labels);
+
+        public override bool Equals(object? obj) => obj is SeriesKey other && Equals(other);
+
+        public override int GetHashCode() => HashCode.Combine(deviceId, StringComparer.Ordinal.GetHashCode(name), LabelsHash(labels));
+
+        /// <summary>Order-independent over the label pairs: a sum of each pair's hash.</summary>
+        private static int LabelsHash(IReadOnlyDictionary<string, string>? labels)
+        {
+            var hash = 0;
+            if (labels is Dictionary<string, string> dictionary)
+            {
+                // The form every deserialised message has; its enumerator is a struct, so nothing is allocated.
+                foreach (var (key, value) in dictionary)
+                {
+                    hash = unchecked(hash + PairHash(key, value));
+                }
+            }
+            else if (labels is not null)
+            {
+                foreach (var (key, value) in labels)
+                {
+                    hash = unchecked(hash + PairHash(key, value));
+                }
+            }
+
+            return hash;
+        }
+
+        private static int PairHash(string key, string value) =>
+            HashCode.Combine(StringComparer.Ordinal.GetHashCode(key), StringComparer.Ordinal.GetHashCode(value));
+
+        private static bool SameLabels(IReadOnlyDictionary<string, string>? a, IReadOnlyDictionary<string, string>? b)
+        {
+            if (ReferenceEquals(a, b))
+            {
+                return true;
+            }
+
+            if (a is null || b is null || a.Count != b.Count)
+            {
+                return false;
+            }
+
+            if (a is Dictionary<string, string> dictionary)
+            {
+                foreach (var (key, value) in dictionary)
+                {
+                    if (!b.TryGetValue(key, out var other) || !string.Equals(value, other, StringComparison.Ordinal))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            }
+
+            foreach (var (key, value) in a)
+            {
+                if (!b.TryGetValue(key, out var other) || !string.Equals(value, other, StringComparison.Ordinal))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
     }
 }

@@ -10,6 +10,45 @@ namespace Nms.Core.Metrics;
 /// </summary>
 public sealed record MetricsBatchMessage(Guid BatchId, IReadOnlyList<MetricSample>? Samples, IReadOnlyList<MetricPoll>? Polls = null, string? TraceParent = null)
 {
+    /// <summary>
+    /// The message as polls, the form the writer stores: <see cref="Polls"/> as they are, followed by <see cref="Samples"/>
+    /// grouped by (device, time) in the order each first appears. Null entries are skipped.
+    /// </summary>
+    public List<MetricPoll> AllPolls()
+    {
+        var all = new List<MetricPoll>((Polls?.Count ?? 0) + 1);
+        foreach (var poll in Polls ?? [])
+        {
+            if (poll?.Values is not null)
+            {
+                all.Add(poll.Values.Contains(null!) ? poll with { Values = poll.Values.Where(v => v is not null).ToList() } : poll);
+            }
+        }
+
+        if (Samples is { Count: > 0 })
+        {
+            var byPoll = new Dictionary<(long Device, DateTimeOffset Ts), List<MetricValue>>();
+            foreach (var sample in Samples)
+            {
+                if (sample is null)
+                {
+                    continue;
+                }
+
+                if (!byPoll.TryGetValue((sample.DeviceId, sample.Ts), out var values))
+                {
+                    byPoll[(sample.DeviceId, sample.Ts)] = values = [];
+                }
+
+                values.Add(new MetricValue(sample.Name, sample.Value, sample.Labels, sample.Kind, sample.CounterBits));
+            }
+
+            all.AddRange(byPoll.Select(p => new MetricPoll(p.Key.Device, p.Key.Ts, p.Value)));
+        }
+
+        return all;
+    }
+
     /// <summary>Every sample of the message, both forms, in order.</summary>
     public List<MetricSample> AllSamples()
     {

@@ -25,11 +25,15 @@ public static class MetricsSql
         JOIN metric_series s ON s.device_id = u.d AND s.name = u.n AND s.labels = u.l::jsonb
         """;
 
-    /// <summary>Claims a batch id in the COPY's transaction: 0 rows affected means it was written before.</summary>
-    public const string ClaimBatch = """
+    /// <summary>
+    /// Claims the batch ids of a write group in the COPY's transaction; returns those claimed now. An id
+    /// missing from the result was written before (or appears twice in the group: claimed once).
+    /// </summary>
+    public const string ClaimBatches = """
         INSERT INTO metric_batches (batch_id, row_count, written_at)
-        VALUES ($1, $2, $3)
+        SELECT id, n, $3 FROM unnest($1::uuid[], $2::int[]) AS u(id, n)
         ON CONFLICT (batch_id) DO NOTHING
+        RETURNING batch_id
         """;
 
     /// <summary>One row per (device, poll time): that poll's series ids and values (052_metric_polls.sql).</summary>

@@ -4,103 +4,146 @@ using Microsoft.Extensions.Logging;
 using Nms.Core.Data;
 using Nms.Core.Diagnostics;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace Nms.Core.Metrics;
 
 /// <summary>
 /// The seed's MetricsWriter: binary COPY into the hot table <c>metric_polls</c>, one row per device and
 /// poll time with its series ids and values as arrays, on the dedicated metrics pool, so polling never starves API reads. Series ids
-/// come from <see cref="MetricSeriesCatalog"/> (cached). Idempotent under redelivery: the batch id is
-/// claimed in the COPY's own transaction, and a batch whose id is already claimed writes nothing.
+/// come from <see cref="MetricSeriesCatalog"/> (cached). Batches delivered at the same time are written together:
+/// each caller prepares its rows, then <see cref="MetricsWriteGroup"/> commits whatever is waiting in one transaction
+/// (one claim statement, one COPY, one commit). Idempotent under redelivery: every batch id is claimed in the
+/// COPY's own transaction, and a batch whose id is already claimed writes nothing.
 /// </summary>
-public sealed partial class MetricsWriter(
-    [FromKeyedServices(NmsDataSources.MetricsKey)] NpgsqlDataSource metricsDataSource,
-    MetricsPartitions partitions,
-    MetricSeriesCatalog catalog,
-    NmsInstruments instruments,
-    TimeProvider time,
-    ILogger<MetricsWriter> logger)
+public sealed partial class MetricsWriter
 {
+    private readonly NpgsqlDataSource metricsDataSource;
+    private readonly MetricsPartitions partitions;
+    private readonly MetricSeriesCatalog catalog;
+    private readonly NmsInstruments instruments;
+    private readonly TimeProvider time;
+    private readonly ILogger<MetricsWriter> logger;
+    private readonly MetricsWriteGroup group;
+
+    public MetricsWriter(
+        [FromKeyedServices(NmsDataSources.MetricsKey)] NpgsqlDataSource metricsDataSource,
+        MetricsPartitions partitions,
+        MetricSeriesCatalog catalog,
+        NmsInstruments instruments,
+        TimeProvider time,
+        ILogger<MetricsWriter> logger)
+    {
+        this.metricsDataSource = metricsDataSource;
+        this.partitions = partitions;
+        this.catalog = catalog;
+        this.instruments = instruments;
+        this.time = time;
+        this.logger = logger;
+        group = new MetricsWriteGroup(WriteTogetherAsync);
+    }
+
+    /// <summary>Calls whose batch waits for the write in flight to finish (tests wait on it).</summary>
+    internal int WritesWaiting => group.Waiting;
+
     /// <summary>Rows written: 0 when the batch was written before (or is empty).</summary>
     public async Task<int> WriteAsync(MetricsBatchMessage batch, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var samples = WithValidNames(batch);
-        await partitions.EnsureHotDaysAsync(samples.Select(s => DateOnly.FromDateTime(s.Ts.UtcDateTime)), cancellationToken);
-        var seriesIds = await catalog.IdsAsync(samples, cancellationToken);
+        var prepared = await PrepareAsync(batch, cancellationToken);
+        var written = await group.WriteAsync(prepared, cancellationToken);
+        if (written)
+        {
+            instruments.RowsWritten.Add(prepared.Samples);
+            LogWritten(batch.BatchId, prepared.Samples, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return prepared.Samples;
+        }
 
+        LogDuplicate(batch.BatchId);
+        return 0;
+    }
+
+    /// <summary>Everything but the database write, done by each caller on its own: names checked, partitions and series ids.</summary>
+    private async Task<PreparedBatch> PrepareAsync(MetricsBatchMessage batch, CancellationToken cancellationToken)
+    {
+        var polls = WithValidNames(batch);
+        await partitions.EnsureHotDaysAsync(polls.Select(p => DateOnly.FromDateTime(p.Ts.UtcDateTime)), cancellationToken);
+        var seriesIds = await catalog.IdsAsync(polls, cancellationToken);
+        var (rows, samples) = MetricPollsCopyFormat.Encode(polls, seriesIds);
+        return new PreparedBatch(batch.BatchId, rows, samples);
+    }
+
+    /// <summary>One transaction for the group: claim every batch id, COPY the rows of those claimed (each id once), commit.</summary>
+    private async Task<HashSet<Guid>> WriteTogetherAsync(IReadOnlyList<PreparedBatch> batches, CancellationToken cancellationToken)
+    {
         await using var connection = await metricsDataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var claim = new NpgsqlCommand(MetricsSql.ClaimBatch, connection, transaction))
+        var claimed = new HashSet<Guid>();
+        await using (var claim = new NpgsqlCommand(MetricsSql.ClaimBatches, connection, transaction))
         {
-            claim.Parameters.Add(new NpgsqlParameter { Value = batch.BatchId });
-            claim.Parameters.Add(new NpgsqlParameter { Value = samples.Count });
+            claim.Parameters.Add(new NpgsqlParameter { Value = batches.Select(b => b.BatchId).ToArray() });
+            claim.Parameters.Add(new NpgsqlParameter { Value = batches.Select(b => b.Samples).ToArray() });
             claim.Parameters.Add(new NpgsqlParameter { Value = time.GetUtcNow().UtcDateTime });
-            if (await claim.ExecuteNonQueryAsync(cancellationToken) == 0)
+            await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
             {
-                await transaction.RollbackAsync(cancellationToken);
-                LogDuplicate(batch.BatchId);
-                return 0;
+                claimed.Add(reader.GetGuid(0));
             }
         }
 
-        await using (var importer = await connection.BeginBinaryImportAsync(MetricsSql.Copy, cancellationToken))
+        if (claimed.Count == 0)
         {
-            // Async writes complete synchronously while Npgsql's buffer has room; when it is full they
-            // yield instead of blocking a thread-pool thread that the scheduler and pollers need.
-            foreach (var poll in Polls(samples, seriesIds))
+            await transaction.RollbackAsync(cancellationToken);
+            return claimed;
+        }
+
+        var copied = new HashSet<Guid>();
+        await using (var copy = await connection.BeginRawBinaryCopyAsync(MetricsSql.Copy, cancellationToken))
+        {
+            await copy.WriteAsync(MetricPollsCopyFormat.Header.ToArray(), cancellationToken);
+            foreach (var batch in batches)
             {
-                await importer.StartRowAsync(cancellationToken);
-                await importer.WriteAsync(poll.DeviceId, NpgsqlDbType.Bigint, cancellationToken);
-                await importer.WriteAsync(poll.Ts.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
-                await importer.WriteAsync(poll.SeriesIds, NpgsqlDbType.Array | NpgsqlDbType.Bigint, cancellationToken);
-                await importer.WriteAsync(poll.Values, NpgsqlDbType.Array | NpgsqlDbType.Double, cancellationToken);
+                if (claimed.Contains(batch.BatchId) && copied.Add(batch.BatchId))
+                {
+                    await copy.WriteAsync(batch.CopyRows, cancellationToken);
+                }
             }
 
-            await importer.CompleteAsync(cancellationToken);
+            await copy.WriteAsync(MetricPollsCopyFormat.Trailer.ToArray(), cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
-        instruments.RowsWritten.Add(samples.Count);
-        LogWritten(batch.BatchId, samples.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        return samples.Count;
+        return claimed;
     }
-
-    /// <summary>The hot table's rows: one per (device, time), in the order each first appears.</summary>
-    private static IEnumerable<HotPoll> Polls(List<MetricSample> samples, long[] seriesIds)
-    {
-        var polls = new Dictionary<(long Device, DateTimeOffset Ts), (List<long> Ids, List<double> Values)>();
-        for (var i = 0; i < samples.Count; i++)
-        {
-            var key = (samples[i].DeviceId, samples[i].Ts);
-            if (!polls.TryGetValue(key, out var poll))
-            {
-                poll = ([], []);
-                polls[key] = poll;
-            }
-
-            poll.Ids.Add(seriesIds[i]);
-            poll.Values.Add(samples[i].Value);
-        }
-
-        return polls.Select(p => new HotPoll(p.Key.Device, p.Key.Ts, p.Value.Ids.ToArray(), p.Value.Values.ToArray()));
-    }
-
-    private sealed record HotPoll(long DeviceId, DateTimeOffset Ts, long[] SeriesIds, double[] Values);
 
     /// <summary>A sample whose name the series dictionary cannot hold is dropped (and logged), not the batch.</summary>
-    private List<MetricSample> WithValidNames(MetricsBatchMessage batch)
+    private List<MetricPoll> WithValidNames(MetricsBatchMessage batch)
     {
-        var samples = batch.AllSamples();
-        var dropped = samples.RemoveAll(s => string.IsNullOrEmpty(s.Name) || s.Name.Length > MetricsRequest.MaxNameLength);
+        var polls = batch.AllPolls();
+        var dropped = 0;
+        for (var p = 0; p < polls.Count; p++)
+        {
+            var invalid = 0;
+            foreach (var value in polls[p].Values)
+            {
+                invalid += IsValidName(value.Name) ? 0 : 1;
+            }
+
+            if (invalid > 0)
+            {
+                dropped += invalid;
+                polls[p] = polls[p] with { Values = polls[p].Values.Where(v => IsValidName(v.Name)).ToList() };
+            }
+        }
+
         if (dropped > 0)
         {
             LogBadNames(batch.BatchId, dropped);
         }
 
-        return samples;
+        return polls;
     }
+
+    private static bool IsValidName(string? name) => !string.IsNullOrEmpty(name) && name.Length <= MetricsRequest.MaxNameLength;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Metrics batch {BatchId}: {Dropped} samples dropped, their names are empty or longer than 256 characters")]
     private partial void LogBadNames(Guid batchId, int dropped);
@@ -111,3 +154,6 @@ public sealed partial class MetricsWriter(
     [LoggerMessage(Level = LogLevel.Debug, Message = "Metrics batch {BatchId}: {Rows} rows written in {DurationMs:F1} ms")]
     private partial void LogWritten(Guid batchId, int rows, double durationMs);
 }
+
+/// <summary>A batch ready to COPY: its rows of <c>metric_polls</c> in binary COPY format, and how many samples they hold.</summary>
+internal sealed record PreparedBatch(Guid BatchId, byte[] CopyRows, int Samples);

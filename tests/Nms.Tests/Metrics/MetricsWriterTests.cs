@@ -1,4 +1,5 @@
 using Nms.Core.Metrics;
+using Nms.Tests.Infrastructure;
 
 namespace Nms.Tests.Metrics;
 
@@ -109,6 +110,80 @@ public sealed class MetricsWriterTests : IAsyncLifetime
         Assert.Equal(500, await RowsAsync());
         Assert.Equal(9L, await store.Db.ScalarAsync<long>("SELECT count(*) FROM metric_series"));
     }
+
+    [Fact]
+    public async Task Batches_delivered_while_a_write_is_in_flight_are_committed_together_in_one_transaction()
+    {
+        var batches = Enumerable.Range(0, 7).Select(_ => Batch(6)).ToArray();
+        int[] written;
+        await using (var blocker = await BlockBatchClaimsAsync())
+        {
+            var first = store.Writer.WriteAsync(batches[0], CancellationToken.None);
+            await TestApp.EventuallyAsync(ClaimIsBlockedAsync, "the first write waiting on the lock");
+            var rest = batches.Skip(1).Select(b => Task.Run(() => store.Writer.WriteAsync(b, CancellationToken.None))).ToArray();
+            await TestApp.EventuallyAsync(() => Task.FromResult(store.Writer.WritesWaiting == 6), "six writes waiting behind the first");
+            await blocker.RollbackAsync();
+            written = await Task.WhenAll(rest.Prepend(first));
+        }
+
+        Assert.All(written, w => Assert.Equal(6, w));
+        Assert.Equal(42, await RowsAsync());
+        // Rows of one transaction share its id (xmin): the first write alone, the six behind it together.
+        var transactions = await store.Db.ScalarAsync<string>(
+            "SELECT string_agg(n::text, ',' ORDER BY n) FROM (SELECT count(*) AS n FROM metric_batches WHERE batch_id = ANY($1) GROUP BY xmin::text) t",
+            batches.Select(b => b.BatchId).ToArray());
+        Assert.Equal("1,6", transactions);
+    }
+
+    [Fact]
+    public async Task A_batch_the_database_refuses_fails_only_its_own_write_when_written_with_others()
+    {
+        await store.Db.ExecuteAsync("""
+            CREATE FUNCTION refuse_device_666() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'device 666 refused'; END $$;
+            CREATE TRIGGER refuse_666 BEFORE INSERT ON metric_polls FOR EACH ROW WHEN (NEW.device_id = 666) EXECUTE FUNCTION refuse_device_666();
+            """);
+        var good = Enumerable.Range(0, 3).Select(_ => Batch(4)).ToArray();
+        var bad = new MetricsBatchMessage(Guid.NewGuid(), [new MetricSample(666, "cpu", 1, null, Now)]);
+        Task<int>[] writes;
+        await using (var blocker = await BlockBatchClaimsAsync())
+        {
+            var first = store.Writer.WriteAsync(Batch(2), CancellationToken.None);
+            await TestApp.EventuallyAsync(ClaimIsBlockedAsync, "the first write waiting on the lock");
+            writes = [.. good.Take(1).Append(bad).Concat(good.Skip(1)).Select(b => Task.Run(() => store.Writer.WriteAsync(b, CancellationToken.None))), first];
+            await TestApp.EventuallyAsync(() => Task.FromResult(store.Writer.WritesWaiting == 4), "four writes waiting behind the first");
+            await blocker.RollbackAsync();
+            await Task.WhenAll(writes.Where((_, i) => i != 1));
+        }
+
+        var error = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => writes[1]);
+        Assert.Contains("device 666 refused", error.MessageText, StringComparison.Ordinal);
+        Assert.Equal(14, await RowsAsync());
+        Assert.Equal(0L, await store.Db.ScalarAsync<long>("SELECT count(*) FROM metric_batches WHERE batch_id = $1", bad.BatchId));
+    }
+
+    /// <summary>A transaction holding a lock that blocks every batch claim until it ends.</summary>
+    private async Task<ClaimBlocker> BlockBatchClaimsAsync()
+    {
+        var connection = await store.Db.Data.Api.OpenConnectionAsync();
+        var transaction = await connection.BeginTransactionAsync();
+        await using var command = new Npgsql.NpgsqlCommand("LOCK TABLE metric_batches IN EXCLUSIVE MODE", connection, transaction);
+        await command.ExecuteNonQueryAsync();
+        return new ClaimBlocker(connection, transaction);
+    }
+
+    private sealed class ClaimBlocker(Npgsql.NpgsqlConnection connection, Npgsql.NpgsqlTransaction transaction) : IAsyncDisposable
+    {
+        public Task RollbackAsync() => transaction.RollbackAsync();
+
+        public async ValueTask DisposeAsync()
+        {
+            await transaction.DisposeAsync();
+            await connection.DisposeAsync();
+        }
+    }
+
+    private async Task<bool> ClaimIsBlockedAsync() => await store.Db.ScalarAsync<long>(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO metric_batches%'") == 1;
 
     [Fact]
     public async Task Samples_land_in_their_own_days_partition_created_at_first_write()

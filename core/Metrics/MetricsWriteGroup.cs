@@ -1,0 +1,144 @@
+namespace Nms.Core.Metrics;
+
+/// <summary>
+/// Group commit for the metrics writer. The queue host delivers many metrics messages at once (host.json's
+/// batchSize); written one transaction each, they pay a round trip for the claim, one for the COPY and a WAL
+/// flush for the commit apiece, and the COPY itself is the small part. Here the first caller leads: it takes
+/// every batch waiting (up to <see cref="MaxSamples"/>), writes them in one transaction, gives each caller its
+/// outcome and hands the lead to the next caller waiting. A lone caller is written at once, never delayed.
+/// If the group's transaction fails, each of its batches is written again alone, so one bad batch fails
+/// only its own message.
+/// </summary>
+internal sealed class MetricsWriteGroup(Func<IReadOnlyList<PreparedBatch>, CancellationToken, Task<HashSet<Guid>>> writeTogether)
+{
+    /// <summary>About 2 MB of COPY data: larger groups add latency and gain nothing measurable.</summary>
+    public const int MaxSamples = 100_000;
+
+    private readonly Lock gate = new();
+    private readonly List<Waiter> waiting = [];
+    private bool leading;
+
+    /// <summary>Callers waiting for a leader to take their batch (tests wait on it).</summary>
+    internal int Waiting
+    {
+        get
+        {
+            lock (gate)
+            {
+                return waiting.Count;
+            }
+        }
+    }
+
+    /// <summary>True when this batch was written, false when its id had been written before.</summary>
+    public async Task<bool> WriteAsync(PreparedBatch batch, CancellationToken cancellationToken)
+    {
+        var me = new Waiter(batch);
+        bool lead;
+        lock (gate)
+        {
+            waiting.Add(me);
+            lead = !leading;
+            leading = true;
+        }
+
+        if (!lead && await Task.WhenAny(me.Done.Task, me.Lead.Task) == me.Done.Task)
+        {
+            return await me.Done.Task;
+        }
+
+        try
+        {
+            await WriteGroupAsync(TakeGroup(), cancellationToken);
+        }
+        finally
+        {
+            HandOver();
+        }
+
+        return await me.Done.Task;
+    }
+
+    /// <summary>The leader is always first in line, so a group holds it, and as many after it as fit.</summary>
+    private List<Waiter> TakeGroup()
+    {
+        lock (gate)
+        {
+            var count = 0;
+            var samples = 0;
+            while (count < waiting.Count && (count == 0 || samples + waiting[count].Batch.Samples <= MaxSamples))
+            {
+                samples += waiting[count].Batch.Samples;
+                count++;
+            }
+
+            var group = waiting.GetRange(0, count);
+            waiting.RemoveRange(0, count);
+            return group;
+        }
+    }
+
+    private void HandOver()
+    {
+        Waiter? next = null;
+        lock (gate)
+        {
+            if (waiting.Count > 0)
+            {
+                next = waiting[0];
+            }
+            else
+            {
+                leading = false;
+            }
+        }
+
+        next?.Lead.TrySetResult();
+    }
+
+    private async Task WriteGroupAsync(List<Waiter> group, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var claimed = await writeTogether(group.ConvertAll(w => w.Batch), cancellationToken);
+            foreach (var waiter in group)
+            {
+                // A batch id twice in one group (a redelivery racing the first delivery) is written once.
+                waiter.Done.TrySetResult(claimed.Remove(waiter.Batch.BatchId));
+            }
+        }
+        catch (Exception ex) when (group.Count > 1 && ex is not OperationCanceledException)
+        {
+            foreach (var waiter in group)
+            {
+                await WriteAloneAsync(waiter, cancellationToken);
+            }
+        }
+        catch (Exception ex)
+        {
+            group.ForEach(w => w.Done.TrySetException(ex));
+        }
+    }
+
+    private async Task WriteAloneAsync(Waiter waiter, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var claimed = await writeTogether([waiter.Batch], cancellationToken);
+            waiter.Done.TrySetResult(claimed.Count > 0);
+        }
+        catch (Exception ex)
+        {
+            waiter.Done.TrySetException(ex);
+        }
+    }
+
+    private sealed class Waiter(PreparedBatch batch)
+    {
+        public PreparedBatch Batch { get; } = batch;
+
+        public TaskCompletionSource<bool> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Lead { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
