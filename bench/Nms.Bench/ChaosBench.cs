@@ -36,8 +36,10 @@ public static class ChaosBench
         Console.WriteLine(scenario == "outages"
             ? $"chaos outages: {devices} devices at {interval} s; PostgreSQL stopped {pgHold.TotalSeconds:F0} s, then Azurite stopped {azuriteHold.TotalSeconds:F0} s, then app SIGKILL; host.json budget 5 attempts x 5 s"
             : $"chaos: {devices} devices at {interval} s, {duration.TotalMinutes:F0} min of random faults; host.json budget 5 attempts x 5 s");
+        var log = Path.Combine(Path.GetTempPath(), $"nms-chaos-{scenario}-{DateTimeOffset.UtcNow:HHmmss}.log");
         await using var lab = await FaultLab.StartAsync(new FaultLabOptions
         {
+            AppLogPath = log,
             Devices = devices,
             IntervalSeconds = interval,
             MaxDequeueCount = 5,
@@ -45,6 +47,12 @@ public static class ChaosBench
             PluginsDirectory = plugins,
             LocalHostDll = Path.Combine(AppContext.BaseDirectory, "Nms.Functions.LocalHost.dll"),
             Fping = File.Exists("/usr/bin/fping") ? "/usr/bin/fping" : "fping",
+            // The app log tells a late poll from a lost one: every scheduler tick and poll batch, with its time.
+            Settings = new Dictionary<string, string>
+            {
+                ["Logging__LogLevel__Nms.Core.Polling.PollScheduler"] = "Debug",
+                ["Logging__LogLevel__Nms.Core.Polling.Poller"] = "Information",
+            },
         });
         var warm = await WaitAllPolledSinceAsync(lab, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5));
         Console.WriteLine($"warm: every device polled in {warm.TotalSeconds:F0} s");
@@ -52,30 +60,33 @@ public static class ChaosBench
         var start = DateTimeOffset.UtcNow;
         var faults = new List<Fault>();
         var down = new List<(DateTimeOffset From, DateTimeOffset To)>();
+        // From the SIGKILL until the new app answers: no instance runs, so nothing can be polled.
+        var appDown = new List<(DateTimeOffset From, DateTimeOffset To)>();
         async Task RunFaultAsync(string kind, TimeSpan hold)
         {
             var started = DateTimeOffset.UtcNow;
+            lab.Mark($"{kind} starts");
             await InjectAsync(lab, kind, hold);
             var back = DateTimeOffset.UtcNow;
-            if (kind != "app-sigkill")
-            {
-                down.Add((started, back));
-            }
+            lab.Mark($"{kind} over: the dependency (or the app) is back");
+            (kind == "app-sigkill" ? appDown : down).Add((started, back));
 
             var recovered = await WaitAllPolledSinceAsync(lab, back, TimeSpan.FromMinutes(5));
             faults.Add(new Fault(kind, started, back, recovered));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{started - start:mm\\:ss} {kind,-17} down {(back - started).TotalSeconds,5:F0} s, every device polled again {recovered.TotalSeconds,5:F0} s after it came back ({recovered.TotalSeconds / interval:F1} intervals)"));
+                $"{started - start:mm\\:ss} ({started:HH:mm:ss}-{back:HH:mm:ss} UTC) {kind,-17} down {(back - started).TotalSeconds,5:F0} s, every device polled again {recovered.TotalSeconds,5:F0} s after it came back ({recovered.TotalSeconds / interval:F1} intervals)"));
         }
 
         if (scenario == "outages")
         {
             // The issue's goal, fixed: PostgreSQL down 10 minutes, later Azurite down 2 minutes, then an app SIGKILL,
-            // each after the previous one has recovered and a quiet interval has passed.
+            // each after the previous one has recovered and 2 counted intervals have passed beyond its 2 excused ones
+            // (with less, the next fault's excuse covered the previous one's catch-up and nothing late was counted).
             foreach (var (kind, hold) in new[] { ("postgres-stop", pgHold), ("azurite-stop", azuriteHold), ("app-sigkill", TimeSpan.Zero) })
             {
                 await RunFaultAsync(kind, hold);
-                await Task.Delay(TimeSpan.FromSeconds(interval));
+                var quiet = faults[^1].Back + 4 * TimeSpan.FromSeconds(interval) - DateTimeOffset.UtcNow;
+                await Task.Delay(quiet > TimeSpan.Zero ? quiet : TimeSpan.Zero);
             }
         }
         else
@@ -97,9 +108,7 @@ public static class ChaosBench
         var end = DateTimeOffset.UtcNow;
         // Let the last fault's messages settle: every device polled a full interval after the end.
         await WaitAllPolledSinceAsync(lab, end + TimeSpan.FromSeconds(interval), TimeSpan.FromMinutes(5));
-        await ReportAsync(lab, start, end, interval, down, faults);
-        var log = Path.Combine(Path.GetTempPath(), $"nms-chaos-{scenario}-{start:HHmmss}.log");
-        await File.WriteAllTextAsync(log, lab.AppOutput);
+        await ReportAsync(lab, start, end, interval, down, appDown, faults);
         Console.WriteLine($"app log               {log}");
         return 0;
     }
@@ -151,7 +160,7 @@ public static class ChaosBench
         return limit;
     }
 
-    private static async Task ReportAsync(FaultLab lab, DateTimeOffset start, DateTimeOffset end, int interval, List<(DateTimeOffset From, DateTimeOffset To)> down, List<Fault> faults)
+    private static async Task ReportAsync(FaultLab lab, DateTimeOffset start, DateTimeOffset end, int interval, List<(DateTimeOffset From, DateTimeOffset To)> down, List<(DateTimeOffset From, DateTimeOffset To)> appDown, List<Fault> faults)
     {
         var step = TimeSpan.FromSeconds(interval);
         var windows = (int)((end - start) / step);
@@ -171,7 +180,10 @@ public static class ChaosBench
         command.Parameters.Add(new NpgsqlParameter { Value = start.UtcDateTime });
         command.Parameters.Add(new NpgsqlParameter { Value = step });
         command.Parameters.Add(new NpgsqlParameter { Value = windows });
-        long due = 0, polled = 0, failed = 0, missedInOutage = 0, lost = 0;
+        long due = 0, polled = 0, failed = 0, missedInOutage = 0, missedAppDown = 0, lost = 0;
+        // Each lost window is put down to the last fault that started before the window ended (a fault's
+        // catch-up is where late polls land), so a slow recovery shows which fault it followed.
+        var lostAfter = new SortedDictionary<string, long>(StringComparer.Ordinal);
         await using (var reader = await command.ExecuteReaderAsync())
         {
             while (await reader.ReadAsync())
@@ -190,9 +202,17 @@ public static class ChaosBench
                 {
                     missedInOutage++;
                 }
+                else if (appDown.Any(d => from < d.To + 2 * step && from + step > d.From))
+                {
+                    // The app's own outage, excused as a dependency's is: no instance was running to poll.
+                    missedAppDown++;
+                }
                 else
                 {
                     lost++;
+                    var after = faults.LastOrDefault(f => f.Started < from + step);
+                    var key = after is null ? "before any fault" : $"{after.Kind} at {after.Started - start:mm\\:ss}";
+                    lostAfter[key] = lostAfter.GetValueOrDefault(key) + 1;
                 }
             }
         }
@@ -212,11 +232,34 @@ public static class ChaosBench
         Console.WriteLine($"polled                {polled}");
         Console.WriteLine($"failed                {failed}");
         Console.WriteLine($"not polled, dependency down {missedInOutage}  (PostgreSQL or Azurite down: no poll can be scheduled; the 2 intervals of catch-up after it are counted here)");
+        Console.WriteLine($"not polled, app down  {missedAppDown}  (from the SIGKILL until the new app answered, and 2 intervals of catch-up; earlier runs counted these as lost)");
         Console.WriteLine($"lost                  {lost}  (due outside an outage and its 2 intervals of catch-up, never written nor failed)");
+        if (lostAfter.Count > 0)
+        {
+            Console.WriteLine($"lost, by the fault before it: {string.Join(", ", lostAfter.Select(l => $"{l.Key} {l.Value}"))}");
+        }
+
         Console.WriteLine($"duplicated            {duplicated}  ((device, series, ts) written twice)");
         Console.WriteLine($"max gap               {maxGap:F0} s");
         Console.WriteLine($"devices deactivated   {inactive}");
         Console.WriteLine($"poison messages       {string.Join(", ", poison.Select(p => $"{p.Key} {p.Value}"))}");
+        foreach (var fault in faults)
+        {
+            // Each device's first sample after the fault ended: how the catch-up spread over the devices.
+            await using var spread = lab.Data.CreateCommand("""
+                SELECT percentile_cont(array[0.5, 0.9, 0.99, 1.0]) WITHIN GROUP (ORDER BY extract(epoch FROM first - $1)::float8),
+                       count(*) FILTER (WHERE first - $1 > 2 * $2::interval)
+                FROM (SELECT (SELECT min(s.ts) FROM metric_samples s WHERE s.device_id = d.id AND s.ts >= $1) AS first FROM devices d) x
+                """);
+            spread.Parameters.Add(new NpgsqlParameter { Value = fault.Back.UtcDateTime });
+            spread.Parameters.Add(new NpgsqlParameter { Value = step });
+            await using var reader = await spread.ExecuteReaderAsync();
+            await reader.ReadAsync();
+            var p = reader.GetFieldValue<double[]>(0);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{fault.Started - start:mm\\:ss} {fault.Kind,-17} first poll per device after it: p50 {p[0]:F0} s, p90 {p[1]:F0} s, p99 {p[2]:F0} s, max {p[3]:F0} s; {reader.GetInt64(1)} devices later than 2 intervals"));
+        }
+
         foreach (var group in faults.GroupBy(f => f.Kind))
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -104,11 +104,30 @@ public sealed class QueueTriggerListener : BackgroundService
             catch (Exception ex)
             {
                 logger.LogWarning(ex, "Receiving from queue {Queue} failed; retrying", QueueName);
+                // The queue service down: open the circuit (every consumer holds, /api/health says so) and wait for
+                // its probe, so receiving resumes within a probe interval of the service coming back.
+                if (circuit is not null && !stoppingToken.IsCancellationRequested && await ConfirmOutageAsync(ex, stoppingToken))
+                {
+                    continue;
+                }
+
                 await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
         }
 
         await DrainAsync();
+    }
+
+    private async Task<bool> ConfirmOutageAsync(Exception error, CancellationToken stoppingToken)
+    {
+        try
+        {
+            return await circuit!.ConfirmOutageAsync(error, stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return false;
+        }
     }
 
     private async Task ProcessAsync(QueueMessage message)

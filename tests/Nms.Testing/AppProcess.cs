@@ -8,15 +8,15 @@ namespace Nms.Testing;
 /// </summary>
 public sealed class AppProcess : DaemonProcess
 {
-    private AppProcess(string dll, IReadOnlyDictionary<string, string> environment)
-        : base("dotnet", [dll], environment, Directory.CreateTempSubdirectory("nms-app-run-").FullName)
+    private AppProcess(string dll, IReadOnlyDictionary<string, string> environment, TextWriter? log)
+        : base("dotnet", [dll], environment, Directory.CreateTempSubdirectory("nms-app-run-").FullName, log)
     {
     }
 
-    public static async Task<AppProcess> StartAsync(string localHostDll, Uri baseAddress, IReadOnlyDictionary<string, string> settings, TimeSpan? timeout = null)
+    public static async Task<AppProcess> StartAsync(string localHostDll, Uri baseAddress, IReadOnlyDictionary<string, string> settings, TimeSpan? timeout = null, TextWriter? log = null)
     {
         var environment = new Dictionary<string, string>(settings) { ["NMS_LOCALHOST_URLS"] = baseAddress.GetLeftPart(UriPartial.Authority) };
-        var app = new AppProcess(localHostDll, environment);
+        var app = new AppProcess(localHostDll, environment, log);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         try
         {

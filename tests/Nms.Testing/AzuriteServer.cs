@@ -9,6 +9,11 @@ namespace Nms.Testing;
 public sealed class AzuriteServer : IDisposable
 {
     private const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    /// <summary>Azurite's well-known development account with its queue service at <paramref name="queuePort"/> (listening or not).</summary>
+    public static string QueueConnectionString(int queuePort) =>
+        $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AccountKey};QueueEndpoint=http://127.0.0.1:{queuePort}/devstoreaccount1;";
+
     private readonly string location;
     private readonly int blobPort = FreePort.Tcp();
     private readonly int tablePort = FreePort.Tcp();

@@ -14,6 +14,7 @@ public abstract class DaemonProcess : IDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
     private readonly int _pid;
+    private readonly TextWriter? _tee;
     private int _disposed;
 
     static DaemonProcess() => AppDomain.CurrentDomain.ProcessExit += (_, _) =>
@@ -24,9 +25,11 @@ public abstract class DaemonProcess : IDisposable
         }
     };
 
-    protected DaemonProcess(string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment, string workDirectory)
+    /// <param name="tee">Every line also goes here, whole (<see cref="Output"/> keeps only the tail); synchronised by the caller.</param>
+    protected DaemonProcess(string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment, string workDirectory, TextWriter? tee = null)
     {
         WorkDirectory = workDirectory;
+        _tee = tee;
         var start = new ProcessStartInfo(fileName)
         {
             RedirectStandardOutput = true,
@@ -179,6 +182,14 @@ public abstract class DaemonProcess : IDisposable
             }
 
             _output.AppendLine(line);
+            try
+            {
+                _tee?.WriteLine(line);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The owner closed its log while this process was still being killed.
+            }
         }
     }
 

@@ -24,6 +24,12 @@ public sealed record FaultLabOptions
     public required string LocalHostDll { get; init; }
     public string Fping { get; init; } = "/usr/bin/fping";
     public string LogLevel { get; init; } = "Warning";
+
+    /// <summary>When set, every line of every app the lab runs is appended here as it comes (AppOutput keeps only a tail).</summary>
+    public string? AppLogPath { get; init; }
+
+    /// <summary>More app settings (log levels of one category, say), over the lab's own.</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>
@@ -38,6 +44,7 @@ public sealed class FaultLab : IAsyncDisposable
     private readonly FaultLabOptions options;
     private readonly string work;
     private readonly Dictionary<string, string> settings;
+    private readonly TextWriter? appLog;
     private string earlierOutput = "";
 
     private FaultLab(FaultLabOptions options, PostgresCluster postgres, AzuriteServer azurite, SnmpdProcess snmpd, string work)
@@ -53,6 +60,7 @@ public sealed class FaultLab : IAsyncDisposable
         // Unpooled: a pooled connection would not survive the restarts this lab exists for.
         Data = NpgsqlDataSource.Create(ConnectionString + ";Pooling=false");
         settings = AppSettings();
+        appLog = options.AppLogPath is { } path ? TextWriter.Synchronized(new StreamWriter(path, append: true) { AutoFlush = true }) : null;
     }
 
     public PostgresCluster Postgres { get; }
@@ -100,12 +108,16 @@ public sealed class FaultLab : IAsyncDisposable
         }
     }
 
-    public async Task StartAppAsync() => App = await AppProcess.StartAsync(options.LocalHostDll, BaseAddress, settings);
+    public async Task StartAppAsync() => App = await AppProcess.StartAsync(options.LocalHostDll, BaseAddress, settings, log: appLog);
+
+    /// <summary>A line of the lab's own in the app log (what was broken, when), if there is one.</summary>
+    public void Mark(string what) => appLog?.WriteLine($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} --- {what} ---");
 
     /// <summary>SIGKILL the app, then start a new one; returns when the new one answers.</summary>
     public async Task KillAndRestartAppAsync()
     {
         earlierOutput += (App?.Output ?? "") + $"--- {DateTimeOffset.UtcNow:HH:mm:ss.fff} app SIGKILLed ---\n";
+        Mark("app SIGKILLed");
         App?.Kill();
         App = null;
         await StartAppAsync();
@@ -208,6 +220,11 @@ public sealed class FaultLab : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         App?.Dispose();
+        if (appLog is not null)
+        {
+            await appLog.DisposeAsync();
+        }
+
         await Data.DisposeAsync();
         Snmpd.Dispose();
         Azurite.Dispose();
@@ -241,7 +258,7 @@ public sealed class FaultLab : IAsyncDisposable
                 },
             },
         }));
-        return new Dictionary<string, string>
+        var all = new Dictionary<string, string>
         {
             ["NMS_HOST_JSON"] = hostJson,
             ["NMS_LOCAL_SETTINGS"] = Path.Combine(work, "none.json"),
@@ -272,7 +289,15 @@ public sealed class FaultLab : IAsyncDisposable
             ["Logging__LogLevel__Default"] = options.LogLevel,
             ["Logging__LogLevel__Nms.Core.Resilience"] = "Information",
             ["Logging__Console__FormatterName"] = "simple",
+            ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ",
+            ["Logging__Console__FormatterOptions__UseUtcTimestamp"] = "true",
         };
+        foreach (var (key, value) in options.Settings)
+        {
+            all[key] = value;
+        }
+
+        return all;
     }
 
     /// <summary>One v2c credential, the devices through the API, then their first deadlines spread over one interval, so polls (and queue messages) flow all the time rather than in bursts.</summary>
