@@ -11,10 +11,10 @@ namespace Nms.Core.Metrics;
 internal static class MetricPollsCopyFormat
 {
     /// <summary>The COPY's header: signature, flags, no header extension.</summary>
-    public static ReadOnlySpan<byte> Header => HeaderBytes;
+    public static ReadOnlyMemory<byte> Header { get; } = new byte[] { (byte)'P', (byte)'G', (byte)'C', (byte)'O', (byte)'P', (byte)'Y', (byte)'\n', 0xff, (byte)'\r', (byte)'\n', 0, 0, 0, 0, 0, 0, 0, 0, 0 };
 
     /// <summary>The end of the data: a field count of -1.</summary>
-    public static ReadOnlySpan<byte> Trailer => [0xff, 0xff];
+    public static ReadOnlyMemory<byte> Trailer { get; } = new byte[] { 0xff, 0xff };
 
     private const int Int8Oid = 20;
     private const int Float8Oid = 701;
@@ -23,7 +23,6 @@ internal static class MetricPollsCopyFormat
     // PostgreSQL's timestamps count microseconds from 2000-01-01 UTC; DateTime's ticks from 0001-01-01.
     private static readonly long PostgresEpochTicks = new DateTime(2000, 1, 1, 0, 0, 0, DateTimeKind.Utc).Ticks;
 
-    private static readonly byte[] HeaderBytes = [(byte)'P', (byte)'G', (byte)'C', (byte)'O', (byte)'P', (byte)'Y', (byte)'\n', 0xff, (byte)'\r', (byte)'\n', 0, 0, 0, 0, 0, 0, 0, 0, 0];
 
     /// <summary>One row per poll that has samples (series ids in <paramref name="seriesIds"/>, parallel to each poll's values); and how many samples they hold.</summary>
     public static (byte[] Rows, int Samples) Encode(IReadOnlyList<MetricPoll> polls, long[][] seriesIds)
@@ -76,13 +75,13 @@ internal static class MetricPollsCopyFormat
         at += WriteArrayHeader(destination[at..], Int8Oid, seriesIds.Length);
         foreach (var id in seriesIds)
         {
-            at += WriteInt64Element(destination[at..], id);
+            at += WriteInt64Field(destination[at..], id);
         }
 
         at += WriteArrayHeader(destination[at..], Float8Oid, values.Length);
         foreach (var value in values)
         {
-            at += WriteInt64Element(destination[at..], BitConverter.DoubleToInt64Bits(value));
+            at += WriteInt64Field(destination[at..], BitConverter.DoubleToInt64Bits(value));
         }
 
         return at;
@@ -96,8 +95,6 @@ internal static class MetricPollsCopyFormat
         BinaryPrimitives.WriteInt64BigEndian(destination[4..], value);
         return 12;
     }
-
-    private static int WriteInt64Element(Span<byte> destination, long value) => WriteInt64Field(destination, value);
 
     /// <summary>The field's length, then a one-dimensional array without nulls: ndim, has-nulls, element type, size, lower bound.</summary>
     private static int WriteArrayHeader(Span<byte> destination, int elementOid, int elements)

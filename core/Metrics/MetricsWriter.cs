@@ -99,7 +99,7 @@ public sealed partial class MetricsWriter
         var copied = new HashSet<Guid>();
         await using (var copy = await connection.BeginRawBinaryCopyAsync(MetricsSql.Copy, cancellationToken))
         {
-            await copy.WriteAsync(MetricPollsCopyFormat.Header.ToArray(), cancellationToken);
+            await copy.WriteAsync(MetricPollsCopyFormat.Header, cancellationToken);
             foreach (var batch in batches)
             {
                 if (claimed.Contains(batch.BatchId) && copied.Add(batch.BatchId))
@@ -108,7 +108,7 @@ public sealed partial class MetricsWriter
                 }
             }
 
-            await copy.WriteAsync(MetricPollsCopyFormat.Trailer.ToArray(), cancellationToken);
+            await copy.WriteAsync(MetricPollsCopyFormat.Trailer, cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
