@@ -22,7 +22,8 @@ namespace Nms.Bench;
 /// a device's rows are spread over the heap as in production. Then: storage per tier, the plans of
 /// the queries' statements (which partitions they read), and the query rows warm and cold.
 /// Options: --devices, --days (30), --raw-days (2), --rollup5m-days (2), --runs (9), --cold (1: restart
-/// PostgreSQL and drop the OS cache before each run; needs ./nms bench's NMS_BENCH_PG_DATA and root).
+/// PostgreSQL and drop the OS cache before each run; needs ./nms bench's NMS_BENCH_PG_DATA and root),
+/// --streams (parallel: the tables' COPYs at once; sequential, to time each).
 /// </summary>
 internal static class MetricsStoreDirect
 {
@@ -84,7 +85,7 @@ internal static class MetricsStoreDirect
         await StorageAsync(data.Api, counts);
         var device = Math.Max(1, devices / 2);
         await ExplainAsync(data.Api, device, plan, metricsOptions);
-        await QueriesAsync(data, metricsOptions, time, device, runs, options.Int("cold", 1) == 1);
+        await QueriesAsync(data, metricsOptions, time, device, device > 1 ? 1 : devices, runs, options.Int("cold", 1) == 1);
         return 0;
     }
 
@@ -218,44 +219,51 @@ internal static class MetricsStoreDirect
         }
     }
 
-    private static async Task QueriesAsync(NmsDataSources data, MetricsOptions options, TimeProvider time, long device, int runs, bool cold)
+    /// <summary>
+    /// Each query row warm, cold (a restarted server: fresh backend, empty caches) and cold data only
+    /// (restarted, the same query run once on a far device to load the catalog and the indexes' upper
+    /// pages, then the OS cache dropped: the asked device's pages are in neither cache).
+    /// </summary>
+    private static async Task QueriesAsync(NmsDataSources data, MetricsOptions options, TimeProvider time, long device, long farDevice, int runs, bool cold)
     {
         var query = new MetricsQuery(data, options, time);
-        var rows = new List<(string Goal, Func<Task<int>> Run)>();
+        var rows = new List<(string Goal, Func<long, Task<int>> Run)>();
         foreach (var (goal, text) in MetricsStoreBench.V2Queries(time.GetUtcNow()))
         {
-            rows.Add((goal, async () => (await query.SeriesAsync(device, query.Parse(MetricsStoreBench.MetricsQueryString(text)), CancellationToken.None)).Series.Sum(s => s.Points.Count)));
+            rows.Add((goal, async d => (await query.SeriesAsync(d, query.Parse(MetricsStoreBench.MetricsQueryString(text)), CancellationToken.None)).Series.Sum(s => s.Points.Count)));
         }
 
-        rows.Add(("latest, 50 series (goal <= 10 ms)", async () => (await query.LatestAsync(device, null, CancellationToken.None)).Metrics.Count));
+        rows.Add(("latest, 50 series (goal <= 10 ms)", async d => (await query.LatestAsync(d, null, CancellationToken.None)).Metrics.Count));
         var restart = cold ? Restarter.FromEnvironment() : null;
         Console.WriteLine();
         Console.WriteLine($"queries on device {device}, median of {runs} (server time: in-process, rows read, no HTTP){(restart is null ? "; cold not measured (needs ./nms bench's NMS_BENCH_PG_DATA, NMS_BENCH_PG_BIN and root)" : "")}:");
-        Console.WriteLine("| query | warm | cold (PostgreSQL restarted, OS cache dropped, before each run) | points |");
-        Console.WriteLine("| --- | --- | --- | --- |");
+        Console.WriteLine($"| query | warm | cold (PostgreSQL restarted, OS cache dropped, before each run) | cold data (restarted, device {farDevice} read, OS cache dropped) | points |");
+        Console.WriteLine("| --- | --- | --- | --- | --- |");
         foreach (var (goal, run) in rows)
         {
-            var points = await run();
-            var warm = new List<double>();
-            for (var i = 0; i < runs; i++)
-            {
-                var watch = Stopwatch.StartNew();
-                await run();
-                warm.Add(watch.Elapsed.TotalMilliseconds);
-            }
-
-            var coldTimes = new List<double>();
-            for (var i = 0; restart is not null && i < runs; i++)
-            {
-                await restart.RestartAsync(data);
-                var watch = Stopwatch.StartNew();
-                await run();
-                coldTimes.Add(watch.Elapsed.TotalMilliseconds);
-            }
-
-            Console.WriteLine($"| {goal} | {Median(warm):F1} ms | {(coldTimes.Count > 0 ? $"{Median(coldTimes):F1} ms (min {coldTimes.Min():F1}, max {coldTimes.Max():F1})" : "-")} | {points:N0} |");
+            var points = await run(device);
+            var warm = await TimesAsync(runs, () => Task.CompletedTask, () => run(device));
+            var coldTimes = restart is null ? [] : await TimesAsync(runs, () => restart.RestartAsync(data), () => run(device));
+            var coldData = restart is null ? [] : await TimesAsync(runs, async () => { await restart.RestartAsync(data); await run(farDevice); await Restarter.DropCachesAsync(); }, () => run(device));
+            Console.WriteLine($"| {goal} | {Median(warm):F1} ms | {Spread(coldTimes)} | {Spread(coldData)} | {points:N0} |");
         }
     }
+
+    private static async Task<List<double>> TimesAsync(int runs, Func<Task> before, Func<Task<int>> run)
+    {
+        var times = new List<double>();
+        for (var i = 0; i < runs; i++)
+        {
+            await before();
+            var watch = Stopwatch.StartNew();
+            await run();
+            times.Add(watch.Elapsed.TotalMilliseconds);
+        }
+
+        return times;
+    }
+
+    private static string Spread(List<double> times) => times.Count == 0 ? "-" : $"{Median(times):F1} ms (min {times.Min():F1}, max {times.Max():F1})";
 
     private static double Median(List<double> times) => times.Order().ElementAt(times.Count / 2);
 
@@ -273,11 +281,16 @@ internal static class MetricsStoreDirect
             data.Api.Clear();
             data.Metrics.Clear();
             await RunAsync("runuser", ["-u", "postgres", "--", Path.Combine(binDirectory, "pg_ctl"), "-D", dataDirectory, "-l", Path.Combine(dataDirectory, "server.log"), "-m", "fast", "-w", "-t", "120", "restart"]);
-            await RunAsync("sync", []);
-            await File.WriteAllTextAsync("/proc/sys/vm/drop_caches", "3");
+            await DropCachesAsync();
             await using var connection = await data.Api.OpenConnectionAsync();
             await using var ping = new NpgsqlCommand("SELECT 1", connection);
             await ping.ExecuteScalarAsync();
+        }
+
+        public static async Task DropCachesAsync()
+        {
+            await RunAsync("sync", []);
+            await File.WriteAllTextAsync("/proc/sys/vm/drop_caches", "3");
         }
 
         private static async Task RunAsync(string file, string[] args)
