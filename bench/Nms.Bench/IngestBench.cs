@@ -99,12 +99,9 @@ internal static class IngestBench
                         await Measure($"old sync {c}", () => TimeAsync(legacySync.WriteAsync, Fresh(legacyBatches), c));
                     }
 
-                    Array.Clear(MetricsWriter.Prof);
-                    var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
                     await Measure($"new writer {c}", () => TimeAsync(b => writer.WriteAsync(b, CancellationToken.None), Fresh(batches), c));
-                    Console.WriteLine($"PROF c={c} open {MetricsWriter.Prof[0] / 1e6:F0}ms claim {MetricsWriter.Prof[1] / 1e6:F0}ms copy {MetricsWriter.Prof[2] / 1e6:F0}ms commit {MetricsWriter.Prof[3] / 1e6:F0}ms groups {MetricsWriter.Prof[4]} batches {MetricsWriter.Prof[5]} prepare(sum) {MetricsWriter.Prof[6] / 1e6:F0}ms benchcpu {(Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds:F0}ms");
                     await CheckCountAsync(dataSource, "metric_samples", rows);
-                    if (Environment.GetEnvironmentVariable("NOJSON") is null) await Measure($"new json {c}", () => TimeAsync(b => writer.WriteAsync(FromJson(b), CancellationToken.None), FreshJson(jsons), c));
+                    await Measure($"new json {c}", () => TimeAsync(b => writer.WriteAsync(FromJson(b), CancellationToken.None), FreshJson(jsons), c));
                     await CheckCountAsync(dataSource, "metric_samples", rows);
                 }
             }
@@ -130,7 +127,7 @@ internal static class IngestBench
             foreach (var c in concurrencies)
             {
                 Line($"v2 writer, {c} at once (series ids cached)", $"new writer {c}", "new raw");
-                if (Environment.GetEnvironmentVariable("NOJSON") is null) Line($"v2 writer, {c} at once, from the queue message's JSON (parse + write)", $"new json {c}", "new raw");
+                Line($"v2 writer, {c} at once, from the queue message's JSON (parse + write)", $"new json {c}", "new raw");
             }
         }
         finally

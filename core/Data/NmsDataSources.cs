@@ -39,11 +39,6 @@ public sealed class NmsDataSources(NpgsqlDataSource api, NpgsqlDataSource metric
             builder.ApplicationName = defaultApplicationName;
         }
 
-        if (Environment.GetEnvironmentVariable("NMS_AUTOPREP") is { } prep && defaultApplicationName == MetricsKey)
-        {
-            builder.MaxAutoPrepare = int.Parse(prep, System.Globalization.CultureInfo.InvariantCulture);
-        }
-
         return new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
     }
 

@@ -18,7 +18,7 @@ internal sealed class MetricsWriteGroup(Func<IReadOnlyList<PreparedBatch>, Cance
     /// Groups written at the same time, each on its own connection. One group's round trips leave the database
     /// and this process idle half the time; a second group in flight fills that (measured: ingest bench).
     /// </summary>
-    public static readonly int MaxInFlight = int.Parse(Environment.GetEnvironmentVariable("NMS_INFLIGHT") ?? "2", System.Globalization.CultureInfo.InvariantCulture);
+    public const int MaxInFlight = 2;
 
     private readonly Lock gate = new();
     private readonly List<Waiter> waiting = [];

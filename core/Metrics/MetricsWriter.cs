@@ -49,9 +49,7 @@ public sealed partial class MetricsWriter
     public async Task<int> WriteAsync(MetricsBatchMessage batch, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var p0 = Stopwatch.GetTimestamp();
         var prepared = await PrepareAsync(batch, cancellationToken);
-        Interlocked.Add(ref Prof[6], Stopwatch.GetTimestamp() - p0);
         var written = await group.WriteAsync(prepared, cancellationToken);
         if (written)
         {
@@ -81,22 +79,18 @@ public sealed partial class MetricsWriter
     /// </summary>
     private async Task<HashSet<Guid>> WriteTogetherAsync(IReadOnlyList<PreparedBatch> batches, CancellationToken cancellationToken)
     {
-        // A batch id twice in one group (a redelivery racing the first delivery) is written once.
-        var distinct = batches.DistinctBy(b => b.BatchId).ToList();
+        // A batch id twice in one group (a redelivery racing the first delivery) is written once. Ids in one order
+        // in every group, so two groups in flight claiming the same ids wait on each other instead of deadlocking.
+        var distinct = batches.DistinctBy(b => b.BatchId).OrderBy(b => b.BatchId).ToList();
         try
         {
-            var t0 = Stopwatch.GetTimestamp();
-            var r = await WriteClaimingLastAsync(distinct, cancellationToken);
-            Interlocked.Add(ref Prof[2], Stopwatch.GetTimestamp() - t0); Interlocked.Increment(ref Prof[4]); Interlocked.Add(ref Prof[5], batches.Count);
-            return r;
+            return await WriteClaimingLastAsync(distinct, cancellationToken);
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation && ex.ConstraintName == MetricsSql.BatchesKey)
         {
             return await WriteClaimingFirstAsync(distinct, cancellationToken);
         }
     }
-
-    public static readonly long[] Prof = new long[8];
 
     private async Task<HashSet<Guid>> WriteClaimingLastAsync(List<PreparedBatch> batches, CancellationToken cancellationToken)
     {
