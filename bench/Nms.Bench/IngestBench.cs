@@ -17,7 +17,7 @@ namespace Nms.Bench;
 /// into the same (truncated) table. The writer gets batches the size the poller sends (split at 45 KB of JSON).
 /// Options: --rows (default 500000), --concurrency (parallel writer calls, default 4,16: 16 is host.json's queue
 /// batchSize, what one instance hands the writer at once under load; a list measures each), --rounds (3).
-/// Today's writer runs beside v2's (--v2-only true: v2's alone).
+/// Today's writer runs beside v2's (--v2-only true: v2's alone; --json false: without the runs from the message's JSON).
 /// </summary>
 internal static class IngestBench
 {
@@ -28,6 +28,7 @@ internal static class IngestBench
         var concurrencies = options.Get("concurrency", "4,16").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray();
         var rounds = options.Int("rounds", 3);
         var v2Only = options.Get("v2-only", "false") == "true";
+        var fromJson = options.Get("json", "true") == "true";
         await using var db = await BenchDatabase.CreateAsync();
         var now = DateTimeOffset.UtcNow;
         var samples = Samples(rows, now);
@@ -101,8 +102,11 @@ internal static class IngestBench
 
                     await Measure($"new writer {c}", () => TimeAsync(b => writer.WriteAsync(b, CancellationToken.None), Fresh(batches), c));
                     await CheckCountAsync(dataSource, "metric_samples", rows);
-                    await Measure($"new json {c}", () => TimeAsync(b => writer.WriteAsync(FromJson(b), CancellationToken.None), FreshJson(jsons), c));
-                    await CheckCountAsync(dataSource, "metric_samples", rows);
+                    if (fromJson)
+                    {
+                        await Measure($"new json {c}", () => TimeAsync(b => writer.WriteAsync(FromJson(b), CancellationToken.None), FreshJson(jsons), c));
+                        await CheckCountAsync(dataSource, "metric_samples", rows);
+                    }
                 }
             }
 
@@ -127,7 +131,10 @@ internal static class IngestBench
             foreach (var c in concurrencies)
             {
                 Line($"v2 writer, {c} at once (series ids cached)", $"new writer {c}", "new raw");
-                Line($"v2 writer, {c} at once, from the queue message's JSON (parse + write)", $"new json {c}", "new raw");
+                if (fromJson)
+                {
+                    Line($"v2 writer, {c} at once, from the queue message's JSON (parse + write)", $"new json {c}", "new raw");
+                }
             }
         }
         finally
