@@ -17,7 +17,7 @@ namespace Nms.Bench;
 /// into the same (truncated) table. The writer gets batches the size the poller sends (split at 45 KB of JSON).
 /// Options: --rows (default 500000), --concurrency (parallel writer calls, default 4,16: 16 is host.json's queue
 /// batchSize, what one instance hands the writer at once under load; a list measures each), --rounds (3).
-/// Today's writer runs beside v2's.
+/// Today's writer runs beside v2's (--v2-only true: v2's alone; --json false: without the runs from the message's JSON).
 /// </summary>
 internal static class IngestBench
 {
@@ -27,6 +27,8 @@ internal static class IngestBench
         var rows = options.Int("rows", 500_000);
         var concurrencies = options.Get("concurrency", "4,16").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray();
         var rounds = options.Int("rounds", 3);
+        var v2Only = options.Get("v2-only", "false") == "true";
+        var fromJson = options.Get("json", "true") == "true";
         await using var db = await BenchDatabase.CreateAsync();
         var now = DateTimeOffset.UtcNow;
         var samples = Samples(rows, now);
@@ -83,17 +85,28 @@ internal static class IngestBench
 
             for (var round = 0; round < rounds; round++)
             {
-                await Measure("old raw", () => TimeRawCopyAsync(db.ConnectionString, oldCsv, "metrics (device_id, name, labels, value, ts)"));
-                await Measure("050 raw", () => TimeRawCopyAsync(db.ConnectionString, hot050Csv, "bench_hot_050 (device_id, series_id, ts, value)"));
+                if (!v2Only)
+                {
+                    await Measure("old raw", () => TimeRawCopyAsync(db.ConnectionString, oldCsv, "metrics (device_id, name, labels, value, ts)"));
+                    await Measure("050 raw", () => TimeRawCopyAsync(db.ConnectionString, hot050Csv, "bench_hot_050 (device_id, series_id, ts, value)"));
+                }
+
                 await Measure("new raw", () => TimeRawCopyAsync(db.ConnectionString, newCsv, "metric_polls (device_id, ts, series_ids, series_values)"));
                 foreach (var c in concurrencies)
                 {
-                    await Measure($"old async {c}", () => TimeAsync(legacyAsync.WriteAsync, Fresh(legacyBatches), c));
-                    await Measure($"old sync {c}", () => TimeAsync(legacySync.WriteAsync, Fresh(legacyBatches), c));
+                    if (!v2Only)
+                    {
+                        await Measure($"old async {c}", () => TimeAsync(legacyAsync.WriteAsync, Fresh(legacyBatches), c));
+                        await Measure($"old sync {c}", () => TimeAsync(legacySync.WriteAsync, Fresh(legacyBatches), c));
+                    }
+
                     await Measure($"new writer {c}", () => TimeAsync(b => writer.WriteAsync(b, CancellationToken.None), Fresh(batches), c));
                     await CheckCountAsync(dataSource, "metric_samples", rows);
-                    await Measure($"new json {c}", () => TimeAsync(b => writer.WriteAsync(FromJson(b), CancellationToken.None), FreshJson(jsons), c));
-                    await CheckCountAsync(dataSource, "metric_samples", rows);
+                    if (fromJson)
+                    {
+                        await Measure($"new json {c}", () => TimeAsync(b => writer.WriteAsync(FromJson(b), CancellationToken.None), FreshJson(jsons), c));
+                        await CheckCountAsync(dataSource, "metric_samples", rows);
+                    }
                 }
             }
 
@@ -102,19 +115,26 @@ internal static class IngestBench
                 $"| {label} | {Rate(name):N0} rows/s | {(against is null ? "" : $"{Rate(name) / Rate(against):P0}")} | {string.Join(", ", runs[name].Select(r => r.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture)))} s | {busy[name].Average():P0} |");
             Console.WriteLine("| into | rows/s (best) | of raw COPY | runs | machine busy (both cores, every process) |");
             Console.WriteLine("| --- | --- | --- | --- | --- |");
-            Line("today's `metrics`: psql \\copy", "old raw");
-            foreach (var c in concurrencies)
+            if (!v2Only)
             {
-                Line($"today's writer, {c} at once (async row writes, as on main)", $"old async {c}", "old raw");
-                Line($"today's writer, {c} at once, synchronous row writes (as in 2838a75)", $"old sync {c}", "old raw");
+                Line("today's `metrics`: psql \\copy", "old raw");
+                foreach (var c in concurrencies)
+                {
+                    Line($"today's writer, {c} at once (async row writes, as on main)", $"old async {c}", "old raw");
+                    Line($"today's writer, {c} at once, synchronous row writes (as in 2838a75)", $"old sync {c}", "old raw");
+                }
+
+                Line("050's hot table (one row per sample, its two indexes): psql \\copy", "050 raw");
             }
 
-            Line("050's hot table (one row per sample, its two indexes): psql \\copy", "050 raw");
             Line("v2 `metric_polls` (one row per poll, 052): psql \\copy", "new raw");
             foreach (var c in concurrencies)
             {
                 Line($"v2 writer, {c} at once (series ids cached)", $"new writer {c}", "new raw");
-                Line($"v2 writer, {c} at once, from the queue message's JSON (parse + write)", $"new json {c}", "new raw");
+                if (fromJson)
+                {
+                    Line($"v2 writer, {c} at once, from the queue message's JSON (parse + write)", $"new json {c}", "new raw");
+                }
             }
         }
         finally

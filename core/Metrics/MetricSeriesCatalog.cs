@@ -12,21 +12,39 @@ namespace Nms.Core.Metrics;
 /// <summary>
 /// The series dictionary's ids for the writer: (device, name, labels) to <c>metric_series.id</c>,
 /// created on first sight and cached for the life of the process (a series id never changes).
-/// A cache hit costs a hash of the labels as they came off the message and no allocation; the
-/// labels are turned into JSON only for a series not seen before.
+/// A device polled again usually sends the same series in the same order: such a poll is matched whole, by a
+/// 128-bit fingerprint of its names and labels, to the ids its last polls had (one lookup per poll instead of one
+/// per sample into a dictionary of every series, whose entries are cache misses at hundreds of thousands of
+/// series). Other polls look each sample up by a hash of its labels as they came off the message, without
+/// allocating; labels are turned into JSON only for a series not seen before.
 /// </summary>
 public sealed class MetricSeriesCatalog([FromKeyedServices(NmsDataSources.MetricsKey)] NpgsqlDataSource dataSource)
 {
-    private readonly ConcurrentDictionary<SeriesKey, long> ids = new();
+    /// <summary>Poll shapes remembered per device: a few, for devices polled by more than one plugin.</summary>
+    internal const int ShapesPerDevice = 4;
 
-    /// <summary>One id per value of each poll, in the polls' order (ids[p][v] for polls[p].Values[v]).</summary>
+    private readonly ConcurrentDictionary<SeriesKey, long> ids = new();
+    private readonly ConcurrentDictionary<long, PollShape[]> shapes = new();
+
+    /// <summary>
+    /// One id per value of each poll, in the polls' order (ids[p][v] for polls[p].Values[v]). Polls of the same
+    /// shape may share one array: callers only read them.
+    /// </summary>
     public async Task<long[][]> IdsAsync(IReadOnlyList<MetricPoll> polls, CancellationToken cancellationToken)
     {
         var result = new long[polls.Count][];
+        var fingerprints = new UInt128[polls.Count];
         Dictionary<SeriesKey, (MetricPoll Poll, MetricValue Value, List<(int Poll, int Value)> Positions)>? missing = null;
         for (var p = 0; p < polls.Count; p++)
         {
             var poll = polls[p];
+            fingerprints[p] = PollFingerprint.Of(poll.Values);
+            if (KnownShape(poll.DeviceId, fingerprints[p]) is { } known)
+            {
+                result[p] = known;
+                continue;
+            }
+
             var row = result[p] = new long[poll.Values.Count];
             for (var v = 0; v < row.Length; v++)
             {
@@ -60,8 +78,44 @@ public sealed class MetricSeriesCatalog([FromKeyedServices(NmsDataSources.Metric
             }
         }
 
+        for (var p = 0; p < polls.Count; p++)
+        {
+            RememberShape(polls[p].DeviceId, fingerprints[p], result[p]);
+        }
+
         return result;
     }
+
+    private long[]? KnownShape(long deviceId, UInt128 fingerprint)
+    {
+        if (shapes.TryGetValue(deviceId, out var known))
+        {
+            foreach (var shape in known)
+            {
+                if (shape.Fingerprint == fingerprint)
+                {
+                    return shape.Ids;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The newest shape first; the oldest falls out. Two writers racing on one device may lose a shape: it is only a cache.</summary>
+    private void RememberShape(long deviceId, UInt128 fingerprint, long[] seriesIds)
+    {
+        var known = shapes.TryGetValue(deviceId, out var existing) ? existing : [];
+        if (known.Length > 0 && known[0].Fingerprint == fingerprint)
+        {
+            return;
+        }
+
+        var kept = known.Where(s => s.Fingerprint != fingerprint).Take(ShapesPerDevice - 1);
+        shapes[deviceId] = [new PollShape(fingerprint, seriesIds), .. kept];
+    }
+
+    private sealed record PollShape(UInt128 Fingerprint, long[] Ids);
 
     private async Task<long[]> CreateAsync((MetricPoll Poll, MetricValue Value)[] firsts, CancellationToken cancellationToken)
     {

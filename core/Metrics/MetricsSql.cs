@@ -26,6 +26,18 @@ public static class MetricsSql
         """;
 
     /// <summary>
+    /// Claims batch ids none of which was written before, after their rows are copied, in the same round trip as
+    /// the commit: a batch written before fails it with a unique violation of <see cref="BatchesKey"/>.
+    /// </summary>
+    public const string ClaimNewBatches = """
+        INSERT INTO metric_batches (batch_id, row_count, written_at)
+        SELECT id, n, $3 FROM unnest($1::uuid[], $2::int[]) AS u(id, n)
+        """;
+
+    /// <summary>The primary key a batch id written before violates in <see cref="ClaimNewBatches"/>.</summary>
+    public const string BatchesKey = "metric_batches_pkey";
+
+    /// <summary>
     /// Claims the batch ids of a write group in the COPY's transaction; returns those claimed now. An id
     /// missing from the result was written before (or appears twice in the group: claimed once).
     /// </summary>

@@ -72,17 +72,45 @@ public sealed partial class MetricsWriter
         return new PreparedBatch(batch.BatchId, rows, samples);
     }
 
-    /// <summary>One transaction for the group: claim every batch id, COPY the rows of those claimed (each id once), commit.</summary>
+    /// <summary>
+    /// One transaction for the group, in three round trips where nothing was written before (every delivery but a
+    /// redelivery): COPY the rows (two), then claim the batch ids and commit (one). A batch id written before makes
+    /// the claim fail, the transaction roll back, and the group is written again claiming first.
+    /// </summary>
     private async Task<HashSet<Guid>> WriteTogetherAsync(IReadOnlyList<PreparedBatch> batches, CancellationToken cancellationToken)
+    {
+        // A batch id twice in one group (a redelivery racing the first delivery) is written once. Ids in one order
+        // in every group, so two groups in flight claiming the same ids wait on each other instead of deadlocking.
+        var distinct = batches.DistinctBy(b => b.BatchId).OrderBy(b => b.BatchId).ToList();
+        try
+        {
+            return await WriteClaimingLastAsync(distinct, cancellationToken);
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation && ex.ConstraintName == MetricsSql.BatchesKey)
+        {
+            return await WriteClaimingFirstAsync(distinct, cancellationToken);
+        }
+    }
+
+    private async Task<HashSet<Guid>> WriteClaimingLastAsync(List<PreparedBatch> batches, CancellationToken cancellationToken)
+    {
+        await using var connection = await metricsDataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await CopyAsync(connection, batches, cancellationToken);
+        await using var claimAndCommit = new NpgsqlBatch(connection, transaction);
+        claimAndCommit.BatchCommands.Add(Claim(MetricsSql.ClaimNewBatches, batches));
+        claimAndCommit.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+        await claimAndCommit.ExecuteNonQueryAsync(cancellationToken);
+        return batches.Select(b => b.BatchId).ToHashSet();
+    }
+
+    private async Task<HashSet<Guid>> WriteClaimingFirstAsync(List<PreparedBatch> batches, CancellationToken cancellationToken)
     {
         await using var connection = await metricsDataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var claimed = new HashSet<Guid>();
-        await using (var claim = new NpgsqlCommand(MetricsSql.ClaimBatches, connection, transaction))
+        await using (var claim = new NpgsqlBatch(connection, transaction) { BatchCommands = { Claim(MetricsSql.ClaimBatches, batches) } })
         {
-            claim.Parameters.Add(new NpgsqlParameter { Value = batches.Select(b => b.BatchId).ToArray() });
-            claim.Parameters.Add(new NpgsqlParameter { Value = batches.Select(b => b.Samples).ToArray() });
-            claim.Parameters.Add(new NpgsqlParameter { Value = time.GetUtcNow().UtcDateTime });
             await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
@@ -96,23 +124,31 @@ public sealed partial class MetricsWriter
             return claimed;
         }
 
-        var copied = new HashSet<Guid>();
-        await using (var copy = await connection.BeginRawBinaryCopyAsync(MetricsSql.Copy, cancellationToken))
-        {
-            await copy.WriteAsync(MetricPollsCopyFormat.Header, cancellationToken);
-            foreach (var batch in batches)
-            {
-                if (claimed.Contains(batch.BatchId) && copied.Add(batch.BatchId))
-                {
-                    await copy.WriteAsync(batch.CopyRows, cancellationToken);
-                }
-            }
-
-            await copy.WriteAsync(MetricPollsCopyFormat.Trailer, cancellationToken);
-        }
-
+        await CopyAsync(connection, batches.Where(b => claimed.Contains(b.BatchId)).ToList(), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return claimed;
+    }
+
+    private NpgsqlBatchCommand Claim(string sql, List<PreparedBatch> batches) => new(sql)
+    {
+        Parameters =
+        {
+            new NpgsqlParameter { Value = batches.Select(b => b.BatchId).ToArray() },
+            new NpgsqlParameter { Value = batches.Select(b => b.Samples).ToArray() },
+            new NpgsqlParameter { Value = time.GetUtcNow().UtcDateTime },
+        },
+    };
+
+    private static async Task CopyAsync(NpgsqlConnection connection, List<PreparedBatch> batches, CancellationToken cancellationToken)
+    {
+        await using var copy = await connection.BeginRawBinaryCopyAsync(MetricsSql.Copy, cancellationToken);
+        await copy.WriteAsync(MetricPollsCopyFormat.Header, cancellationToken);
+        foreach (var batch in batches)
+        {
+            await copy.WriteAsync(batch.CopyRows, cancellationToken);
+        }
+
+        await copy.WriteAsync(MetricPollsCopyFormat.Trailer, cancellationToken);
     }
 
     /// <summary>A sample whose name the series dictionary cannot hold is dropped (and logged), not the batch.</summary>

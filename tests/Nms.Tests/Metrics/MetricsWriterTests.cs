@@ -112,27 +112,44 @@ public sealed class MetricsWriterTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Batches_delivered_while_a_write_is_in_flight_are_committed_together_in_one_transaction()
+    public async Task Batches_delivered_while_two_writes_are_in_flight_are_committed_together_in_one_transaction()
     {
         var batches = Enumerable.Range(0, 7).Select(_ => Batch(6)).ToArray();
         int[] written;
         await using (var blocker = await BlockBatchClaimsAsync())
         {
-            var first = store.Writer.WriteAsync(batches[0], CancellationToken.None);
-            await TestApp.EventuallyAsync(ClaimIsBlockedAsync, "the first write waiting on the lock");
-            var rest = batches.Skip(1).Select(b => Task.Run(() => store.Writer.WriteAsync(b, CancellationToken.None))).ToArray();
-            await TestApp.EventuallyAsync(() => Task.FromResult(store.Writer.WritesWaiting == 6), "six writes waiting behind the first");
+            var inFlight = await StartBlockedWritesAsync(batches[0], batches[1]);
+            var rest = batches.Skip(2).Select(b => Task.Run(() => store.Writer.WriteAsync(b, CancellationToken.None))).ToArray();
+            await TestApp.EventuallyAsync(() => Task.FromResult(store.Writer.WritesWaiting == 5), "five writes waiting behind the two in flight");
             await blocker.RollbackAsync();
-            written = await Task.WhenAll(rest.Prepend(first));
+            written = await Task.WhenAll(inFlight.Concat(rest));
         }
 
         Assert.All(written, w => Assert.Equal(6, w));
         Assert.Equal(42, await RowsAsync());
-        // Rows of one transaction share its id (xmin): the first write alone, the six behind it together.
-        var transactions = await store.Db.ScalarAsync<string>(
-            "SELECT string_agg(n::text, ',' ORDER BY n) FROM (SELECT count(*) AS n FROM metric_batches WHERE batch_id = ANY($1) GROUP BY xmin::text) t",
-            batches.Select(b => b.BatchId).ToArray());
-        Assert.Equal("1,6", transactions);
+        Assert.Equal("1,1,5", await TransactionSizesAsync(batches));
+    }
+
+    [Fact]
+    public async Task A_batch_written_before_and_delivered_again_with_new_batches_writes_only_the_new_ones()
+    {
+        var before = Batch(3);
+        await store.Writer.WriteAsync(before, CancellationToken.None);
+        var fresh = Enumerable.Range(0, 4).Select(_ => Batch(5)).ToArray();
+        int[] written;
+        await using (var blocker = await BlockBatchClaimsAsync())
+        {
+            var inFlight = await StartBlockedWritesAsync(fresh[0], fresh[1]);
+            var group = new[] { fresh[2], before, fresh[3] }.Select(b => Task.Run(() => store.Writer.WriteAsync(b, CancellationToken.None))).ToArray();
+            await TestApp.EventuallyAsync(() => Task.FromResult(store.Writer.WritesWaiting == 3), "three writes waiting behind the two in flight");
+            await blocker.RollbackAsync();
+            written = await Task.WhenAll(inFlight.Concat(group));
+        }
+
+        Assert.Equal([5, 5, 5, 0, 5], written);
+        Assert.Equal(23, await RowsAsync());
+        Assert.Equal("1,1,2", await TransactionSizesAsync(fresh));
+        Assert.Equal(3, await store.Db.ScalarAsync<int>("SELECT row_count FROM metric_batches WHERE batch_id = $1", before.BatchId));
     }
 
     [Fact]
@@ -147,19 +164,57 @@ public sealed class MetricsWriterTests : IAsyncLifetime
         Task<int>[] writes;
         await using (var blocker = await BlockBatchClaimsAsync())
         {
-            var first = store.Writer.WriteAsync(Batch(2), CancellationToken.None);
-            await TestApp.EventuallyAsync(ClaimIsBlockedAsync, "the first write waiting on the lock");
-            writes = [.. good.Take(1).Append(bad).Concat(good.Skip(1)).Select(b => Task.Run(() => store.Writer.WriteAsync(b, CancellationToken.None))), first];
-            await TestApp.EventuallyAsync(() => Task.FromResult(store.Writer.WritesWaiting == 4), "four writes waiting behind the first");
+            var inFlight = await StartBlockedWritesAsync(Batch(2), Batch(2));
+            writes = [.. good.Take(1).Append(bad).Concat(good.Skip(1)).Select(b => Task.Run(() => store.Writer.WriteAsync(b, CancellationToken.None))), .. inFlight];
+            await TestApp.EventuallyAsync(() => Task.FromResult(store.Writer.WritesWaiting == 4), "four writes waiting behind the two in flight");
             await blocker.RollbackAsync();
             await Task.WhenAll(writes.Where((_, i) => i != 1));
         }
 
         var error = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => writes[1]);
         Assert.Contains("device 666 refused", error.MessageText, StringComparison.Ordinal);
-        Assert.Equal(14, await RowsAsync());
+        Assert.Equal(16, await RowsAsync());
         Assert.Equal(0L, await store.Db.ScalarAsync<long>("SELECT count(*) FROM metric_batches WHERE batch_id = $1", bad.BatchId));
     }
+
+    [Fact]
+    public async Task Polls_of_one_shape_on_other_devices_in_another_order_or_with_another_label_keep_each_value_on_its_own_series()
+    {
+        static Dictionary<string, string> If(string index) => new() { ["if_index"] = index };
+        static MetricsBatchMessage Polls(params MetricPoll[] polls) => new(Guid.NewGuid(), null, polls);
+        var shape = (double cpu, double if1, double if2) => (IReadOnlyList<MetricValue>)[new("cpu", cpu), new("in_total", if1, If("1")), new("in_total", if2, If("2"))];
+
+        await store.Writer.WriteAsync(Polls(new MetricPoll(1, Now, shape(1, 10, 20)), new MetricPoll(2, Now, shape(2, 30, 40))), CancellationToken.None);
+        await store.Writer.WriteAsync(Polls(new MetricPoll(1, Now.AddMinutes(1), shape(3, 11, 21))), CancellationToken.None);
+        await store.Writer.WriteAsync(Polls(new MetricPoll(2, Now.AddMinutes(1), [new("in_total", 41, If("2")), new("cpu", 4), new("in_total", 31, If("1"))])), CancellationToken.None);
+        await store.Writer.WriteAsync(Polls(new MetricPoll(1, Now.AddMinutes(2), [new("cpu", 5), new("in_total", 12, If("1")), new("in_total", 50, If("3"))])), CancellationToken.None);
+
+        var values = await store.Db.ScalarAsync<string>("""
+            SELECT string_agg(h.device_id || '/' || s.name || coalesce(s.labels->>'if_index', '') || '@' || extract(epoch FROM h.ts - $1)::int / 60 || '=' || h.value,
+                              ' ' ORDER BY h.device_id, h.ts, s.name, s.labels->>'if_index')
+            FROM metric_samples h JOIN metric_series s ON s.device_id = h.device_id AND s.id = h.series_id
+            """, Now.UtcDateTime);
+        Assert.Equal(
+            "1/cpu@0=1 1/in_total1@0=10 1/in_total2@0=20 1/cpu@1=3 1/in_total1@1=11 1/in_total2@1=21 1/cpu@2=5 1/in_total1@2=12 1/in_total3@2=50 " +
+            "2/cpu@0=2 2/in_total1@0=30 2/in_total2@0=40 2/cpu@1=4 2/in_total1@1=31 2/in_total2@1=41",
+            values);
+        Assert.Equal(7L, await store.Db.ScalarAsync<long>("SELECT count(*) FROM metric_series"));
+    }
+
+    /// <summary>Starts two writes, one after the other, and waits until both are in flight and blocked on their claims.</summary>
+    private async Task<Task<int>[]> StartBlockedWritesAsync(MetricsBatchMessage first, MetricsBatchMessage second)
+    {
+        var one = store.Writer.WriteAsync(first, CancellationToken.None);
+        await TestApp.EventuallyAsync(async () => await BlockedClaimsAsync() == 1, "the first write waiting on the lock");
+        var two = Task.Run(() => store.Writer.WriteAsync(second, CancellationToken.None));
+        await TestApp.EventuallyAsync(async () => await BlockedClaimsAsync() == 2, "the second write waiting on the lock");
+        return [one, two];
+    }
+
+    /// <summary>Batches per transaction, smallest first: rows of one transaction share its id (xmin).</summary>
+    private Task<string> TransactionSizesAsync(IEnumerable<MetricsBatchMessage> batches) => store.Db.ScalarAsync<string>(
+        "SELECT string_agg(n::text, ',' ORDER BY n) FROM (SELECT count(*) AS n FROM metric_batches WHERE batch_id = ANY($1) GROUP BY xmin::text) t",
+        batches.Select(b => b.BatchId).ToArray());
 
     /// <summary>A transaction holding a lock that blocks every batch claim until it ends.</summary>
     private async Task<ClaimBlocker> BlockBatchClaimsAsync()
@@ -182,8 +237,8 @@ public sealed class MetricsWriterTests : IAsyncLifetime
         }
     }
 
-    private async Task<bool> ClaimIsBlockedAsync() => await store.Db.ScalarAsync<long>(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO metric_batches%'") == 1;
+    private Task<long> BlockedClaimsAsync() => store.Db.ScalarAsync<long>(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO metric_batches%'");
 
     [Fact]
     public async Task Samples_land_in_their_own_days_partition_created_at_first_write()
