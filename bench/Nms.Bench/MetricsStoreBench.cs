@@ -22,6 +22,11 @@ internal static class MetricsStoreBench
     public static async Task<int> RunAsync(string[] args)
     {
         var options = new BenchArgs(args);
+        if (options.Get("generate", "sql") == "direct")
+        {
+            return await MetricsStoreDirect.RunAsync(options);
+        }
+
         var devices = options.Int("devices", 10);
         var days = options.Int("days", 30);
         var interval = options.Int("interval", 60);
@@ -113,16 +118,7 @@ internal static class MetricsStoreBench
         var query = new MetricsQuery(data, options, time);
         var device = Math.Max(1, shape.Devices / 2);
         var to = time.GetUtcNow();
-        var day = $"from={Iso(to.AddDays(-1))}&to={Iso(to)}";
-        var month = $"from={Iso(to.AddDays(-30))}&to={Iso(to)}";
-        var v2 = new (string Goal, string Query)[]
-        {
-            ("24 h, all 50 series, raw (goal <= 100 ms)", $"fn=raw&{day}"),
-            ("24 h, all 50 series, step 5m avg/min/max", $"step=5m&{day}"),
-            ("24 h, all 50 series, rate step 60 s", $"fn=rate&step=60&{day}"),
-            ("30 d, one series, step 1h avg (goal <= 30 ms)", $"name=cpu_load_percent&labels[cpu]=1&fn=avg&step=1h&{month}"),
-            ("30 d, one counter, rate step 1h", $"name=if_in_octets_total&labels[interface]=eth1&fn=rate&step=1h&{month}"),
-        };
+        var v2 = V2Queries(to);
         var legacy = new[]
         {
             (LegacySql.Raw, day: true, name: (string?)null, labels: "{}", step: 0),
@@ -154,7 +150,22 @@ internal static class MetricsStoreBench
         Console.WriteLine($"| latest, 50 series (goal <= 10 ms) | {oldLatest:F1} ms | {newLatest:F1} ms | 50 |");
     }
 
-    private static IEnumerable<KeyValuePair<string, string?>> MetricsQueryString(string query) =>
+    /// <summary>The v2 query rows (goals named), as query strings ending at <paramref name="to"/>.</summary>
+    internal static (string Goal, string Query)[] V2Queries(DateTimeOffset to)
+    {
+        var day = $"from={Iso(to.AddDays(-1))}&to={Iso(to)}";
+        var month = $"from={Iso(to.AddDays(-30))}&to={Iso(to)}";
+        return
+        [
+            ("24 h, all 50 series, raw (goal <= 100 ms)", $"fn=raw&{day}"),
+            ("24 h, all 50 series, step 5m avg/min/max", $"step=5m&{day}"),
+            ("24 h, all 50 series, rate step 60 s", $"fn=rate&step=60&{day}"),
+            ("30 d, one series, step 1h avg (goal <= 30 ms)", $"name=cpu_load_percent&labels[cpu]=1&fn=avg&step=1h&{month}"),
+            ("30 d, one counter, rate step 1h", $"name=if_in_octets_total&labels[interface]=eth1&fn=rate&step=1h&{month}"),
+        ];
+    }
+
+    internal static IEnumerable<KeyValuePair<string, string?>> MetricsQueryString(string query) =>
         query.Split('&').Select(p => p.Split('=', 2)).Select(p => new KeyValuePair<string, string?>(p[0], p[1]));
 
     private static string Iso(DateTimeOffset t) => t.ToString("O", CultureInfo.InvariantCulture);

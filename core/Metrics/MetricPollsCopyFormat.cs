@@ -23,7 +23,6 @@ internal static class MetricPollsCopyFormat
     // PostgreSQL's timestamps count microseconds from 2000-01-01 UTC; DateTime's ticks from 0001-01-01.
     private static readonly long PostgresEpochTicks = new DateTime(2000, 1, 1, 0, 0, 0, DateTimeKind.Utc).Ticks;
 
-
     /// <summary>One row per poll that has samples (series ids in <paramref name="seriesIds"/>, parallel to each poll's values); and how many samples they hold.</summary>
     public static (byte[] Rows, int Samples) Encode(IReadOnlyList<MetricPoll> polls, long[][] seriesIds)
     {

@@ -288,11 +288,16 @@ public static class MetricsSql
         WHERE h.device_id = $1 AND h.ts >= $3 AND h.ts < $4 AND u.series_id = ANY($2)
         """;
 
-    /// <summary>Blocks of some series overlapping [$3, $4) with their device's shared times ($5: the window length, for partition pruning).</summary>
+    /// <summary>
+    /// Blocks of some series overlapping [$3, $4) with their device's shared times ($5: the window
+    /// length, for partition pruning). The window range is repeated on t: the join's equality alone
+    /// does not prune metric_block_times, so every retained day's partition would be probed.
+    /// </summary>
     public const string Blocks = """
         SELECT b.series_id, b.data, t.data
         FROM metric_blocks b
         LEFT JOIN metric_block_times t ON t.device_id = b.device_id AND t.window_start = b.window_start
+            AND t.window_start > $3 - $5 AND t.window_start < $4
         WHERE b.device_id = $1 AND b.series_id = ANY($2) AND b.window_start > $3 - $5 AND b.window_start < $4
           AND b.end_ts >= $3 AND b.start_ts < $4
         """;

@@ -52,6 +52,34 @@ public sealed class MetricsCompactorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_raw_read_plans_only_the_shared_times_partitions_of_its_windows()
+    {
+        await store.Compactor.CompactAsync(CancellationToken.None);
+        await store.Partitions.EnsureAsync(store.Partitions.BlockTimes, [Six.AddDays(-2), Six.AddDays(-1), Six.AddDays(1)], CancellationToken.None);
+        var ids = await store.Db.ScalarAsync<long[]>("SELECT array_agg(id) FROM metric_series WHERE device_id = $1", device);
+
+        await using var explain = store.Db.Data.Api.CreateCommand("EXPLAIN (COSTS OFF) " + MetricsSql.Blocks);
+        foreach (var value in new object[] { device, ids, Six.UtcDateTime, Six.AddHours(2).UtcDateTime, TimeSpan.FromHours(2) })
+        {
+            explain.Parameters.Add(new Npgsql.NpgsqlParameter { Value = value });
+        }
+
+        var plan = new List<string>();
+        await using (var reader = await explain.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                plan.Add(reader.GetString(0));
+            }
+        }
+
+        var scanned = plan.SelectMany(l => System.Text.RegularExpressions.Regex.Matches(l, @"metric_block_times_(p\d{8}|default)").Select(m => m.Value)).Distinct().Order().ToList();
+        Assert.Equal(["metric_block_times_p20260310"], scanned);
+        var body = await store.GetAsync(device, $"name=cpu&from={MetricsStore.Q(Six)}&to={MetricsStore.Q(Six.AddHours(2))}");
+        Assert.Equal(120, Assert.Single(body.Series).Points.Count);
+    }
+
+    [Fact]
     public async Task Rollups_hold_min_max_avg_count_last_and_the_reset_aware_increase()
     {
         await store.Compactor.CompactAsync(CancellationToken.None);
