@@ -113,6 +113,7 @@ internal sealed partial class ServedPlugin : IDisposable
         private readonly Process process;
         private readonly ConcurrentDictionary<string, TaskCompletionSource<Answer>> pending = new(StringComparer.Ordinal);
         private readonly SemaphoreSlim writeLock = new(1);
+        private readonly PluginResponseReader responses = new();
         private readonly Task<byte[]> stderr;
         private string? brokenBecause;
         private volatile bool ended;
@@ -240,7 +241,7 @@ internal sealed partial class ServedPlugin : IDisposable
             PluginResponse? response;
             try
             {
-                response = JsonSerializer.Deserialize<PluginResponse>(line, PluginContract.Json);
+                response = responses.Read(line);
             }
             catch (JsonException ex)
             {

@@ -179,23 +179,32 @@ public sealed partial class Poller(
     {
         var traceParent = Activity.Current?.Id;
         var oversized = new List<MetricPoll>();
-        var parts = QueueMessageSplitter.Split(polls, nameof(MetricsBatchMessage.Polls), tooLarge: (poll, _) => oversized.Add(poll), traceParent: traceParent);
+        var parts = QueueMessageSplitter.Split(polls, nameof(MetricsBatchMessage.Polls), tooLarge: (poll, _) => oversized.Add(poll),
+            traceParent: traceParent, typeInfo: PollingJson.Default.MetricPoll);
         if (oversized.Count > 0)
         {
             // Samples with very long labels: one sample per poll entry, and only a sample too large on its own is lost.
             var singles = oversized.SelectMany(p => p.Values.Select(v => new MetricPoll(p.DeviceId, p.Ts, [v])));
             parts = [.. parts, .. QueueMessageSplitter.Split(singles, nameof(MetricsBatchMessage.Polls),
-                tooLarge: (poll, size) => LogSampleTooLarge(pollBatchId, poll.DeviceId, poll.Values[0].Name, size), traceParent: traceParent)];
+                tooLarge: (poll, size) => LogSampleTooLarge(pollBatchId, poll.DeviceId, poll.Values[0].Name, size), traceParent: traceParent,
+                typeInfo: PollingJson.Default.MetricPoll)];
         }
 
-        await SendAllAsync(queueNames.Metrics, parts, part => LogMetricsSent(pollBatchId, part.BatchId, part.Items.Sum(p => p.Values.Count)), cancellationToken);
+        await SendAllAsync(queueNames.Metrics, parts, part =>
+        {
+            if (logger.IsEnabled(LogLevel.Debug))
+            {
+                LogMetricsSent(pollBatchId, part.BatchId, part.Items.Sum(p => p.Values.Count));
+            }
+        }, cancellationToken);
         return parts.Count;
     }
 
     private async Task<int> SendFailuresAsync(Guid pollBatchId, IReadOnlyList<FailureEvent> failures, CancellationToken cancellationToken)
     {
         var parts = QueueMessageSplitter.Split(failures, nameof(FailureBatchMessage.Events),
-            tooLarge: (failure, size) => LogFailureTooLarge(pollBatchId, failure.DeviceId, size), traceParent: Activity.Current?.Id);
+            tooLarge: (failure, size) => LogFailureTooLarge(pollBatchId, failure.DeviceId, size), traceParent: Activity.Current?.Id,
+            typeInfo: PollingJson.Default.FailureEvent);
         await SendAllAsync(queueNames.Failures, parts, _ => { }, cancellationToken);
         return parts.Count;
     }
