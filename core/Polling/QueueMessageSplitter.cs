@@ -1,6 +1,6 @@
-using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Nms.Core.Buffers;
 using Nms.Core.Configuration;
 
 namespace Nms.Core.Polling;
@@ -72,7 +72,7 @@ public static class QueueMessageSplitter
     {
         private readonly byte[] itemsName;
         private readonly byte[] tail;
-        private readonly PooledBufferWriter buffer = new();
+        private readonly PooledByteBuffer buffer = new(MaxJsonBytes + 8 * 1024);
         private readonly Utf8JsonWriter writer;
         private int headBytes;
 
@@ -167,54 +167,6 @@ public static class QueueMessageSplitter
             writer.Dispose();
             buffer.Dispose();
         }
-    }
-
-    /// <summary>A growable buffer from <see cref="ArrayPool{T}.Shared"/> that can be cut back.</summary>
-    private sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
-    {
-        private byte[] array = ArrayPool<byte>.Shared.Rent(MaxJsonBytes + 8 * 1024);
-
-        public int WrittenCount { get; private set; }
-
-        public ReadOnlySpan<byte> WrittenSpan => array.AsSpan(0, WrittenCount);
-
-        public void Truncate(int length) => WrittenCount = length;
-
-        public void Write(ReadOnlySpan<byte> bytes)
-        {
-            bytes.CopyTo(GetSpan(bytes.Length));
-            Advance(bytes.Length);
-        }
-
-        public void Advance(int count) => WrittenCount += count;
-
-        public Memory<byte> GetMemory(int sizeHint = 0)
-        {
-            Ensure(sizeHint);
-            return array.AsMemory(WrittenCount);
-        }
-
-        public Span<byte> GetSpan(int sizeHint = 0)
-        {
-            Ensure(sizeHint);
-            return array.AsSpan(WrittenCount);
-        }
-
-        private void Ensure(int sizeHint)
-        {
-            var needed = WrittenCount + Math.Max(sizeHint, 1);
-            if (needed <= array.Length)
-            {
-                return;
-            }
-
-            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, array.Length * 2));
-            WrittenSpan.CopyTo(larger);
-            ArrayPool<byte>.Shared.Return(array);
-            array = larger;
-        }
-
-        public void Dispose() => ArrayPool<byte>.Shared.Return(array);
     }
 
     private static string Name(string property) => NmsJson.Queue.PropertyNamingPolicy?.ConvertName(property) ?? property;

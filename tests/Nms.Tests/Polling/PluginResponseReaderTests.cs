@@ -39,6 +39,21 @@ public sealed class PluginResponseReaderTests
         """null""",
     };
 
+    /// <summary>
+    /// The reader names each contract field itself and skips names it does not know, so a field added to the contract
+    /// would be dropped silently: this fails first, naming the type whose fields changed.
+    /// </summary>
+    [Theory]
+    [InlineData(typeof(PluginResponse), "batch_id,contract_version,error,results")]
+    [InlineData(typeof(PluginResult), "credential_id,description,error,host_key,hostname,id,metrics,object_id,success")]
+    [InlineData(typeof(PluginMetric), "counter_bits,kind,labels,name,ts,value")]
+    public void The_reader_knows_every_field_of_the_contract(Type type, string fieldsTheReaderReads)
+    {
+        var fields = ContractJson.Default.GetTypeInfo(type)!.Properties.Select(p => p.Name).Order(StringComparer.Ordinal);
+
+        Assert.Equal(fieldsTheReaderReads, string.Join(',', fields));
+    }
+
     [Theory]
     [MemberData(nameof(Lines))]
     public void Reads_each_line_as_the_serializer_does(string line) => AssertReadsAsSerializer(line);
