@@ -18,6 +18,7 @@ namespace Nms.Bench;
 /// Options: --rows (default 500000), --concurrency (parallel writer calls, default 4,16: 16 is host.json's queue
 /// batchSize, what one instance hands the writer at once under load; a list measures each), --rounds (3).
 /// Today's writer runs beside v2's (--v2-only true: v2's alone; --json false: without the runs from the message's JSON).
+/// --message grouped (default: the poller's form, <see cref="GroupedPoll"/>) or polls (one entry per sample within a poll, before).
 /// </summary>
 internal static class IngestBench
 {
@@ -29,6 +30,7 @@ internal static class IngestBench
         var rounds = options.Int("rounds", 3);
         var v2Only = options.Get("v2-only", "false") == "true";
         var fromJson = options.Get("json", "true") == "true";
+        var messageForm = options.Get("message", "grouped");
         await using var db = await BenchDatabase.CreateAsync();
         var now = DateTimeOffset.UtcNow;
         var samples = Samples(rows, now);
@@ -36,10 +38,13 @@ internal static class IngestBench
         // Today's writer reads one entry per sample; v2's gets what the poller sends: one entry per device poll.
         var legacyBatches = QueueMessageSplitter.Split(samples, nameof(MetricsBatchMessage.Samples), maxJson).Select(part => new MetricsBatchMessage(part.BatchId, part.Items)).ToList();
         var polls = new MetricsBatchMessage(Guid.Empty, samples).AllPolls();
-        var parts = QueueMessageSplitter.Split(polls, nameof(MetricsBatchMessage.Polls), maxJson);
-        var batches = parts.Select(part => new MetricsBatchMessage(part.BatchId, null, part.Items)).ToList();
+        var parts = messageForm == "polls"
+            ? QueueMessageSplitter.Split(polls, nameof(MetricsBatchMessage.Polls), maxJson).Select(p => (p.BatchId, p.Json, Message: new MetricsBatchMessage(p.BatchId, null, p.Items))).ToList()
+            : QueueMessageSplitter.Split(polls.Select(GroupedPoll.From), nameof(MetricsBatchMessage.GroupedPolls), maxJson)
+                .Select(p => (p.BatchId, p.Json, Message: new MetricsBatchMessage(p.BatchId, null, GroupedPolls: p.Items))).ToList();
+        var batches = parts.Select(part => part.Message).ToList();
         var jsons = parts.Select(part => part.Json).ToList();
-        Console.WriteLine($"ingest: {rows:N0} rows; v2 writer: {batches.Count:N0} messages of ~{rows / batches.Count} samples ({polls.Count:N0} polls), today's writer: {legacyBatches.Count:N0} of ~{rows / legacyBatches.Count}; writer concurrency {string.Join(" and ", concurrencies)}, best of {rounds} interleaved rounds");
+        Console.WriteLine($"ingest: {rows:N0} rows; v2 writer: {batches.Count:N0} messages ({messageForm}) of ~{rows / batches.Count} samples ({polls.Count:N0} polls), today's writer: {legacyBatches.Count:N0} of ~{rows / legacyBatches.Count}; writer concurrency {string.Join(" and ", concurrencies)}, best of {rounds} interleaved rounds");
 
         await using var dataSource = NmsDataSources.Create(db.ConnectionString, db.ConnectionString);
         using var instruments = new NmsInstruments();

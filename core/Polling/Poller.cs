@@ -178,23 +178,23 @@ public sealed partial class Poller(
     private async Task<int> SendMetricsAsync(Guid pollBatchId, List<MetricPoll> polls, CancellationToken cancellationToken)
     {
         var traceParent = Activity.Current?.Id;
-        var oversized = new List<MetricPoll>();
-        var parts = QueueMessageSplitter.Split(polls, nameof(MetricsBatchMessage.Polls), tooLarge: (poll, _) => oversized.Add(poll),
-            traceParent: traceParent, typeInfo: PollingJson.Default.MetricPoll);
+        var oversized = new List<GroupedPoll>();
+        var parts = QueueMessageSplitter.Split(polls.Select(GroupedPoll.From), nameof(MetricsBatchMessage.GroupedPolls), tooLarge: (poll, _) => oversized.Add(poll),
+            traceParent: traceParent, typeInfo: PollingJson.Default.GroupedPoll);
         if (oversized.Count > 0)
         {
             // Samples with very long labels: one sample per poll entry, and only a sample too large on its own is lost.
-            var singles = oversized.SelectMany(p => p.Values.Select(v => new MetricPoll(p.DeviceId, p.Ts, [v])));
-            parts = [.. parts, .. QueueMessageSplitter.Split(singles, nameof(MetricsBatchMessage.Polls),
-                tooLarge: (poll, size) => LogSampleTooLarge(pollBatchId, poll.DeviceId, poll.Values[0].Name, size), traceParent: traceParent,
-                typeInfo: PollingJson.Default.MetricPoll)];
+            var singles = oversized.Select(p => p.Expand(0)).SelectMany(p => p.Values.Select(v => GroupedPoll.From(new MetricPoll(p.DeviceId, p.Ts, [v]))));
+            parts = [.. parts, .. QueueMessageSplitter.Split(singles, nameof(MetricsBatchMessage.GroupedPolls),
+                tooLarge: (poll, size) => LogSampleTooLarge(pollBatchId, poll.DeviceId, poll.Groups[0].Names[0], size), traceParent: traceParent,
+                typeInfo: PollingJson.Default.GroupedPoll)];
         }
 
         await SendAllAsync(queueNames.Metrics, parts, part =>
         {
             if (logger.IsEnabled(LogLevel.Debug))
             {
-                LogMetricsSent(pollBatchId, part.BatchId, part.Items.Sum(p => p.Values.Count));
+                LogMetricsSent(pollBatchId, part.BatchId, part.Items.Sum(p => p.Groups.Sum(g => g.Names.Count)));
             }
         }, cancellationToken);
         return parts.Count;

@@ -13,5 +13,6 @@ namespace Nms.Core.Polling;
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     GenerationMode = JsonSourceGenerationMode.Serialization)]
 [JsonSerializable(typeof(MetricPoll))]
+[JsonSerializable(typeof(GroupedPoll))]
 [JsonSerializable(typeof(FailureEvent))]
 internal sealed partial class PollingJson : JsonSerializerContext;
