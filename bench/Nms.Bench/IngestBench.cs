@@ -79,13 +79,18 @@ internal static class IngestBench
         {
             var runs = new Dictionary<string, List<TimeSpan>>();
             var busy = new Dictionary<string, List<double>>();
+            var cpu = new Dictionary<string, List<PipelineCpu.Snapshot>>();
+            var processes = new PipelineCpu(await PipelineCpu.PostmasterPidAsync(db.ConnectionString), azuritePid: null);
             async Task Measure(string name, Func<Task<TimeSpan>> run)
             {
                 await TruncateAsync(dataSource);
                 var meter = new CpuMeter();
+                var before = processes.Take();
                 var elapsed = await run();
+                var used = processes.Take() - before;
                 (runs.TryGetValue(name, out var l) ? l : runs[name] = []).Add(elapsed);
                 (busy.TryGetValue(name, out var b) ? b : busy[name] = []).Add(meter.MachineBusy);
+                (cpu.TryGetValue(name, out var c) ? c : cpu[name] = []).Add(used);
             }
 
             for (var round = 0; round < rounds; round++)
@@ -116,10 +121,14 @@ internal static class IngestBench
             }
 
             double Rate(string name) => rows / runs[name].Min().TotalSeconds;
+            // Per million rows, the mean over the runs: CPU does not depend on how busy the rest of the machine is the way wall time does.
+            string CpuPerMillion(string name, Func<PipelineCpu.Snapshot, TimeSpan> part) =>
+                (cpu[name].Average(c => part(c).TotalSeconds) * 1_000_000 / rows).ToString("F2", CultureInfo.InvariantCulture);
             void Line(string label, string name, string? against = null) => Console.WriteLine(
-                $"| {label} | {Rate(name):N0} rows/s | {(against is null ? "" : $"{Rate(name) / Rate(against):P0}")} | {string.Join(", ", runs[name].Select(r => r.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture)))} s | {busy[name].Average():P0} |");
-            Console.WriteLine("| into | rows/s (best) | of raw COPY | runs | machine busy (both cores, every process) |");
-            Console.WriteLine("| --- | --- | --- | --- | --- |");
+                $"| {label} | {Rate(name):N0} rows/s | {(against is null ? "" : $"{Rate(name) / Rate(against):P0}")} | {string.Join(", ", runs[name].Select(r => r.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture)))} s | {busy[name].Average():P0} " +
+                $"| {CpuPerMillion(name, c => c.App.Cpu + c.Plugins.Cpu)} s | {CpuPerMillion(name, c => c.Postgres.Cpu)} s |");
+            Console.WriteLine("| into | rows/s (best) | of raw COPY | runs | machine busy (both cores, every process) | CPU per million rows: client (this process; psql for raw COPY) | PostgreSQL |");
+            Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- |");
             if (!v2Only)
             {
                 Line("today's `metrics`: psql \\copy", "old raw");
