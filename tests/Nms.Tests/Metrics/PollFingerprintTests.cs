@@ -44,4 +44,41 @@ public sealed class PollFingerprintTests
         Assert.NotEqual(PollFingerprint.Of(values), PollFingerprint.Of(changedAtTheEnd));
         Assert.Equal(PollFingerprint.Of(values), PollFingerprint.Of([.. values]));
     }
+
+    [Fact]
+    public void Labels_shared_with_the_value_before_still_tell_series_apart()
+    {
+        var eth0 = new Dictionary<string, string> { ["interface"] = "eth0" };
+        var shared = PollFingerprint.Of([new MetricValue("in_total", 1, eth0), new MetricValue("out_total", 1, eth0)]);
+        var fingerprints = new[]
+        {
+            shared,
+            PollFingerprint.Of([new MetricValue("in_total", 1, eth0), new MetricValue("out_total", 1, new Dictionary<string, string> { ["interface"] = "eth1" })]),
+            PollFingerprint.Of([new MetricValue("in_total", 1, eth0), new MetricValue("out_total", 1)]),
+            PollFingerprint.Of([new MetricValue("in_total", 1, eth0), new MetricValue("in_total", 1, eth0)]),
+            PollFingerprint.Of([new MetricValue("in_total", 1), new MetricValue("out_total", 1, eth0)]),
+        };
+
+        Assert.Equal(fingerprints.Length, fingerprints.Distinct().Count());
+    }
+
+    [Fact]
+    public void A_grouped_poll_read_from_two_deliveries_has_one_fingerprint()
+    {
+        var poll = new GroupedPoll(7, DateTimeOffset.UnixEpoch,
+        [
+            new MetricGroup(["in_total", "out_total"], [1, 2], new Dictionary<string, string> { ["interface"] = "eth0" }),
+            new MetricGroup(["in_total", "out_total"], [3, 4], new Dictionary<string, string> { ["interface"] = "eth1" }),
+        ]);
+        var json = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(poll, Nms.Core.Configuration.NmsJson.Queue);
+        GroupedPoll Delivered() => System.Text.Json.JsonSerializer.Deserialize<GroupedPoll>(json, Nms.Core.Configuration.NmsJson.Queue)!;
+
+        var first = Delivered().Expand(0);
+        var second = Delivered().Expand(0);
+
+        Assert.Same(first.Values[0].Labels, first.Values[1].Labels);
+        Assert.NotSame(first.Values[0].Labels, second.Values[0].Labels);
+        Assert.Equal(PollFingerprint.Of(first.Values), PollFingerprint.Of(second.Values));
+        Assert.NotEqual(PollFingerprint.Of(first.Values), PollFingerprint.Of(second.Values.Take(3).ToList()));
+    }
 }
