@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
+using Nms.Core.Configuration;
 using Nms.Plugins.Sdk;
 
 namespace Nms.Core.Plugins;
@@ -19,8 +20,6 @@ internal sealed class PluginResponseReader
     // Enough for every name and label of a large fleet's plugins; past it, strings are no longer cached (still correct).
     private const int MaxCachedStrings = 50_000;
 
-    // Longer strings are not worth caching (descriptions, errors).
-    private const int MaxCachedLength = 128;
 
     private readonly Dictionary<string, string> strings = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> lookup;
@@ -428,16 +427,9 @@ internal sealed class PluginResponseReader
     /// <summary>The token's string, from the cache when it was seen before.</summary>
     private string Cached(ref Utf8JsonReader reader)
     {
-        if (reader.ValueIsEscaped || reader.HasValueSequence || reader.ValueSpan.Length > MaxCachedLength)
+        Span<char> chars = stackalloc char[JsonStringToken.MaxCachedLength];
+        if (!JsonStringToken.TryChars(ref reader, chars, out var length))
         {
-            return reader.GetString()!;
-        }
-
-        var bytes = reader.ValueSpan;
-        Span<char> chars = stackalloc char[MaxCachedLength];
-        if (!Utf8.IsValid(bytes) || !Encoding.UTF8.TryGetChars(bytes, chars, out var length))
-        {
-            // Invalid UTF-8: the reader's own transcoding throws, as the serializer's would.
             return reader.GetString()!;
         }
 
