@@ -96,11 +96,11 @@ internal sealed class MetricGroupJsonConverter : JsonConverter<MetricGroup>
             seen |= field;
             var ok = field switch
             {
-                Fields.Names => TryReadNames(ref reader, out names),
-                Fields.Values => TryReadValues(ref reader, out values),
+                Fields.Names => TryReadArray(ref reader, Name, out names),
+                Fields.Values => TryReadArray(ref reader, Number, out values),
                 Fields.Labels => TryReadLabels(ref reader, out labels),
-                Fields.Kinds => TryReadKinds(ref reader, out kinds),
-                _ => TryReadCounterBits(ref reader, out counterBits),
+                Fields.Kinds => TryReadArray(ref reader, Kind, out kinds),
+                _ => TryReadArray(ref reader, Bits, out counterBits),
             };
             if (!ok)
             {
@@ -141,121 +141,69 @@ internal sealed class MetricGroupJsonConverter : JsonConverter<MetricGroup>
             : Fields.Unknown;
     }
 
-    private static bool TryReadNames(ref Utf8JsonReader reader, out string[]? names)
+    /// <summary>A JSON array (or null) whose every element <paramref name="element"/> takes; false when one does not.</summary>
+    private static bool TryReadArray<T>(ref Utf8JsonReader reader, ElementReader<T> element, out T[]? array)
     {
-        names = null;
+        array = null;
         if (reader.TokenType == JsonTokenType.Null)
         {
             return true;
         }
 
-        var list = new List<string>(16);
-        if (!EachElement(ref reader, ref list, static (ref Utf8JsonReader r, ref List<string> l) =>
-            {
-                if (r.TokenType != JsonTokenType.String)
-                {
-                    return false;
-                }
-
-                l.Add(Cached(ref r));
-                return true;
-            }))
+        if (reader.TokenType != JsonTokenType.StartArray)
         {
             return false;
         }
 
-        names = [.. list];
-        return true;
+        var list = new List<T>(16);
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (!element(ref reader, out var item))
+            {
+                return false;
+            }
+
+            list.Add(item);
+        }
+
+        array = [.. list];
+        return reader.TokenType == JsonTokenType.EndArray;
     }
 
-    private static bool TryReadValues(ref Utf8JsonReader reader, out double[]? values)
+    private delegate bool ElementReader<T>(ref Utf8JsonReader reader, out T element);
+
+    private static bool Name(ref Utf8JsonReader reader, out string name)
     {
-        values = null;
-        if (reader.TokenType == JsonTokenType.Null)
-        {
-            return true;
-        }
-
-        var list = new List<double>(16);
-        if (!EachElement(ref reader, ref list, static (ref Utf8JsonReader r, ref List<double> l) =>
-            {
-                if (r.TokenType != JsonTokenType.Number || !r.TryGetDouble(out var number))
-                {
-                    return false;
-                }
-
-                l.Add(number);
-                return true;
-            }))
-        {
-            return false;
-        }
-
-        values = [.. list];
-        return true;
+        name = reader.TokenType == JsonTokenType.String ? Cached(ref reader) : "";
+        return reader.TokenType == JsonTokenType.String;
     }
 
-    private static bool TryReadKinds(ref Utf8JsonReader reader, out string?[]? kinds)
+    private static bool Number(ref Utf8JsonReader reader, out double number)
     {
-        kinds = null;
-        if (reader.TokenType == JsonTokenType.Null)
-        {
-            return true;
-        }
-
-        var list = new List<string?>(16);
-        if (!EachElement(ref reader, ref list, static (ref Utf8JsonReader r, ref List<string?> l) =>
-            {
-                switch (r.TokenType)
-                {
-                    case JsonTokenType.Null:
-                        l.Add(null);
-                        return true;
-                    case JsonTokenType.String:
-                        l.Add(Cached(ref r));
-                        return true;
-                    default:
-                        return false;
-                }
-            }))
-        {
-            return false;
-        }
-
-        kinds = [.. list];
-        return true;
+        number = 0;
+        return reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out number);
     }
 
-    private static bool TryReadCounterBits(ref Utf8JsonReader reader, out int?[]? counterBits)
+    private static bool Kind(ref Utf8JsonReader reader, out string? kind)
     {
-        counterBits = null;
+        kind = reader.TokenType == JsonTokenType.String ? Cached(ref reader) : null;
+        return reader.TokenType is JsonTokenType.String or JsonTokenType.Null;
+    }
+
+    private static bool Bits(ref Utf8JsonReader reader, out int? bits)
+    {
+        bits = null;
         if (reader.TokenType == JsonTokenType.Null)
         {
             return true;
         }
 
-        var list = new List<int?>(16);
-        if (!EachElement(ref reader, ref list, static (ref Utf8JsonReader r, ref List<int?> l) =>
-            {
-                if (r.TokenType == JsonTokenType.Null)
-                {
-                    l.Add(null);
-                    return true;
-                }
-
-                if (r.TokenType != JsonTokenType.Number || !r.TryGetInt32(out var bits))
-                {
-                    return false;
-                }
-
-                l.Add(bits);
-                return true;
-            }))
+        if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out var value))
         {
             return false;
         }
 
-        counterBits = [.. list];
+        bits = value;
         return true;
     }
 
@@ -290,26 +238,6 @@ internal sealed class MetricGroupJsonConverter : JsonConverter<MetricGroup>
 
         labels = read;
         return true;
-    }
-
-    private delegate bool ElementReader<T>(ref Utf8JsonReader reader, ref T into);
-
-    private static bool EachElement<T>(ref Utf8JsonReader reader, ref T into, ElementReader<T> element)
-    {
-        if (reader.TokenType != JsonTokenType.StartArray)
-        {
-            return false;
-        }
-
-        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-        {
-            if (!element(ref reader, ref into))
-            {
-                return false;
-            }
-        }
-
-        return reader.TokenType == JsonTokenType.EndArray;
     }
 
     /// <summary>The token's string (a property name or a string value), from the cache when it was seen before.</summary>
