@@ -15,6 +15,7 @@ var benchmarks = new Dictionary<string, Func<string[], Task<int>>>(StringCompare
     ["polling"] = PollingBench.RunAsync,
     ["scheduler"] = SchedulerBench.RunAsync,
     ["ingest"] = IngestBench.RunAsync,
+    ["ingest-groups"] = IngestGroupsBench.RunAsync,
     ["console"] = ConsoleBench.RunAsync,
     ["metrics-store"] = MetricsStoreBench.RunAsync,
     ["health-consumer"] = a => new HealthConsumerBenchmark().RunAsync(a, cts.Token),

@@ -18,7 +18,7 @@ namespace Nms.Core.Metrics;
 /// Then rollup spans wholly before the watermark are encoded (<see cref="MetricsRollupEncoder"/>), under the same lock.
 /// </summary>
 public sealed partial class MetricsCompactor(
-    [FromKeyedServices(NmsDataSources.MetricsKey)] NpgsqlDataSource dataSource,
+    [FromKeyedServices(NmsDataSources.ApiKey)] NpgsqlDataSource dataSource,
     MetricsPartitions partitions,
     MetricsOptions options,
     TimeProvider time,

@@ -5,7 +5,9 @@ namespace Nms.Core.Metrics;
 /// batchSize); written one transaction each, they pay a round trip for the claim, one for the COPY and a WAL
 /// flush for the commit apiece, and the COPY itself is the small part. Here the first caller leads: it takes
 /// every batch waiting (up to <see cref="MaxSamples"/>), writes them in one transaction, gives each caller its
-/// outcome and hands the lead to the next caller waiting. A lone caller is written at once, never delayed.
+/// outcome and hands the lead to the next caller waiting. A caller that finds nothing being written is written at once;
+/// one that finds a group in flight starts a second group only with another batch waiting beside it, else it waits for
+/// the write in flight to end (never longer) and goes with whatever arrived meanwhile.
 /// If the group's transaction fails, each of its batches is written again alone, so one bad batch fails
 /// only its own message.
 /// </summary>
@@ -19,6 +21,14 @@ internal sealed class MetricsWriteGroup(Func<IReadOnlyList<PreparedBatch>, Cance
     /// and this process idle half the time; a second group in flight fills that (measured: ingest bench).
     /// </summary>
     public const int MaxInFlight = 2;
+
+    /// <summary>
+    /// Batches that must wait before a second group starts beside the one in flight. A group's fixed cost (three round
+    /// trips, a COPY set-up, a commit) is about that of 1,000 samples in the database and as much again here, so a lone
+    /// batch waits for the write in flight and goes with whatever arrives meanwhile. With four callers, groups of one
+    /// were 388 of 629 before (ingest bench).
+    /// </summary>
+    public const int BatchesForSecondGroup = 2;
 
     private readonly Lock gate = new();
     private readonly List<Waiter> waiting = [];
@@ -43,7 +53,7 @@ internal sealed class MetricsWriteGroup(Func<IReadOnlyList<PreparedBatch>, Cance
         lock (gate)
         {
             waiting.Add(me);
-            if (freeSlots > 0)
+            if (freeSlots == MaxInFlight || (freeSlots > 0 && WaitingWithoutSlot() >= BatchesForSecondGroup))
             {
                 freeSlots--;
                 me.HasSlot = true;
@@ -73,6 +83,17 @@ internal sealed class MetricsWriteGroup(Func<IReadOnlyList<PreparedBatch>, Cance
         }
 
         return await me.Done.Task;
+    }
+
+    private int WaitingWithoutSlot()
+    {
+        var count = 0;
+        foreach (var waiter in waiting)
+        {
+            count += waiter.HasSlot ? 0 : 1;
+        }
+
+        return count;
     }
 
     private bool HasSlot(Waiter waiter)

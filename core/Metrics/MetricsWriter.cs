@@ -100,6 +100,10 @@ public sealed partial class MetricsWriter
         await using var claimAndCommit = new NpgsqlBatch(connection, transaction);
         claimAndCommit.BatchCommands.Add(Claim(MetricsSql.ClaimNewBatches, batches));
         claimAndCommit.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+
+        // Prepared once per connection (the metrics pool keeps them, NmsDataSources): parsing and planning the claim
+        // was a fifth of a group's cost in PostgreSQL.
+        await claimAndCommit.PrepareAsync(cancellationToken);
         await claimAndCommit.ExecuteNonQueryAsync(cancellationToken);
         return batches.Select(b => b.BatchId).ToHashSet();
     }

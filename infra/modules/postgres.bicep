@@ -90,6 +90,20 @@ resource pgBouncer 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@202
   ]
 }
 
+// The metrics writer prepares its batch claim once per connection: PgBouncer's transaction pooling keeps protocol-level
+// prepared statements across server connections only when this is above zero (the default is 0).
+resource pgBouncerPreparedStatements 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@2024-08-01' = if (enablePgBouncer) {
+  parent: server
+  name: 'pgbouncer.max_prepared_statements'
+  properties: {
+    value: '100'
+    source: 'user-override'
+  }
+  dependsOn: [
+    pgBouncer
+  ]
+}
+
 output fqdn string = server.properties.fullyQualifiedDomainName
 output databaseName string = database.name
 output serverName string = server.name

@@ -21,7 +21,7 @@ public sealed class MetricsStore : IAsyncDisposable
         Options = options;
         Partitions = new MetricsPartitions(db.Data.Metrics, options, time, NullLogger<MetricsPartitions>.Instance);
         Writer = new MetricsWriter(db.Data.Metrics, Partitions, new MetricSeriesCatalog(db.Data.Metrics), instruments, time, NullLogger<MetricsWriter>.Instance);
-        Compactor = new MetricsCompactor(db.Data.Metrics, Partitions, options, time, NullLogger<MetricsCompactor>.Instance);
+        Compactor = new MetricsCompactor(db.Data.Api, Partitions, options, time, NullLogger<MetricsCompactor>.Instance);
         Query = new MetricsQuery(db.Data, options, time);
     }
 

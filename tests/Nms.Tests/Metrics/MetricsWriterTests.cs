@@ -114,20 +114,41 @@ public sealed class MetricsWriterTests : IAsyncLifetime
     [Fact]
     public async Task Batches_delivered_while_two_writes_are_in_flight_are_committed_together_in_one_transaction()
     {
-        var batches = Enumerable.Range(0, 7).Select(_ => Batch(6)).ToArray();
+        var batches = Enumerable.Range(0, 8).Select(_ => Batch(6)).ToArray();
         int[] written;
         await using (var blocker = await BlockBatchClaimsAsync())
         {
-            var inFlight = await StartBlockedWritesAsync(batches[0], batches[1]);
-            var rest = batches.Skip(2).Select(b => Task.Run(() => store.Writer.WriteAsync(b, CancellationToken.None))).ToArray();
+            var inFlight = await StartBlockedWritesAsync(batches[0], batches[1], batches[2]);
+            var rest = batches.Skip(3).Select(b => Task.Run(() => store.Writer.WriteAsync(b, CancellationToken.None))).ToArray();
             await TestApp.EventuallyAsync(() => Task.FromResult(store.Writer.WritesWaiting == 5), "five writes waiting behind the two in flight");
             await blocker.RollbackAsync();
             written = await Task.WhenAll(inFlight.Concat(rest));
         }
 
         Assert.All(written, w => Assert.Equal(6, w));
-        Assert.Equal(42, await RowsAsync());
-        Assert.Equal("1,1,5", await TransactionSizesAsync(batches));
+        Assert.Equal(48, await RowsAsync());
+        Assert.Equal("1,2,5", await TransactionSizesAsync(batches));
+    }
+
+    [Fact]
+    public async Task A_lone_batch_delivered_while_a_write_is_in_flight_waits_for_it_and_goes_with_the_next_batch()
+    {
+        var batches = Enumerable.Range(0, 3).Select(_ => Batch(4)).ToArray();
+        int[] written;
+        await using (var blocker = await BlockBatchClaimsAsync())
+        {
+            var first = store.Writer.WriteAsync(batches[0], CancellationToken.None);
+            await TestApp.EventuallyAsync(async () => await BlockedClaimsAsync() == 1, "the first write waiting on the lock");
+            var lone = Task.Run(() => store.Writer.WriteAsync(batches[1], CancellationToken.None));
+            await TestApp.EventuallyAsync(() => Task.FromResult(store.Writer.WritesWaiting == 1), "the lone batch waiting instead of starting a group");
+            var next = Task.Run(() => store.Writer.WriteAsync(batches[2], CancellationToken.None));
+            await TestApp.EventuallyAsync(async () => await BlockedClaimsAsync() == 2, "the two waiting batches started the second group");
+            await blocker.RollbackAsync();
+            written = await Task.WhenAll(first, lone, next);
+        }
+
+        Assert.Equal([4, 4, 4], written);
+        Assert.Equal("1,2", await TransactionSizesAsync(batches));
     }
 
     [Fact]
@@ -135,20 +156,20 @@ public sealed class MetricsWriterTests : IAsyncLifetime
     {
         var before = Batch(3);
         await store.Writer.WriteAsync(before, CancellationToken.None);
-        var fresh = Enumerable.Range(0, 4).Select(_ => Batch(5)).ToArray();
+        var fresh = Enumerable.Range(0, 5).Select(_ => Batch(5)).ToArray();
         int[] written;
         await using (var blocker = await BlockBatchClaimsAsync())
         {
-            var inFlight = await StartBlockedWritesAsync(fresh[0], fresh[1]);
-            var group = new[] { fresh[2], before, fresh[3] }.Select(b => Task.Run(() => store.Writer.WriteAsync(b, CancellationToken.None))).ToArray();
+            var inFlight = await StartBlockedWritesAsync(fresh[0], fresh[1], fresh[2]);
+            var group = new[] { fresh[3], before, fresh[4] }.Select(b => Task.Run(() => store.Writer.WriteAsync(b, CancellationToken.None))).ToArray();
             await TestApp.EventuallyAsync(() => Task.FromResult(store.Writer.WritesWaiting == 3), "three writes waiting behind the two in flight");
             await blocker.RollbackAsync();
             written = await Task.WhenAll(inFlight.Concat(group));
         }
 
-        Assert.Equal([5, 5, 5, 0, 5], written);
-        Assert.Equal(23, await RowsAsync());
-        Assert.Equal("1,1,2", await TransactionSizesAsync(fresh));
+        Assert.Equal([5, 5, 5, 5, 0, 5], written);
+        Assert.Equal(28, await RowsAsync());
+        Assert.Equal("1,2,2", await TransactionSizesAsync(fresh));
         Assert.Equal(3, await store.Db.ScalarAsync<int>("SELECT row_count FROM metric_batches WHERE batch_id = $1", before.BatchId));
     }
 
@@ -164,7 +185,7 @@ public sealed class MetricsWriterTests : IAsyncLifetime
         Task<int>[] writes;
         await using (var blocker = await BlockBatchClaimsAsync())
         {
-            var inFlight = await StartBlockedWritesAsync(Batch(2), Batch(2));
+            var inFlight = await StartBlockedWritesAsync(Batch(2), Batch(2), Batch(2));
             writes = [.. good.Take(1).Append(bad).Concat(good.Skip(1)).Select(b => Task.Run(() => store.Writer.WriteAsync(b, CancellationToken.None))), .. inFlight];
             await TestApp.EventuallyAsync(() => Task.FromResult(store.Writer.WritesWaiting == 4), "four writes waiting behind the two in flight");
             await blocker.RollbackAsync();
@@ -173,7 +194,7 @@ public sealed class MetricsWriterTests : IAsyncLifetime
 
         var error = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => writes[1]);
         Assert.Contains("device 666 refused", error.MessageText, StringComparison.Ordinal);
-        Assert.Equal(16, await RowsAsync());
+        Assert.Equal(18, await RowsAsync());
         Assert.Equal(0L, await store.Db.ScalarAsync<long>("SELECT count(*) FROM metric_batches WHERE batch_id = $1", bad.BatchId));
     }
 
@@ -202,13 +223,14 @@ public sealed class MetricsWriterTests : IAsyncLifetime
     }
 
     /// <summary>Starts two writes, one after the other, and waits until both are in flight and blocked on their claims.</summary>
-    private async Task<Task<int>[]> StartBlockedWritesAsync(MetricsBatchMessage first, MetricsBatchMessage second)
+    /// <summary>Two groups in flight, blocked: <paramref name="first"/> alone, then <paramref name="second"/> together (a second group needs two batches).</summary>
+    private async Task<Task<int>[]> StartBlockedWritesAsync(MetricsBatchMessage first, params MetricsBatchMessage[] second)
     {
         var one = store.Writer.WriteAsync(first, CancellationToken.None);
         await TestApp.EventuallyAsync(async () => await BlockedClaimsAsync() == 1, "the first write waiting on the lock");
-        var two = Task.Run(() => store.Writer.WriteAsync(second, CancellationToken.None));
-        await TestApp.EventuallyAsync(async () => await BlockedClaimsAsync() == 2, "the second write waiting on the lock");
-        return [one, two];
+        var two = second.Select(b => Task.Run(() => store.Writer.WriteAsync(b, CancellationToken.None))).ToArray();
+        await TestApp.EventuallyAsync(async () => await BlockedClaimsAsync() == 2, "the second group waiting on the lock");
+        return [one, .. two];
     }
 
     /// <summary>Batches per transaction, smallest first: rows of one transaction share its id (xmin).</summary>
