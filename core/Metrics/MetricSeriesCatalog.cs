@@ -117,7 +117,29 @@ public sealed class MetricSeriesCatalog([FromKeyedServices(NmsDataSources.Metric
 
     private sealed record PollShape(UInt128 Fingerprint, long[] Ids);
 
+    /// <summary>
+    /// New series per statement: a message brings at most a few thousand, but a first write of many devices' polls
+    /// at once (a backfill, the ingest bench's 3,000,000 samples) made one statement with millions of array elements.
+    /// </summary>
+    internal const int MaxNewSeriesPerStatement = 10_000;
+
     private async Task<long[]> CreateAsync((MetricPoll Poll, MetricValue Value)[] firsts, CancellationToken cancellationToken)
+    {
+        if (firsts.Length <= MaxNewSeriesPerStatement)
+        {
+            return await CreateChunkAsync(firsts, cancellationToken);
+        }
+
+        var found = new List<long>(firsts.Length);
+        foreach (var chunk in firsts.Chunk(MaxNewSeriesPerStatement))
+        {
+            found.AddRange(await CreateChunkAsync(chunk, cancellationToken));
+        }
+
+        return [.. found];
+    }
+
+    private async Task<long[]> CreateChunkAsync((MetricPoll Poll, MetricValue Value)[] firsts, CancellationToken cancellationToken)
     {
         var devices = firsts.Select(f => f.Poll.DeviceId).ToArray();
         var names = firsts.Select(f => f.Value.Name).ToArray();

@@ -100,6 +100,23 @@ public sealed class MetricsWriterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task More_new_series_than_one_statement_creates_each_keep_their_own_values()
+    {
+        var count = MetricSeriesCatalog.MaxNewSeriesPerStatement * 2 + 7;
+        var samples = Enumerable.Range(0, count).Select(i => new MetricSample(
+            1 + (i % 40), $"m{i}", i, new Dictionary<string, string> { ["n"] = i.ToString(System.Globalization.CultureInfo.InvariantCulture) }, Now)).ToList();
+
+        var written = await store.Writer.WriteAsync(new MetricsBatchMessage(Guid.NewGuid(), samples), CancellationToken.None);
+
+        Assert.Equal(count, written);
+        Assert.Equal((long)count, await store.Db.ScalarAsync<long>("SELECT count(DISTINCT id) FROM metric_series"));
+        Assert.Equal((long)count, await store.Db.ScalarAsync<long>("""
+            SELECT count(*) FROM metric_samples h JOIN metric_series s ON s.device_id = h.device_id AND s.id = h.series_id
+            WHERE s.name = 'm' || h.value::bigint AND s.labels->>'n' = h.value::bigint::text AND s.device_id = 1 + h.value::bigint % 40
+            """));
+    }
+
+    [Fact]
     public async Task The_same_batch_delivered_to_several_writers_at_once_is_written_once()
     {
         var batch = Batch(500);
