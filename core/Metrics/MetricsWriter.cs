@@ -45,6 +45,9 @@ public sealed partial class MetricsWriter
     /// <summary>Calls whose batch waits for the write in flight to finish (tests wait on it).</summary>
     internal int WritesWaiting => group.Waiting;
 
+    /// <summary>Whether the claim is prepared: true until the database says a prepared statement is missing.</summary>
+    internal bool ClaimsPrepared { get; private set; } = true;
+
     /// <summary>Rows written: 0 when the batch was written before (or is empty).</summary>
     public async Task<int> WriteAsync(MetricsBatchMessage batch, CancellationToken cancellationToken)
     {
@@ -90,7 +93,18 @@ public sealed partial class MetricsWriter
         {
             return await WriteClaimingFirstAsync(distinct, cancellationToken);
         }
+        catch (PostgresException ex) when (ClaimsPrepared && IsPreparedStatementLost(ex))
+        {
+            // A pooler that does not keep prepared statements (PgBouncer before 1.21, or max_prepared_statements = 0)
+            // handed this transaction a server connection without it. The group was rolled back; unprepared from now on.
+            ClaimsPrepared = false;
+            LogClaimsUnprepared(ex.SqlState);
+            return await WriteTogetherAsync(batches, cancellationToken);
+        }
     }
+
+    private static bool IsPreparedStatementLost(PostgresException ex) =>
+        ex.SqlState is PostgresErrorCodes.InvalidSqlStatementName or PostgresErrorCodes.DuplicatePreparedStatement;
 
     private async Task<HashSet<Guid>> WriteClaimingLastAsync(List<PreparedBatch> batches, CancellationToken cancellationToken)
     {
@@ -103,7 +117,11 @@ public sealed partial class MetricsWriter
 
         // Prepared once per connection (the metrics pool keeps them, NmsDataSources): parsing and planning the claim
         // was a fifth of a group's cost in PostgreSQL.
-        await claimAndCommit.PrepareAsync(cancellationToken);
+        if (ClaimsPrepared)
+        {
+            await claimAndCommit.PrepareAsync(cancellationToken);
+        }
+
         await claimAndCommit.ExecuteNonQueryAsync(cancellationToken);
         return batches.Select(b => b.BatchId).ToHashSet();
     }
@@ -187,6 +205,9 @@ public sealed partial class MetricsWriter
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Metrics batch {BatchId}: {Dropped} samples dropped, their names are empty or longer than 256 characters")]
     private partial void LogBadNames(Guid batchId, int dropped);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The metrics pool lost a prepared statement (SQLSTATE {SqlState}): a pooler in between does not keep them; batch claims are sent unprepared from now on (set PgBouncer's max_prepared_statements to keep them)")]
+    private partial void LogClaimsUnprepared(string sqlState);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Metrics batch {BatchId} already written; nothing to do")]
     private partial void LogDuplicate(Guid batchId);

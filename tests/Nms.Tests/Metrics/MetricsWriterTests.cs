@@ -1,4 +1,5 @@
 using Nms.Core.Metrics;
+using Nms.Testing;
 using Nms.Tests.Infrastructure;
 
 namespace Nms.Tests.Metrics;
@@ -114,6 +115,32 @@ public sealed class MetricsWriterTests : IAsyncLifetime
             SELECT count(*) FROM metric_samples h JOIN metric_series s ON s.device_id = h.device_id AND s.id = h.series_id
             WHERE s.name = 'm' || h.value::bigint AND s.labels->>'n' = h.value::bigint::text AND s.device_id = 1 + h.value::bigint % 40
             """));
+    }
+
+    [Fact]
+    public async Task Behind_a_pooler_that_loses_prepared_statements_the_writer_stops_preparing_and_loses_no_batch()
+    {
+        var server = new Npgsql.NpgsqlConnectionStringBuilder(store.Db.ConnectionString);
+        using var bouncer = await PgBouncerProcess.StartAsync(server.Host!, server.Port, server.Username!, server.Password!, serverConnections: 1);
+        var viaBouncer = new Npgsql.NpgsqlConnectionStringBuilder(store.Db.ConnectionString) { Port = bouncer.Port }.ConnectionString;
+        await using var sources = Nms.Core.Data.NmsDataSources.Create(store.Db.ConnectionString, viaBouncer);
+        var writer = new MetricsWriter(sources.Metrics, store.Partitions, new MetricSeriesCatalog(sources.Metrics), store.Instruments, store.Time, Microsoft.Extensions.Logging.Abstractions.NullLogger<MetricsWriter>.Instance);
+        var first = await writer.WriteAsync(Batch(6), CancellationToken.None);
+
+        // The one server connection forgets the claim the writer's connection prepared on it, as a server connection
+        // PgBouncer hands out that never saw it would.
+        await using (var other = Npgsql.NpgsqlDataSource.Create(viaBouncer))
+        await using (var deallocate = other.CreateCommand("DEALLOCATE ALL"))
+        {
+            await deallocate.ExecuteNonQueryAsync();
+        }
+
+        var second = await writer.WriteAsync(Batch(5), CancellationToken.None);
+        var third = await writer.WriteAsync(Batch(4), CancellationToken.None);
+
+        Assert.Equal((6, 5, 4), (first, second, third));
+        Assert.Equal(15, await RowsAsync());
+        Assert.False(writer.ClaimsPrepared);
     }
 
     [Fact]
