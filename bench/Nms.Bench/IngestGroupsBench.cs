@@ -86,17 +86,7 @@ internal static class IngestGroupsBench
             groups++;
             await using var connection = await pool.OpenConnectionAsync();
             await using var transaction = await connection.BeginTransactionAsync();
-            await using (var copy = await connection.BeginRawBinaryCopyAsync(MetricsSql.Copy))
-            {
-                await copy.WriteAsync(MetricPollsCopyFormat.Header);
-                foreach (var message in group)
-                {
-                    await copy.WriteAsync(message.CopyRows);
-                }
-
-                await copy.WriteAsync(MetricPollsCopyFormat.Trailer);
-            }
-
+            await MetricsWriter.CopyAsync(connection, group, CancellationToken.None);
             await using var commit = new NpgsqlBatch(connection, transaction);
             if (claim)
             {

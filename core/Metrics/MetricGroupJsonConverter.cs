@@ -22,7 +22,6 @@ internal sealed class MetricGroupJsonConverter : JsonConverter<MetricGroup>
     // Enough for the names and labels of a large fleet; past it, strings are allocated as before (still correct).
     private const int MaxCachedStrings = 100_000;
 
-
     private static readonly ConcurrentDictionary<string, string> Strings = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> Lookup = Strings.GetAlternateLookup<ReadOnlySpan<char>>();
 

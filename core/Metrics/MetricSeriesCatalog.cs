@@ -125,11 +125,6 @@ public sealed class MetricSeriesCatalog([FromKeyedServices(NmsDataSources.Metric
 
     private async Task<long[]> CreateAsync((MetricPoll Poll, MetricValue Value)[] firsts, CancellationToken cancellationToken)
     {
-        if (firsts.Length <= MaxNewSeriesPerStatement)
-        {
-            return await CreateChunkAsync(firsts, cancellationToken);
-        }
-
         var found = new List<long>(firsts.Length);
         foreach (var chunk in firsts.Chunk(MaxNewSeriesPerStatement))
         {

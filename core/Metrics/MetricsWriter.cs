@@ -161,7 +161,8 @@ public sealed partial class MetricsWriter
         },
     };
 
-    private static async Task CopyAsync(NpgsqlConnection connection, List<PreparedBatch> batches, CancellationToken cancellationToken)
+    /// <summary>The batches' rows in one COPY into the hot table (the ingest-groups bench writes groups with it too).</summary>
+    internal static async Task CopyAsync(NpgsqlConnection connection, IReadOnlyList<PreparedBatch> batches, CancellationToken cancellationToken)
     {
         await using var copy = await connection.BeginRawBinaryCopyAsync(MetricsSql.Copy, cancellationToken);
         await copy.WriteAsync(MetricPollsCopyFormat.Header, cancellationToken);
